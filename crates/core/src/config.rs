@@ -1,0 +1,863 @@
+//! Configuration: built-in defaults, overridden by `agora.toml`, overridden by the environment.
+//!
+//! Every setting is declared once in [`SETTINGS`], with its file key, its environment variable,
+//! its default and its help text. That one table drives loading, the error messages (which name
+//! the setting where the bad value came from), `agora config` and the generated reference
+//! (`agora config --reference`, committed as `docs/configuration.md`).
+//!
+//! Loading is pure: the caller reads the file and the environment and hands them in, so the rules
+//! are unit-tested without touching the process environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One configuration setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Key in `agora.toml`; a dot nests it in a table (`smtp.host` is `[smtp] host = …`).
+    pub key: &'static str,
+    /// Environment variable that overrides the file.
+    pub env: &'static str,
+    /// Value when neither the file nor the environment sets it; empty means unset.
+    pub default: &'static str,
+    /// Secrets are never printed, and in development are generated when missing.
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const fn setting(
+    key: &'static str,
+    env: &'static str,
+    default: &'static str,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        key,
+        env,
+        default,
+        secret: false,
+        help,
+    }
+}
+
+/// Product modules that `modules` may enable.
+pub const MODULES: &[&str] = &["social", "forums", "fantasy", "tasks"];
+
+/// Every setting Agora reads.
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "listen",
+        "AGORA_LISTEN",
+        "127.0.0.1:8080",
+        "Address and port the HTTP server binds to.",
+    ),
+    setting(
+        "public_url",
+        "AGORA_PUBLIC_URL",
+        "",
+        "Public base URL of this server, used in links sent to people (emails). Default: `http://` + `listen`. An `https` URL turns on HSTS.",
+    ),
+    setting(
+        "env",
+        "AGORA_ENV",
+        "development",
+        "`development` or `production`. Production requires secrets to be configured and logs JSON.",
+    ),
+    setting(
+        "data_dir",
+        "AGORA_DATA_DIR",
+        "./data",
+        "Directory for the SQLite database, local media, outgoing mail files and generated development secrets.",
+    ),
+    setting(
+        "database_url",
+        "DATABASE_URL",
+        "",
+        "`sqlite://path/to/file.db` or `postgres://user:password@host/db`. Default: `agora.db` in the data directory.",
+    ),
+    setting(
+        "database_max_connections",
+        "AGORA_DATABASE_MAX_CONNECTIONS",
+        "10",
+        "Most connections in the database pool (SQLite: readers; writes always use one connection).",
+    ),
+    setting(
+        "redis_url",
+        "REDIS_URL",
+        "",
+        "`redis://host:port/db`. When set, rate limits, revocations, the cache and real-time fan-out are shared by every instance through Redis.",
+    ),
+    setting(
+        "modules",
+        "AGORA_MODULES",
+        "social,forums,fantasy,tasks",
+        "Product modules to serve, comma-separated, or `none`. The routes of the others are absent.",
+    ),
+    setting(
+        "cors_origins",
+        "AGORA_CORS_ORIGINS",
+        "",
+        "Origins allowed to call the API from a browser, comma-separated (`https://app.example.com`). Credentials are allowed, so `*` is refused.",
+    ),
+    setting(
+        "log_format",
+        "AGORA_LOG_FORMAT",
+        "auto",
+        "`pretty`, `json`, or `auto` (pretty in development, JSON in production). Filter with `RUST_LOG`.",
+    ),
+    setting(
+        "body_limit",
+        "AGORA_BODY_LIMIT",
+        "2MiB",
+        "Largest request body accepted outside upload routes, in bytes or with a unit (`512KiB`, `2MiB`).",
+    ),
+    setting(
+        "request_timeout",
+        "AGORA_REQUEST_TIMEOUT",
+        "30s",
+        "A request still running after this long is cancelled with 408.",
+    ),
+    setting(
+        "shutdown_timeout",
+        "AGORA_SHUTDOWN_TIMEOUT",
+        "30s",
+        "On SIGTERM or SIGINT, how long in-flight requests may take to finish.",
+    ),
+    setting(
+        "health_timeout",
+        "AGORA_HEALTH_TIMEOUT",
+        "2s",
+        "How long `/health/ready` waits for each dependency before calling it down.",
+    ),
+    Setting {
+        key: "secret_key",
+        env: "AGORA_SECRET_KEY",
+        default: "",
+        secret: true,
+        help: "Server secret (at least 32 characters) from which salts and signing keys are derived. Generated and kept in the data directory in development; required in production.",
+    },
+];
+
+/// Where a value came from, to say so in error messages and in `agora config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(String),
+    Env(&'static str),
+    Generated,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File(path) => write!(f, "{path}"),
+            Origin::Env(name) => write!(f, "environment {name}"),
+            Origin::Generated => f.write_str("generated"),
+        }
+    }
+}
+
+/// A configuration value that is wrong, with the setting it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// How the person set it: `AGORA_LISTEN` or `listen in ./agora.toml`.
+    pub setting: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.setting, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A value that must not be printed or logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Which database the URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub public_url: url::Url,
+    pub env: Environment,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub database_kind: DatabaseKind,
+    pub database_max_connections: u32,
+    pub redis_url: Option<url::Url>,
+    pub modules: Vec<String>,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub health_timeout: Duration,
+    /// `None` until the server resolves it (from the data directory in development).
+    pub secret_key: Option<Secret>,
+    /// Where each setting's value came from, by key.
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+/// The contents of a configuration file.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    /// How to name the file in messages (its path).
+    pub name: String,
+    pub contents: String,
+}
+
+/// Values gathered from the layers, before they are parsed.
+struct Layers {
+    values: BTreeMap<&'static str, (String, Origin)>,
+}
+
+impl Layers {
+    fn raw(&self, key: &'static str) -> Option<(&str, &Origin)> {
+        self.values
+            .get(key)
+            .map(|(value, origin)| (value.as_str(), origin))
+            .filter(|(value, _)| !value.trim().is_empty())
+    }
+
+    /// Parses one setting, naming where its value came from when it is wrong.
+    fn parse<T>(
+        &self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some((value, origin)) => parse(value.trim())
+                .map(Some)
+                .map_err(|message| ConfigError {
+                    setting: describe(key, origin),
+                    message,
+                }),
+        }
+    }
+
+    fn required<T>(
+        &self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        self.parse(key, parse)?.ok_or_else(|| ConfigError {
+            setting: describe(key, &Origin::Default),
+            message: "must not be empty".to_owned(),
+        })
+    }
+}
+
+fn lookup(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// How a person would find the setting: by the variable or file that set it.
+fn describe(key: &str, origin: &Origin) -> String {
+    let env = lookup(key).map_or(key, |s| s.env);
+    match origin {
+        Origin::Env(name) => (*name).to_owned(),
+        Origin::File(path) => format!("`{key}` in {path}"),
+        Origin::Default | Origin::Generated => format!("{env} (`{key}`)"),
+    }
+}
+
+impl Config {
+    /// Builds the configuration from the defaults, an optional file and the environment.
+    pub fn load(
+        file: Option<&ConfigFile>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut values: BTreeMap<&'static str, (String, Origin)> = SETTINGS
+            .iter()
+            .map(|s| (s.key, (s.default.to_owned(), Origin::Default)))
+            .collect();
+
+        if let Some(file) = file {
+            for (key, value) in read_file(file)? {
+                values.insert(key, (value, Origin::File(file.name.clone())));
+            }
+        }
+        for setting in SETTINGS {
+            // An empty variable counts as unset (container tools often pass them empty).
+            if let Some(value) = env(setting.env).filter(|v| !v.trim().is_empty()) {
+                values.insert(setting.key, (value, Origin::Env(setting.env)));
+            }
+        }
+        let layers = Layers { values };
+        Self::from_layers(&layers)
+    }
+
+    fn from_layers(layers: &Layers) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = layers.required("listen", |v| {
+            v.parse()
+                .map_err(|_| format!("`{v}` is not an address and port such as 127.0.0.1:8080"))
+        })?;
+        let env = layers.required("env", |v| match v {
+            "development" => Ok(Environment::Development),
+            "production" => Ok(Environment::Production),
+            other => Err(format!("`{other}` is not one of: development, production")),
+        })?;
+        let data_dir = PathBuf::from(layers.required("data_dir", |v| Ok(v.to_owned()))?);
+
+        let database_url = match layers.parse("database_url", parse_database_url)? {
+            Some(url) => url,
+            None => {
+                let path = data_dir.join("agora.db");
+                (format!("sqlite://{}", path.display()), DatabaseKind::Sqlite)
+            }
+        };
+        let database_max_connections =
+            layers.required("database_max_connections", |v| match v.parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a whole number from 1 to 1000")),
+            })?;
+        let redis_url = layers.parse("redis_url", |v| {
+            let url = url::Url::parse(v).map_err(|e| format!("not a URL ({e})"))?;
+            match url.scheme() {
+                "redis" | "rediss" => Ok(url),
+                other => Err(format!(
+                    "scheme `{other}` is not supported; use redis:// or rediss://"
+                )),
+            }
+        })?;
+        let modules = layers.parse("modules", parse_modules)?.unwrap_or_default();
+        let cors_origins = layers
+            .parse("cors_origins", parse_origins)?
+            .unwrap_or_default();
+        let log_format = layers.required("log_format", |v| match v {
+            "pretty" => Ok(Some(LogFormat::Pretty)),
+            "json" => Ok(Some(LogFormat::Json)),
+            "auto" => Ok(None),
+            other => Err(format!("`{other}` is not one of: auto, pretty, json")),
+        })?;
+        let log_format = log_format.unwrap_or(match env {
+            Environment::Development => LogFormat::Pretty,
+            Environment::Production => LogFormat::Json,
+        });
+        let body_limit = layers.required("body_limit", parse_size)?;
+        let request_timeout = layers.required("request_timeout", parse_duration)?;
+        let shutdown_timeout = layers.required("shutdown_timeout", parse_duration)?;
+        let health_timeout = layers.required("health_timeout", parse_duration)?;
+        let public_url = match layers.parse("public_url", parse_public_url)? {
+            Some(url) => url,
+            None => {
+                parse_public_url(&format!("http://{listen}")).map_err(|message| ConfigError {
+                    setting: describe("listen", &Origin::Default),
+                    message,
+                })?
+            }
+        };
+        let secret_key = layers.parse("secret_key", |v| {
+            if v.chars().count() < 32 {
+                Err("must be at least 32 characters long".to_owned())
+            } else {
+                Ok(Secret::new(v))
+            }
+        })?;
+
+        Ok(Config {
+            listen,
+            public_url,
+            env,
+            data_dir,
+            database_url: database_url.0,
+            database_kind: database_url.1,
+            database_max_connections,
+            redis_url,
+            modules,
+            cors_origins,
+            log_format,
+            body_limit,
+            request_timeout,
+            shutdown_timeout,
+            health_timeout,
+            secret_key,
+            origins: layers
+                .values
+                .iter()
+                .map(|(key, (_, origin))| (*key, origin.clone()))
+                .collect(),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    pub fn module_enabled(&self, module: &str) -> bool {
+        self.modules.iter().any(|m| m == module)
+    }
+
+    /// Every setting with its effective value (secrets hidden) and origin, for `agora config`.
+    pub fn effective(&self) -> Vec<(&'static Setting, String, Origin)> {
+        SETTINGS
+            .iter()
+            .map(|setting| {
+                let value = match setting.key {
+                    "listen" => self.listen.to_string(),
+                    "public_url" => self.public_url.to_string(),
+                    "env" => match self.env {
+                        Environment::Development => "development".to_owned(),
+                        Environment::Production => "production".to_owned(),
+                    },
+                    "data_dir" => self.data_dir.display().to_string(),
+                    "database_url" => redact_url_password(&self.database_url),
+                    "database_max_connections" => self.database_max_connections.to_string(),
+                    "redis_url" => self
+                        .redis_url
+                        .as_ref()
+                        .map(|u| redact_url_password(u.as_str()))
+                        .unwrap_or_default(),
+                    "modules" => self.modules.join(","),
+                    "cors_origins" => self.cors_origins.join(","),
+                    "log_format" => match self.log_format {
+                        LogFormat::Pretty => "pretty".to_owned(),
+                        LogFormat::Json => "json".to_owned(),
+                    },
+                    "body_limit" => self.body_limit.to_string(),
+                    "request_timeout" => {
+                        humantime::format_duration(self.request_timeout).to_string()
+                    }
+                    "shutdown_timeout" => {
+                        humantime::format_duration(self.shutdown_timeout).to_string()
+                    }
+                    "health_timeout" => humantime::format_duration(self.health_timeout).to_string(),
+                    _ if setting.secret => match self.secret_key {
+                        Some(_) => "********".to_owned(),
+                        None => String::new(),
+                    },
+                    _ => String::new(),
+                };
+                let origin = self
+                    .origins
+                    .get(setting.key)
+                    .cloned()
+                    .unwrap_or(Origin::Default);
+                (setting, value, origin)
+            })
+            .collect()
+    }
+}
+
+/// The configuration reference in Markdown, generated from [`SETTINGS`].
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Configuration reference\n\n\
+         Generated by `agora config --reference`; do not edit by hand.\n\n\
+         Each setting is read from, in rising priority: its default, `agora.toml` (in the working \
+         directory, or the file named by `--config` or `AGORA_CONFIG`), and its environment \
+         variable. Logging is filtered with `RUST_LOG` (e.g. `RUST_LOG=agora=debug,info`).\n\n\
+         | `agora.toml` key | environment | default | description |\n|---|---|---|---|\n",
+    );
+    for s in SETTINGS {
+        let default = if s.default.is_empty() {
+            "–".to_owned()
+        } else {
+            format!("`{}`", s.default)
+        };
+        let help = if s.secret {
+            format!("{} *(secret)*", s.help)
+        } else {
+            s.help.to_owned()
+        };
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            s.key, s.env, default, help
+        ));
+    }
+    out
+}
+
+fn read_file(file: &ConfigFile) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let table: toml::Table = file
+        .contents
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError {
+            setting: file.name.clone(),
+            message: format!("not valid TOML: {}", e.message()),
+        })?;
+    let mut flat = Vec::new();
+    flatten("", &table, &mut flat);
+    flat.into_iter()
+        .map(|(key, value)| {
+            let setting = lookup(&key).ok_or_else(|| ConfigError {
+                setting: format!("`{key}` in {}", file.name),
+                message: "unknown setting (see `agora config --reference`)".to_owned(),
+            })?;
+            let value = value.map_err(|message| ConfigError {
+                setting: format!("`{key}` in {}", file.name),
+                message,
+            })?;
+            Ok((setting.key, value))
+        })
+        .collect()
+}
+
+type FlatValue = Result<String, String>;
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, FlatValue)>) {
+    for (key, value) in table {
+        let key = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten(&key, inner, out),
+            toml::Value::Array(items) => {
+                let joined: Result<Vec<String>, String> = items.iter().map(scalar).collect();
+                out.push((key, joined.map(|items| items.join(","))));
+            }
+            other => out.push((key, scalar(other))),
+        }
+    }
+}
+
+fn scalar(value: &toml::Value) -> FlatValue {
+    match value {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        toml::Value::Boolean(b) => Ok(b.to_string()),
+        toml::Value::Datetime(d) => Ok(d.to_string()),
+        toml::Value::Array(_) | toml::Value::Table(_) => {
+            Err("expected a string, number or list of strings".to_owned())
+        }
+    }
+}
+
+fn parse_database_url(value: &str) -> Result<(String, DatabaseKind), String> {
+    let scheme = value.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => {
+            if value.contains(":memory:") || value.contains("mode=memory") {
+                return Err(
+                    "an in-memory SQLite database is not supported (each connection would see \
+                     its own); use a file"
+                        .to_owned(),
+                );
+            }
+            Ok((value.to_owned(), DatabaseKind::Sqlite))
+        }
+        "postgres" | "postgresql" => {
+            url::Url::parse(value).map_err(|e| format!("not a valid URL ({e})"))?;
+            Ok((value.to_owned(), DatabaseKind::Postgres))
+        }
+        _ => Err("must start with sqlite:// (a file) or postgres:// (a server)".to_owned()),
+    }
+}
+
+fn parse_modules(value: &str) -> Result<Vec<String>, String> {
+    let mut modules = Vec::new();
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(modules);
+    }
+    for name in value.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        let name = name.to_ascii_lowercase();
+        if !MODULES.contains(&name.as_str()) {
+            return Err(format!(
+                "unknown module `{name}`; modules are: {}",
+                MODULES.join(", ")
+            ));
+        }
+        if !modules.contains(&name) {
+            modules.push(name);
+        }
+    }
+    Ok(modules)
+}
+
+fn parse_origins(value: &str) -> Result<Vec<String>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            if origin == "*" {
+                return Err(
+                    "`*` is not allowed because the API allows credentials; list each origin"
+                        .to_owned(),
+                );
+            }
+            let url = url::Url::parse(origin)
+                .map_err(|_| format!("`{origin}` is not an origin such as https://app.example.com"))?;
+            let bare = matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && !origin.ends_with('/');
+            if !bare {
+                return Err(format!(
+                    "`{origin}` is not an origin: scheme, host and optional port only, e.g. https://app.example.com"
+                ));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
+}
+
+fn parse_public_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("`{value}` must be an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(value)
+        .map_err(|_| format!("`{value}` is not a duration such as 30s, 500ms or 2m"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+fn parse_size(value: &str) -> Result<usize, String> {
+    let error = || format!("`{value}` is not a size such as 1048576, 512KiB or 2MiB");
+    let digits_end = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(digits_end);
+    let number: usize = number.parse().map_err(|_| error())?;
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "kb" | "k" => 1 << 10,
+        "mib" | "mb" | "m" => 1 << 20,
+        "gib" | "gb" | "g" => 1 << 30,
+        _ => return Err(error()),
+    };
+    let bytes = number.checked_mul(multiplier).ok_or_else(error)?;
+    if bytes == 0 {
+        return Err("must be larger than zero".to_owned());
+    }
+    Ok(bytes)
+}
+
+/// Replaces the password of a URL with `********`.
+pub fn redact_url_password(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            // Only fails for URLs that cannot have a password, which this one has.
+            let _ = url.set_password(Some("********"));
+            url.to_string()
+        }
+        _ => value.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let file = file.map(|contents| ConfigFile {
+            name: "agora.toml".to_owned(),
+            contents: contents.to_owned(),
+        });
+        Config::load(file.as_ref(), |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = load(None, &[]).expect("defaults are valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_kind, DatabaseKind::Sqlite);
+        assert_eq!(config.database_url, "sqlite://./data/agora.db");
+        assert_eq!(config.modules, MODULES);
+        assert_eq!(config.env, Environment::Development);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(config.body_limit, 2 << 20);
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(config.secret_key.is_none());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_defaults() {
+        let file = "listen = \"0.0.0.0:9000\"\nmodules = [\"tasks\"]\n";
+        let config = load(Some(file), &[]).expect("valid");
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.modules, vec!["tasks"]);
+        assert_eq!(config.origins["listen"], Origin::File("agora.toml".into()));
+
+        let config = load(Some(file), &[("AGORA_LISTEN", "127.0.0.1:9100")]).expect("valid");
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.origins["listen"], Origin::Env("AGORA_LISTEN"));
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_that_set_it() {
+        let err = load(None, &[("AGORA_LISTEN", "not-an-address")]).expect_err("invalid");
+        assert_eq!(err.setting, "AGORA_LISTEN");
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: AGORA_LISTEN: `not-an-address` is not an address and port such as 127.0.0.1:8080"
+        );
+        let err = load(Some("listen = \"x\""), &[]).expect_err("invalid");
+        assert_eq!(err.setting, "`listen` in agora.toml");
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_toml_are_refused() {
+        let err = load(Some("lisen = \"x\""), &[]).expect_err("typo");
+        assert!(err.message.contains("unknown setting"), "{err}");
+        let err = load(Some("listen = "), &[]).expect_err("bad toml");
+        assert!(err.message.contains("not valid TOML"), "{err}");
+    }
+
+    #[test]
+    fn database_urls_select_the_backend() {
+        let config =
+            load(None, &[("DATABASE_URL", "postgres://u:pw@localhost/agora")]).expect("pg");
+        assert_eq!(config.database_kind, DatabaseKind::Postgres);
+        let err = load(None, &[("DATABASE_URL", "mysql://localhost/x")]).expect_err("mysql");
+        assert_eq!(err.setting, "DATABASE_URL");
+        let err = load(None, &[("DATABASE_URL", "sqlite::memory:")]).expect_err("memory");
+        assert!(err.message.contains("in-memory"));
+    }
+
+    #[test]
+    fn modules_are_checked_against_the_known_ones() {
+        let config = load(None, &[("AGORA_MODULES", "tasks, Social,tasks")]).expect("valid");
+        assert_eq!(config.modules, vec!["tasks", "social"]);
+        let err = load(None, &[("AGORA_MODULES", "tasks,chat")]).expect_err("unknown");
+        assert!(err.message.contains("unknown module `chat`"), "{err}");
+        let config = load(None, &[("AGORA_MODULES", "")]).expect("empty is valid");
+        assert_eq!(
+            config.modules, MODULES,
+            "an empty variable leaves the default"
+        );
+        let config = load(None, &[("AGORA_MODULES", "none")]).expect("none is valid");
+        assert!(config.modules.is_empty());
+    }
+
+    #[test]
+    fn cors_origins_must_be_bare_origins_and_never_a_wildcard() {
+        let config = load(
+            None,
+            &[(
+                "AGORA_CORS_ORIGINS",
+                "https://app.example.com, http://localhost:3000",
+            )],
+        )
+        .expect("valid");
+        assert_eq!(
+            config.cors_origins,
+            vec!["https://app.example.com", "http://localhost:3000"]
+        );
+        for bad in [
+            "*",
+            "app.example.com",
+            "https://app.example.com/path",
+            "ftp://x.y",
+        ] {
+            let err = load(None, &[("AGORA_CORS_ORIGINS", bad)]).expect_err(bad);
+            assert_eq!(err.setting, "AGORA_CORS_ORIGINS");
+        }
+    }
+
+    #[test]
+    fn sizes_and_durations_take_units() {
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn production_logs_json_and_short_secrets_are_refused() {
+        let config = load(None, &[("AGORA_ENV", "production")]).expect("valid");
+        assert_eq!(config.log_format, LogFormat::Json);
+        let err = load(None, &[("AGORA_SECRET_KEY", "short")]).expect_err("short");
+        assert_eq!(err.setting, "AGORA_SECRET_KEY");
+        assert!(
+            !err.to_string().contains("short"),
+            "the secret is not echoed"
+        );
+    }
+
+    #[test]
+    fn effective_configuration_hides_secrets_and_passwords() {
+        let config = load(
+            None,
+            &[
+                ("DATABASE_URL", "postgres://agora:hunter2@db/agora"),
+                ("AGORA_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ],
+        )
+        .expect("valid");
+        let printed: String = config
+            .effective()
+            .iter()
+            .map(|(s, v, _)| format!("{}={v}\n", s.key))
+            .collect();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("0123456789abcdef"), "{printed}");
+        assert!(printed.contains("secret_key=********"));
+    }
+
+    #[test]
+    fn the_reference_lists_every_setting() {
+        let reference = reference_markdown();
+        for s in SETTINGS {
+            assert!(reference.contains(s.env), "{} missing", s.env);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Extractors that turn every kind of bad input into an [`ApiError`] problem document.
+//!
+//! axum's own extractors answer rejections with plain text; these wrap the same work and answer
+//! with the contract of `API.md`: 415 for a body that is not JSON, 413 for one over the limit,
+//! 400 for malformed JSON, 422 with the path of the offending field for JSON or a query string of
+//! the wrong shape (including unknown fields, for types with `#[serde(deny_unknown_fields)]`),
+//! and 404 for a path parameter that cannot name anything (a malformed id).
+
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON request body (as an extractor) or response body (as a response).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the request body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Parses a JSON document into `T`, telling syntax errors (400) from shape errors (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                ApiError::invalid_field(field, strip_position(&inner.to_string()))
+            }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => {
+                ApiError::bad_request(format!("the request body is not valid JSON: {inner}"))
+            }
+        }
+    })?;
+    // Trailing characters after the document are malformed JSON too.
+    deserializer.end().map_err(|err| {
+        ApiError::bad_request(format!("the request body is not valid JSON: {err}"))
+    })?;
+    Ok(value)
+}
+
+/// A query string parsed into `T`; a value of the wrong shape is a 422 naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let field = if path == "." {
+                    "query".to_owned()
+                } else {
+                    path
+                };
+                ApiError::invalid_field(field, err.into_inner().to_string())
+            })
+    }
+}
+
+/// Path parameters. A parameter that does not parse (a malformed id) names no resource: 404.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(err)) => Err(ApiError::not_found(
+                format!("no resource at this path ({})", err.body_text()),
+            )),
+            Err(other) => Err(ApiError::internal(other.body_text())),
+        }
+    }
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn bytes_rejection(rejection: BytesRejection) -> ApiError {
+    // axum reports a body over the `DefaultBodyLimit` (or over tower-http's limit) as a failure
+    // to buffer with status 413; anything else is a broken upload.
+    let status = rejection.status();
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::from_status(status)
+    } else {
+        ApiError::bad_request(format!(
+            "the request body could not be read: {}",
+            rejection.body_text()
+        ))
+    }
+}
+
+/// serde_json appends " at line 1 column 17" to data errors; the field path already says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Collects the failures of several fields so that one 422 reports all of them: a handler
+/// checks every field, then calls [`FieldErrors::finish`].
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the error of `result`, if any, under `field`, and passes the value on.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, err.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing failed, else the 422 listing every failure.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field() {
+        let err = parse_json::<Body>(br#"{"title": 5, "tags": []}"#).expect_err("wrong type");
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.errors()[0].field, "title");
+        assert!(!err.errors()[0].message.contains("line 1"));
+    }
+
+    #[test]
+    fn a_nested_wrong_type_names_the_path() {
+        let err = parse_json::<Body>(br#"{"title": "a", "tags": ["x", 2]}"#).expect_err("bad tag");
+        assert_eq!(err.errors()[0].field, "tags[1]");
+    }
+
+    #[test]
+    fn an_unknown_field_is_a_validation_error() {
+        let err =
+            parse_json::<Body>(br#"{"title": "a", "tags": [], "admin": true}"#).expect_err("extra");
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err.errors()[0].message.contains("unknown field `admin`"));
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        for body in [
+            &b"{"[..],
+            b"{\"title\": }",
+            b"",
+            br#"{"title": "a", "tags": []} {}"#,
+            b"\xff",
+        ] {
+            let err = parse_json::<Body>(body).expect_err("malformed");
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        let mut headers = HeaderMap::new();
+        for (value, ok) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+            ("application/merge-patch+json", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+        ] {
+            headers.insert(header::CONTENT_TYPE, value.parse().expect("valid header"));
+            assert_eq!(is_json_content_type(&headers), ok, "{value}");
+        }
+    }
+
+    #[test]
+    fn field_errors_collect_every_failure() {
+        let mut errors = FieldErrors::new();
+        let a: Option<u8> = errors.check("a", "x".parse::<u8>());
+        let b: Option<u8> = errors.check("b", "7".parse::<u8>());
+        errors.add("c", "is required");
+        assert_eq!((a, b), (None, Some(7)));
+        let err = errors.finish().expect_err("two failures");
+        assert_eq!(err.errors().len(), 2);
+    }
+}

@@ -1,0 +1,9 @@
+//! The platform's schema migrations, oldest first. Never edit one that has shipped: add another.
+
+use agora_store::sea_orm_migration::MigrationTrait;
+
+mod m20261123_000001_accounts;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261123_000001_accounts::Migration)]
+}

@@ -1,0 +1,94 @@
+//! Assembly: the only place that knows every module. It connects the database, runs the
+//! migrations, builds the shared state and mounts the routers of the enabled modules.
+
+use agora_core::ApiError;
+use agora_core::config::Config;
+use agora_platform::{AppState, Module};
+use agora_store::{Db, DbOptions, Migrator};
+use anyhow::Context;
+use axum::Router;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{middleware, openapi};
+
+/// Every product module, in the order their routes are mounted.
+pub const MODULES: &[Module] = &[
+    agora_social::MODULE,
+    agora_forums::MODULE,
+    agora_fantasy::MODULE,
+    agora_tasks::MODULE,
+];
+
+/// The migrations of the platform and of every module (all always run; see `agora_store::migrate`).
+pub fn migrator() -> Migrator {
+    let mut sources = vec![agora_platform::migrations::migrations as agora_store::MigrationSource];
+    sources.extend(MODULES.iter().map(|m| m.migrations));
+    Migrator::new(sources)
+}
+
+/// Opens the database of `config`, naming it in the error when that fails.
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    Db::connect(&DbOptions {
+        url: config.database_url.clone(),
+        kind: config.database_kind,
+        max_connections: config.database_max_connections,
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            agora_core::config::redact_url_password(&config.database_url)
+        )
+    })
+}
+
+/// A ready-to-serve application.
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// Connects, migrates (unless `migrate` is false) and builds the router.
+pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
+    let db = connect(&config).await?;
+    if migrate {
+        let applied = migrator()
+            .up(&db)
+            .await
+            .context("applying database migrations failed")?;
+        if applied > 0 {
+            tracing::info!(applied, "applied database migrations");
+        }
+    }
+    let state = AppState::new(config, db);
+    let router = router(state.clone());
+    Ok(App { state, router })
+}
+
+/// The routes of the platform and the enabled modules, with their OpenAPI document.
+pub fn api(config: &Config) -> OpenApiRouter<AppState> {
+    let mut v1 = OpenApiRouter::new();
+    for module in MODULES.iter().filter(|m| config.module_enabled(m.name)) {
+        v1 = v1.merge((module.router)());
+    }
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(agora_platform::health::router())
+        .nest("/api/v1", v1)
+}
+
+/// The OpenAPI document of the routes `config` enables.
+pub fn openapi_document(config: &Config) -> OpenApi {
+    api(config).into_openapi()
+}
+
+/// The whole HTTP application: routes, documentation, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = api(state.config()).split_for_parts();
+    let routes = routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .fallback(|| async { ApiError::not_found("no resource at this path") })
+        .with_state(state.clone());
+    middleware::apply(routes, state.config())
+}

@@ -1,0 +1,196 @@
+//! The command line: `agora [serve] | migrate up|down|status | config [--reference]`.
+
+use std::path::PathBuf;
+
+use agora_core::config::{Config, ConfigError, ConfigFile};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::{app, logging, secrets, serve};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "agora",
+    version,
+    about = "Agora: one self-hosted back end for online communities"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./agora.toml when it exists).
+    #[arg(long, global = true, env = "AGORA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply, revert or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the effective configuration, secrets hidden.
+    Config {
+        /// Print the reference of every setting (Markdown) instead.
+        #[arg(long)]
+        reference: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ServeArgs {
+    /// Do not apply pending migrations at start-up.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the most recent migrations.
+    Down {
+        /// How many to revert.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Runs the command; the error is printed by `main` on one line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    if let Command::Config { reference: true } = command {
+        print!("{}", agora_core::config::reference_markdown());
+        return Ok(());
+    }
+    let config = load_config(cli.config)?;
+    match command {
+        Command::Serve(args) => {
+            logging::init(config.log_format);
+            run_server(config, !args.no_migrate).await
+        }
+        Command::Migrate { action } => {
+            logging::init(config.log_format);
+            migrate(config, action).await
+        }
+        Command::Config { .. } => {
+            print_config(&config);
+            Ok(())
+        }
+    }
+}
+
+/// Reads the configuration file (if any) and the environment.
+pub fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let file =
+        match path {
+            Some(path) => Some(read_file(&path).with_context(|| {
+                format!("cannot read the configuration file {}", path.display())
+            })?),
+            None => {
+                let default = PathBuf::from("agora.toml");
+                if default.exists() {
+                    Some(read_file(&default).context("cannot read ./agora.toml")?)
+                } else {
+                    None
+                }
+            }
+        };
+    Ok(Config::load(file.as_ref(), |name| {
+        std::env::var(name).ok()
+    })?)
+}
+
+fn read_file(path: &std::path::Path) -> std::io::Result<ConfigFile> {
+    Ok(ConfigFile {
+        name: path.display().to_string(),
+        contents: std::fs::read_to_string(path)?,
+    })
+}
+
+async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {
+    secrets::resolve(&mut config)?;
+    let listen = config.listen;
+    let app = app::build(config, migrate).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    let db = app.state.db();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        database = %format!(
+            "{} {}",
+            db.kind_name(),
+            agora_core::config::redact_url_password(&app.state.config().database_url)
+        ),
+        modules = %app.state.config().modules.join(","),
+        "Agora listening on http://{address} (docs: http://{address}/docs)"
+    );
+    serve::serve(listener, app, serve::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    let db = app::connect(&config).await?;
+    let migrator = app::migrator();
+    match action {
+        MigrateAction::Up => {
+            let applied = migrator.up(&db).await.context("migration failed")?;
+            println!("applied {applied} migration(s)");
+        }
+        MigrateAction::Down { steps } => {
+            if steps == 0 {
+                bail!("--steps must be at least 1");
+            }
+            migrator
+                .down(&db, steps)
+                .await
+                .context("reverting failed")?;
+            println!("reverted up to {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for state in migrator
+                .status(&db)
+                .await
+                .context("reading migrations failed")?
+            {
+                let mark = if state.applied { "applied" } else { "pending" };
+                println!("{mark:8} {}", state.name);
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+fn print_config(config: &Config) {
+    for (setting, value, origin) in config.effective() {
+        let value = if setting.secret && value.is_empty() {
+            "(unset; generated at start in development)".to_owned()
+        } else {
+            format!("{value:?}")
+        };
+        println!("{} = {value}  # {}: {origin}", setting.key, setting.env);
+    }
+}
+
+/// Exit status for an error: 2 for configuration mistakes, 1 for everything else.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<ConfigError>().is_some()
+        || err.to_string().starts_with("invalid configuration")
+    {
+        2
+    } else {
+        1
+    }
+}

@@ -1,0 +1,14 @@
+//! `agora`: the server binary's library. It wires the crates together: command line
+//! ([`cli`]), configuration of secrets ([`secrets`]), logging, assembly of the modules into one
+//! router ([`app`]), the middleware stack ([`middleware`]), the OpenAPI document ([`openapi`])
+//! and serving with graceful shutdown ([`serve`]).
+
+pub mod app;
+pub mod cli;
+pub mod logging;
+pub mod middleware;
+pub mod openapi;
+pub mod secrets;
+pub mod serve;
+
+pub use app::{App, build, router};

@@ -1,0 +1,307 @@
+//! The HTTP middleware stack, outermost first, as DESIGN.md orders it:
+//!
+//! 1. [`request_context`]: takes the client's `X-Request-Id` (or makes one), runs the request in
+//!    its scope, echoes it on the response, and turns any error response that is not yet a
+//!    problem document (an unknown route, a wrong method, a timeout, a panic, a rejection from a
+//!    layer) into one, so that every failure a client sees has the same shape;
+//! 2. a tracing span per request, with slow requests (over 500 ms) logged as such;
+//! 3. a panic catcher: a panic is a logged 500, never a dropped connection;
+//! 4. security headers; 5. CORS; 6. gzip; 7. body size limit; 8. timeout.
+//!
+//! Rate limits and authentication come next, with the identity issue.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_core::config::Config;
+use agora_core::error::PROBLEM_JSON;
+use agora_core::{ApiError, request_context};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Requests slower than this are logged at WARN.
+const SLOW_REQUEST: Duration = Duration::from_millis(500);
+
+/// Longest request id we echo; longer (or non-visible-ASCII) ones are replaced by our own.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Wraps `router` in the whole stack.
+pub fn apply(router: Router, config: &Config) -> Router {
+    let hsts = config.public_url.scheme() == "https";
+    // `Router::layer` wraps what is already there: the last layer added is the outermost, so
+    // this reads from the handler outwards.
+    router
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .no_br()
+                .no_deflate()
+                .no_zstd(),
+        )
+        .layer(cors(config))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security_headers(req, next, hsts)
+        }))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id,
+                    )
+                })
+                .on_request(())
+                .on_response(|response: &Response, latency: Duration, _span: &Span| {
+                    let status = response.status().as_u16();
+                    let ms = latency.as_secs_f64() * 1000.0;
+                    if latency > SLOW_REQUEST {
+                        tracing::warn!(status, latency_ms = ms, "slow request");
+                    } else if response.status().is_server_error() {
+                        tracing::error!(status, latency_ms = ms, "request failed");
+                    } else {
+                        tracing::info!(status, latency_ms = ms, "request");
+                    }
+                })
+                .on_failure(()),
+        )
+        .layer(axum::middleware::from_fn(request_context))
+}
+
+/// Outermost layer: request id, its scope, and problem documents for every error.
+async fn request_context(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_acceptable_request_id(id))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    // Validated above (visible ASCII) or generated (a UUID): always a valid header value.
+    let header_value = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));
+    request
+        .headers_mut()
+        .insert(REQUEST_ID, header_value.clone());
+
+    let id: Arc<str> = Arc::from(id);
+    let response = request_context::scope(id.clone(), async move {
+        let response = next.run(request).await;
+        into_problem(response).await
+    })
+    .await;
+    let mut response = response;
+    response.headers_mut().insert(REQUEST_ID, header_value);
+    response
+}
+
+fn is_acceptable_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Turns an error response that is not a problem document into one, keeping its status and
+/// headers (`Allow` on a 405, CORS headers). A short plain-text 4xx body (an axum rejection)
+/// becomes the detail; a 5xx body never reaches the client.
+async fn into_problem(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with(PROBLEM_JSON) {
+        return response;
+    }
+    let is_text = content_type.starts_with("text/plain");
+    let (mut parts, body) = response.into_parts();
+    let mut error = ApiError::from_status(status);
+    if status.is_client_error()
+        && is_text
+        && let Ok(collected) = body.collect().await
+        && let Ok(text) = std::str::from_utf8(&collected.to_bytes())
+        && !text.trim().is_empty()
+        && text.len() <= 1000
+    {
+        error = ApiError::new(status, error.code().to_owned(), text.trim().to_owned());
+    }
+    let problem = error.into_response();
+    // Keep the original headers (Allow, CORS, Retry-After), minus those describing the old body.
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+    ] {
+        parts.headers.remove(&name);
+    }
+    let (problem_parts, problem_body) = problem.into_parts();
+    parts.headers.extend(problem_parts.headers);
+    Response::from_parts(parts, problem_body)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = %message, "a request handler panicked");
+    ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).into_response()
+}
+
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// Swagger UI loads its own script, styles and inline images from this server; nothing else.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+async fn security_headers(request: Request, next: Next, hsts: bool) -> Response {
+    let is_docs = request.uri().path().starts_with("/docs");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        if is_docs { DOCS_CSP } else { API_CSP },
+    );
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    if hsts {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        // Origins were validated as bare ASCII origins when the configuration was loaded.
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            header::RETRY_AFTER,
+            header::ETAG,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// Rebuilds a response with an empty body; used by tests of the problem conversion.
+#[cfg(test)]
+fn bare(status: StatusCode) -> Response {
+    Response::builder()
+        .status(status)
+        .body(axum::body::Body::empty())
+        .expect("a status and an empty body make a valid response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    #[tokio::test]
+    async fn a_bare_error_becomes_a_problem_document() {
+        let mut response = bare(StatusCode::METHOD_NOT_ALLOWED);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        let response = into_problem(response).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert_eq!(response.headers()[header::ALLOW], "GET,HEAD");
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let problem: agora_core::Problem = serde_json::from_slice(&body).expect("problem");
+        assert_eq!(problem.code, "method_not_allowed");
+    }
+
+    #[tokio::test]
+    async fn a_server_error_body_never_reaches_the_client() {
+        let response = Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("secret stack trace"))
+            .expect("valid");
+        let response = into_problem(response).await;
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+
+    #[test]
+    fn request_ids_must_be_short_visible_ascii() {
+        assert!(is_acceptable_request_id("abc-123"));
+        assert!(!is_acceptable_request_id(""));
+        assert!(!is_acceptable_request_id("has space"));
+        assert!(!is_acceptable_request_id(&"x".repeat(129)));
+    }
+}

@@ -1,0 +1,195 @@
+//! The `agora` binary as a person runs it: no configuration, a bad setting, the reference.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const AGORA: &str = env!("CARGO_BIN_EXE_agora");
+
+/// Runs `agora` in an empty directory with only the given variables set.
+fn agora(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(AGORA);
+    command.current_dir(dir).args(args).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        command.env("PATH", path);
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+#[test]
+fn an_invalid_setting_stops_the_start_with_one_line_that_names_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &[], &[("AGORA_LISTEN", "localhost")])
+        .output()
+        .expect("agora runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid configuration: AGORA_LISTEN: `localhost` is not an address and port such as 127.0.0.1:8080"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
+fn an_invalid_file_setting_names_the_file_and_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("agora.toml"),
+        "request_timeout = \"soon\"\n",
+    )
+    .expect("write");
+    let output = agora(dir.path(), &["config"], &[])
+        .output()
+        .expect("agora runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`request_timeout` in agora.toml: `soon` is not a duration"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn production_without_secrets_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &[], &[("AGORA_ENV", "production")])
+        .output()
+        .expect("agora runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("AGORA_SECRET_KEY is required"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn the_committed_configuration_reference_is_current() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &["config", "--reference"], &[])
+        .output()
+        .expect("agora runs");
+    assert!(output.status.success());
+    let generated = String::from_utf8(output.stdout).expect("UTF-8");
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/configuration.md"
+    ))
+    .expect("docs/configuration.md exists");
+    assert_eq!(
+        committed, generated,
+        "docs/configuration.md is stale: run `cargo run -- config --reference > docs/configuration.md`"
+    );
+}
+
+#[test]
+fn config_prints_the_effective_settings_without_secrets() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(
+        dir.path(),
+        &["config"],
+        &[
+            ("DATABASE_URL", "postgres://agora:hunter2@db.internal/agora"),
+            (
+                "AGORA_SECRET_KEY",
+                "a-very-long-secret-value-of-more-than-32-chars",
+            ),
+        ],
+    )
+    .output()
+    .expect("agora runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("database_url = \"postgres://agora:********@db.internal/agora\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# DATABASE_URL: environment DATABASE_URL"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("hunter2") && !stdout.contains("a-very-long-secret"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn with_no_configuration_it_serves_health_docs_and_openapi_then_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let mut child = agora(dir.path(), &[], &[("AGORA_LISTEN", &listen)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("agora starts");
+
+    let base = format!("http://{listen}");
+    let client = reqwest::Client::new();
+    let mut healthy = false;
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Ok(response) = client.get(format!("{base}/health")).send().await
+            && response.status() == 200
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(healthy, "/health did not answer within 30 s");
+    eprintln!("time from start to healthy: {:?}", started.elapsed());
+
+    for path in ["/health/ready", "/docs/", "/openapi.json"] {
+        let response = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect(path);
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    assert!(
+        dir.path().join("data/agora.db").exists(),
+        "SQLite under ./data"
+    );
+    assert!(
+        dir.path().join("data/secrets/secret_key").exists(),
+        "a generated secret"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "agora did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "exit status {exit}");
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert!(stderr.contains("Agora listening on http://"), "{stderr}");
+    assert!(stderr.contains("stopped"), "{stderr}");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+        .port()
+}

@@ -1,0 +1,185 @@
+//! The database: one handle over SQLite or PostgreSQL, chosen by the URL at run time.
+//!
+//! Queries are written once with SeaORM / SeaQuery, which render the SQL of the backend in use
+//! (see `docs/decisions/0001-database.md`). The one difference this module owns is how writes
+//! reach SQLite, which allows a single writer at a time:
+//!
+//! - On **SQLite**, [`Db::writer`] is a pool of exactly one connection and [`Db::reader`] a pool
+//!   of read-only connections. Writers queue for the one connection inside the pool instead of
+//!   racing for the file lock, so concurrent writes never fail with `database is locked`; readers
+//!   never wait for writers (WAL mode). Every connection has a busy timeout as a second line of
+//!   defence, `synchronous=NORMAL` (durable at each checkpoint, safe with WAL) and foreign keys on.
+//! - On **PostgreSQL**, both are the same pool.
+//!
+//! Code that writes, or reads in order to write, uses [`Db::writer`] (or a transaction begun on
+//! it); everything else uses [`Db::reader`]. On SQLite a write through the reader fails loudly
+//! (the connection is read-only), so a mistake shows in the first test that runs it.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use agora_core::config::DatabaseKind;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
+};
+
+/// How long a query waits for a connection before the request fails with 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long SQLite waits on a lock held by another process before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What [`Db::connect`] needs.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub kind: DatabaseKind,
+    pub max_connections: u32,
+}
+
+/// The database handle shared by every request. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    writer: DatabaseConnection,
+    reader: DatabaseConnection,
+    kind: DatabaseKind,
+}
+
+impl Db {
+    /// Opens the pools. For SQLite the file (and its directory) is created when missing.
+    pub async fn connect(options: &DbOptions) -> Result<Db, DbErr> {
+        match options.kind {
+            DatabaseKind::Sqlite => Self::connect_sqlite(options).await,
+            DatabaseKind::Postgres => Self::connect_postgres(options).await,
+        }
+    }
+
+    async fn connect_sqlite(options: &DbOptions) -> Result<Db, DbErr> {
+        let connect = SqliteConnectOptions::from_str(&options.url)
+            .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        if let Some(dir) = connect.get_filename().parent() {
+            create_dir(dir)?;
+        }
+
+        // The writer first: it creates the file and switches it to WAL, which read-only
+        // connections cannot do.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(connect.clone())
+            .await
+            .map_err(sqlx_err)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(connect.read_only(true))
+            .await
+            .map_err(sqlx_err)?;
+        Ok(Db {
+            writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+            reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+            kind: DatabaseKind::Sqlite,
+        })
+    }
+
+    async fn connect_postgres(options: &DbOptions) -> Result<Db, DbErr> {
+        let connect = PgConnectOptions::from_str(&options.url)
+            .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
+            .application_name("agora");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(connect)
+            .await
+            .map_err(sqlx_err)?;
+        let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+        Ok(Db {
+            writer: conn.clone(),
+            reader: conn,
+            kind: DatabaseKind::Postgres,
+        })
+    }
+
+    /// Connection for queries that only read.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.reader
+    }
+
+    /// Connection for writes and for reads that decide a write.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.writer
+    }
+
+    /// Begins a transaction on the writer. Every multi-row write is one transaction.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.writer.begin().await
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.writer.get_database_backend()
+    }
+
+    /// A short name for logs: `sqlite` or `postgres`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+        }
+    }
+
+    /// Proves the database can serve requests: a reader reads the migrations table (the schema
+    /// is there and not locked against readers), and the writer takes the write lock in a
+    /// transaction that changes nothing (no other process or transaction is blocking writes).
+    pub async fn ping(&self, migrations_table: &str) -> Result<(), DbErr> {
+        let backend = self.backend();
+        self.reader
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT 1 FROM {migrations_table} LIMIT 1"),
+            ))
+            .await?;
+        let txn = self.writer.begin().await?;
+        txn.execute_raw(Statement::from_string(
+            backend,
+            format!("UPDATE {migrations_table} SET version = version WHERE 1 = 0"),
+        ))
+        .await?;
+        txn.rollback().await
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        for conn in [&self.reader, &self.writer] {
+            if let Err(err) = conn.close_by_ref().await {
+                tracing::warn!(error = %err, "closing the database pool failed");
+            }
+        }
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), DbErr> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))
+}
+
+fn sqlx_err(err: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err.into()))
+}

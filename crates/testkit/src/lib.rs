@@ -1,0 +1,480 @@
+//! Test harness for Agora's black-box tests.
+//!
+//! [`TestApp::spawn`] starts the real application (the same router, middleware and migrations
+//! as `agora serve`) on a random port over a fresh database of its own, so tests run in parallel
+//! and never share state:
+//!
+//! - `AGORA_TEST_DATABASE=sqlite` (default): a new SQLite file in a temporary directory;
+//! - `AGORA_TEST_DATABASE=postgres`: a new schema in the database at `AGORA_TEST_POSTGRES_URL`
+//!   (default `postgres://agora:agora@127.0.0.1:5432/agora_test`), dropped when the test ends.
+//!
+//! Requests go through a real HTTP client ([`TestClient`]) and come back as [`TestResponse`],
+//! which reads JSON bodies and problem documents.
+
+// A test harness fails the test, with a message, when something it needs is missing.
+#![allow(clippy::expect_used)]
+
+pub mod proxy;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use agora::App;
+use agora_core::Problem;
+use agora_core::config::{Config, DatabaseKind};
+use agora_platform::AppState;
+use agora_store::Db;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use http::{HeaderMap, StatusCode, header};
+pub use serde_json::json;
+
+/// A secret that satisfies the configuration rules; tests need not generate one.
+pub const TEST_SECRET_KEY: &str = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://agora:agora@127.0.0.1:5432/agora_test";
+
+/// Which database the suite runs on, from `AGORA_TEST_DATABASE`.
+pub fn test_database() -> DatabaseKind {
+    match std::env::var("AGORA_TEST_DATABASE").as_deref() {
+        Ok("postgres") | Ok("postgresql") => DatabaseKind::Postgres,
+        _ => DatabaseKind::Sqlite,
+    }
+}
+
+/// The PostgreSQL server tests use, from `AGORA_TEST_POSTGRES_URL`.
+pub fn postgres_url() -> String {
+    std::env::var("AGORA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// A fresh, empty database for one test: a SQLite file or a PostgreSQL schema.
+pub struct TestDatabase {
+    /// The `DATABASE_URL` that reaches it.
+    pub url: String,
+    pub kind: DatabaseKind,
+    /// Holds the SQLite file (and the data directory) until the test ends.
+    pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema to drop at the end.
+    schema: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        Self::create_on(test_database()).await
+    }
+
+    pub async fn create_on(kind: DatabaseKind) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory for the test");
+        match kind {
+            DatabaseKind::Sqlite => Self {
+                url: format!("sqlite://{}", dir.path().join("agora.db").display()),
+                kind,
+                dir,
+                schema: None,
+            },
+            DatabaseKind::Postgres => {
+                let base = postgres_url();
+                let schema = format!("test_{}", uuid::Uuid::now_v7().simple());
+                run_on_postgres(&base, &format!("CREATE SCHEMA \"{schema}\"")).await;
+                let separator = if base.contains('?') { '&' } else { '?' };
+                Self {
+                    url: format!("{base}{separator}options[search_path]={schema}"),
+                    kind,
+                    dir,
+                    schema: Some(schema),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(schema) = self.schema.take() {
+            // Drop cannot await; a short-lived thread with its own runtime does the clean-up.
+            let base = postgres_url();
+            let _ = std::thread::spawn(move || {
+                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    runtime.block_on(run_on_postgres(
+                        &base,
+                        &format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"),
+                    ));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs one statement on the test PostgreSQL server, outside any test schema.
+pub async fn run_on_postgres(url: &str, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap_or_else(|err| {
+        panic!(
+            "cannot reach the test PostgreSQL at {url} ({err}); start it or set AGORA_TEST_POSTGRES_URL"
+        )
+    });
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|err| panic!("`{sql}` failed: {err}"));
+    let _ = conn.close().await;
+}
+
+/// Builds a [`TestApp`] with settings of the test's choosing.
+pub struct TestAppBuilder {
+    env: HashMap<String, String>,
+    migrate: bool,
+}
+
+impl TestAppBuilder {
+    /// Sets a configuration variable, as the environment would (`AGORA_MODULES`, ...).
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Starts without applying migrations (`--no-migrate`).
+    pub fn without_migrations(mut self) -> Self {
+        self.migrate = false;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let database = TestDatabase::create().await;
+        self.spawn_on(database).await
+    }
+
+    /// Starts the application on a database the test prepared.
+    pub async fn spawn_on(self, database: TestDatabase) -> TestApp {
+        let config = self.config(&database);
+        let app = agora::build(config, self.migrate)
+            .await
+            .unwrap_or_else(|err| panic!("the application failed to start: {err:#}"));
+        let state = app.state.clone();
+        let server = Server::start(app).await;
+        TestApp {
+            client: TestClient::new(server.address),
+            state,
+            server,
+            database,
+        }
+    }
+
+    /// The configuration a test app runs with: defaults, the test's database and data
+    /// directory, a random port, and the variables set on the builder.
+    pub fn config(&self, database: &TestDatabase) -> Config {
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("AGORA_LISTEN".into(), "127.0.0.1:0".into()),
+            (
+                "AGORA_DATA_DIR".into(),
+                database.dir.path().display().to_string(),
+            ),
+            ("DATABASE_URL".into(), database.url.clone()),
+            ("AGORA_SECRET_KEY".into(), TEST_SECRET_KEY.into()),
+            ("AGORA_DATABASE_MAX_CONNECTIONS".into(), "4".into()),
+        ]);
+        env.extend(self.env.clone());
+        Config::load(None, |name| env.get(name).cloned())
+            .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
+    }
+}
+
+/// A configuration for tests that build their own router (no database is opened).
+pub fn test_config(env: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("AGORA_SECRET_KEY".into(), TEST_SECRET_KEY.into()),
+        ("DATABASE_URL".into(), "sqlite://unused.db".into()),
+    ]);
+    vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Config::load(None, |name| vars.get(name).cloned())
+        .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
+}
+
+/// A running application, stopped when dropped.
+pub struct TestApp {
+    pub client: TestClient,
+    state: AppState,
+    server: Server,
+    database: TestDatabase,
+}
+
+impl TestApp {
+    /// The application with default settings over a fresh database.
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            env: HashMap::new(),
+            migrate: true,
+        }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.server.address
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.client.url(path)
+    }
+
+    /// The application's database, to check what a request left behind.
+    pub fn db(&self) -> &Db {
+        self.state.db()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
+    }
+
+    pub fn get(&self, path: &str) -> TestRequest {
+        self.client.get(path)
+    }
+
+    pub fn post(&self, path: &str) -> TestRequest {
+        self.client.post(path)
+    }
+
+    pub fn put(&self, path: &str) -> TestRequest {
+        self.client.put(path)
+    }
+
+    pub fn patch(&self, path: &str) -> TestRequest {
+        self.client.patch(path)
+    }
+
+    pub fn delete(&self, path: &str) -> TestRequest {
+        self.client.delete(path)
+    }
+
+    /// Asks the server to shut down gracefully and waits until it has.
+    pub async fn shutdown(mut self) {
+        self.server.stop().await;
+    }
+}
+
+/// A server task and the means to stop it.
+pub struct Server {
+    pub address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// Serves `app` on a random local port with the real serving loop.
+    pub async fn start(app: App) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free local port");
+        let address = listener.local_addr().expect("a bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(agora::serve::serve(listener, app, async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            address,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Serves any router (with whatever middleware the test applied) on a random local port.
+    pub async fn start_router(router: axum::Router) -> (SocketAddr, JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free local port");
+        let address = listener.local_addr().expect("a bound address");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (address, task)
+    }
+
+    /// Signals shutdown and waits for the serving loop to end.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            match task.await {
+                Ok(result) => result.expect("the server stopped cleanly"),
+                Err(err) => panic!("the server task failed: {err}"),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// An HTTP client bound to one server.
+#[derive(Clone)]
+pub struct TestClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl TestClient {
+    pub fn new(address: SocketAddr) -> Self {
+        Self {
+            base: format!("http://{address}"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> TestRequest {
+        TestRequest {
+            inner: self.http.request(method, self.url(path)),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> TestRequest {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> TestRequest {
+        self.request(Method::POST, path)
+    }
+
+    pub fn put(&self, path: &str) -> TestRequest {
+        self.request(Method::PUT, path)
+    }
+
+    pub fn patch(&self, path: &str) -> TestRequest {
+        self.request(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> TestRequest {
+        self.request(Method::DELETE, path)
+    }
+}
+
+/// A request being built.
+pub struct TestRequest {
+    inner: reqwest::RequestBuilder,
+}
+
+impl TestRequest {
+    pub fn json(self, body: &impl Serialize) -> Self {
+        Self {
+            inner: self.inner.json(body),
+        }
+    }
+
+    /// A raw body with the given content type.
+    pub fn body(self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        Self {
+            inner: self
+                .inner
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body),
+        }
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Self {
+            inner: self.inner.header(name, value),
+        }
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        Self {
+            inner: self.inner.bearer_auth(token),
+        }
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let response = self
+            .inner
+            .send()
+            .await
+            .expect("the request reached the server");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("the response body").to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as `T`; fails the test with the body when it does not parse.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!(
+                "the {} response is not the expected JSON ({err}): {}",
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    /// The problem document of an error response, checking its content type.
+    pub fn problem(&self) -> Problem {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "a {} response must be a problem document: {}",
+            self.status,
+            self.text()
+        );
+        self.json()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Fails the test, showing the body, unless the status is `expected`.
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            expected,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        self
+    }
+}

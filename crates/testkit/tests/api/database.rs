@@ -1,0 +1,179 @@
+//! The database layer on the backend under test: migrations, SQLite's pragmas and single
+//! writer, and concurrent writes.
+
+use agora::app::migrator;
+use agora_core::config::DatabaseKind;
+use agora_store::sea_orm::{ConnectionTrait, Statement};
+use agora_testkit::{StatusCode, TestApp};
+
+#[tokio::test]
+async fn migrations_are_applied_at_start_and_recorded() {
+    let app = TestApp::spawn().await;
+    let status = migrator().status(app.db()).await.expect("status");
+    assert!(!status.is_empty());
+    assert!(status.iter().all(|m| m.applied), "{status:?}");
+}
+
+#[tokio::test]
+async fn every_migration_reverts_and_reapplies_cleanly() {
+    let app = TestApp::spawn().await;
+    let migrator = migrator();
+    let count = migrator.status(app.db()).await.expect("status").len() as u32;
+
+    migrator
+        .down(app.db(), count)
+        .await
+        .expect("every migration reverts");
+    let status = migrator.status(app.db()).await.expect("status");
+    assert!(status.iter().all(|m| !m.applied), "{status:?}");
+    // Dropped tables are gone.
+    assert!(count_users(&app).await.is_err());
+
+    let applied = migrator
+        .up(app.db())
+        .await
+        .expect("every migration reapplies");
+    assert_eq!(applied as u32, count);
+    assert_eq!(count_users(&app).await.expect("users exists again"), 0);
+}
+
+#[tokio::test]
+async fn without_migrations_readiness_reports_the_missing_schema() {
+    let app = TestApp::builder().without_migrations().spawn().await;
+    let response = app.get("/health/ready").send().await;
+    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    let problem = response.problem();
+    assert!(problem.detail.contains("database"), "{}", problem.detail);
+}
+
+#[tokio::test]
+async fn concurrent_writes_all_succeed() {
+    let app = TestApp::spawn().await;
+    let writes = (0..64).map(|i| {
+        let db = app.db().clone();
+        tokio::spawn(async move {
+            // A read-then-write transaction: the shape that fails with `database is locked`
+            // when several SQLite connections race to upgrade their locks.
+            let txn = db.begin().await?;
+            let backend = txn.get_database_backend();
+            txn.query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) FROM users",
+            ))
+            .await?;
+            insert_user(&txn, i).await?;
+            txn.commit().await
+        })
+    });
+    let reads = (0..64).map(|_| {
+        let db = app.db().clone();
+        tokio::spawn(async move {
+            let backend = db.backend();
+            db.reader()
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT COUNT(*) FROM users",
+                ))
+                .await
+                .map(drop)
+        })
+    });
+    let writes = futures::future::join_all(writes);
+    let reads = futures::future::join_all(reads);
+    let (writes, reads) = tokio::join!(writes, reads);
+    for result in writes {
+        result.expect("task").expect("every write succeeds");
+    }
+    for result in reads {
+        result.expect("task").expect("every read succeeds");
+    }
+    assert_eq!(count_users(&app).await.expect("count"), 64);
+}
+
+#[tokio::test]
+async fn a_unique_constraint_stops_a_duplicate() {
+    let app = TestApp::spawn().await;
+    insert_user(app.db().writer(), 1)
+        .await
+        .expect("first insert");
+    let err = insert_user(app.db().writer(), 1)
+        .await
+        .expect_err("duplicate");
+    assert!(agora_store::DbError(err).is_unique_violation());
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_read_only_reader() {
+    let app = TestApp::spawn().await;
+    if app.database().kind != DatabaseKind::Sqlite {
+        return;
+    }
+    let writer = app.db().writer();
+    assert_eq!(pragma(writer, "journal_mode").await, "wal");
+    assert_eq!(pragma(writer, "foreign_keys").await, "1");
+    assert_eq!(pragma(writer, "synchronous").await, "1", "NORMAL");
+    assert_ne!(pragma(writer, "busy_timeout").await, "0");
+
+    let err = insert_user(app.db().reader(), 1)
+        .await
+        .expect_err("read-only");
+    assert!(err.to_string().contains("readonly"), "{err}");
+}
+
+async fn pragma(conn: &impl ConnectionTrait, name: &str) -> String {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .expect("pragma")
+        .expect("a row");
+    row.try_get_by_index::<String>(0)
+        .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+        .expect("a value")
+}
+
+async fn insert_user(
+    conn: &impl ConnectionTrait,
+    i: i32,
+) -> Result<(), agora_store::sea_orm::DbErr> {
+    use agora_store::sea_orm::sea_query::{Expr, Query};
+    let now = chrono::Utc::now();
+    let insert = Query::insert()
+        .into_table("users")
+        .columns([
+            "id",
+            "username",
+            "username_key",
+            "email",
+            "email_key",
+            "created_at",
+            "updated_at",
+        ])
+        .values_panic([
+            Expr::val(uuid::Uuid::now_v7()),
+            Expr::val(format!("User{i}")),
+            Expr::val(format!("user{i}")),
+            Expr::val(format!("User{i}@example.com")),
+            Expr::val(format!("user{i}@example.com")),
+            Expr::val(now),
+            Expr::val(now),
+        ])
+        .to_owned();
+    conn.execute(&insert).await.map(drop)
+}
+
+async fn count_users(app: &TestApp) -> Result<i64, agora_store::sea_orm::DbErr> {
+    let backend = app.db().backend();
+    let row = app
+        .db()
+        .reader()
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM users",
+        ))
+        .await?
+        .expect("a row");
+    row.try_get::<i64>("", "n")
+}

@@ -1,0 +1,165 @@
+use std::time::Duration;
+
+use agora_core::config::DatabaseKind;
+use agora_testkit::{StatusCode, TestApp, TestDatabase, postgres_url, test_database};
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_answers_ok_with_the_version() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/health").send().await;
+    response.assert_status(StatusCode::OK);
+    let body: Value = response.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn ready_reports_the_database_up_with_its_latency() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/health/ready").send().await;
+    response.assert_status(StatusCode::OK);
+    let body: Value = response.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    assert!(body["checks"]["database"]["latency_ms"].is_number());
+}
+
+#[tokio::test]
+async fn ready_is_503_while_the_database_is_locked_and_recovers_by_itself() {
+    let app = TestApp::builder()
+        .env("AGORA_HEALTH_TIMEOUT", "300ms")
+        .spawn()
+        .await;
+    app.get("/health/ready")
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+
+    // Another client takes an exclusive lock that keeps our readers out.
+    let lock = ExclusiveLock::take(app.database()).await;
+    let response = app.get("/health/ready").send().await;
+    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    let problem = response.problem();
+    assert_eq!(problem.code, "dependency_unavailable");
+    assert!(problem.detail.contains("database"), "{}", problem.detail);
+    assert_eq!(problem.extensions["checks"]["database"]["status"], "down");
+
+    lock.release().await;
+    // No restart: the next checks find the database again.
+    let ready = poll_until_ready(&app, Duration::from_secs(15)).await;
+    assert!(
+        ready,
+        "/health/ready did not return to 200 after the lock was released"
+    );
+}
+
+#[tokio::test]
+async fn ready_is_503_when_postgres_is_unreachable_and_recovers_when_it_returns() {
+    if test_database() != DatabaseKind::Postgres {
+        return; // Only a networked database can become unreachable.
+    }
+    // The application reaches PostgreSQL through a proxy the test can cut.
+    let proxy = agora_testkit::proxy::TcpProxy::start(postgres_address()).await;
+    let mut database = TestDatabase::create().await;
+    database.url = database
+        .url
+        .replacen(&postgres_address(), &proxy.address().to_string(), 1);
+    let app = TestApp::builder()
+        .env("AGORA_HEALTH_TIMEOUT", "500ms")
+        .spawn_on(database)
+        .await;
+    app.get("/health/ready")
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+
+    proxy.cut();
+    let response = app.get("/health/ready").send().await;
+    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response.problem().extensions["checks"]["database"]["status"],
+        "down"
+    );
+
+    proxy.restore();
+    assert!(poll_until_ready(&app, Duration::from_secs(20)).await);
+}
+
+async fn poll_until_ready(app: &TestApp, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if app.get("/health/ready").send().await.status == StatusCode::OK {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn postgres_address() -> String {
+    let url = url::Url::parse(&postgres_url()).expect("a valid AGORA_TEST_POSTGRES_URL");
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(5432)
+    )
+}
+
+/// A lock held by a second client that blocks our writes (and, on PostgreSQL, our reads).
+enum ExclusiveLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl ExclusiveLock {
+    async fn take(database: &TestDatabase) -> Self {
+        use sqlx::Connection;
+        match database.kind {
+            DatabaseKind::Sqlite => {
+                // Like a backup tool or a person in the sqlite3 shell holding a write
+                // transaction open.
+                let mut conn = sqlx::SqliteConnection::connect(&database.url)
+                    .await
+                    .expect("a second SQLite connection");
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut conn)
+                    .await
+                    .expect("the write lock");
+                ExclusiveLock::Sqlite(conn)
+            }
+            DatabaseKind::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&database.url)
+                    .await
+                    .expect("a second PostgreSQL connection");
+                for sql in [
+                    "BEGIN",
+                    "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE",
+                ] {
+                    sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+                }
+                ExclusiveLock::Postgres(conn)
+            }
+        }
+    }
+
+    async fn release(self) {
+        use sqlx::Connection;
+        match self {
+            ExclusiveLock::Sqlite(mut conn) => {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut conn)
+                    .await
+                    .expect("rollback");
+                conn.close().await.expect("close");
+            }
+            ExclusiveLock::Postgres(mut conn) => {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut conn)
+                    .await
+                    .expect("rollback");
+                conn.close().await.expect("close");
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Black-box tests of the HTTP API: the real application over HTTP on a fresh database per test.
+//! Run on PostgreSQL with `AGORA_TEST_DATABASE=postgres`.
+//!
+//! One test binary holds every area (one module each), so the suite links once.
+
+// Tests fail by panicking; `expect` names what was expected.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod database;
+mod errors;
+mod health;
+mod middleware;
+mod openapi;
+mod shutdown;

@@ -1,0 +1,84 @@
+//! The OpenAPI document and the docs page, both served from the binary.
+
+use agora_testkit::{StatusCode, TestApp};
+use serde_json::Value;
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_describes_the_routes() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/openapi.json").send().await;
+    response.assert_status(StatusCode::OK);
+    let doc: Value = response.json();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.1")
+    );
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(doc["paths"]["/health"]["get"].is_object());
+    let ready = &doc["paths"]["/health/ready"]["get"]["responses"];
+    assert!(
+        ready["200"].is_object() && ready["503"].is_object(),
+        "{ready}"
+    );
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for field in [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "request_id",
+        "errors",
+    ] {
+        assert!(problem[field].is_object(), "Problem lacks `{field}`");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test]
+async fn the_docs_page_and_its_assets_come_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/docs").send().await;
+    assert!(response.status.is_redirection(), "{}", response.status);
+
+    let page = app.get("/docs/").send().await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text().contains("swagger-ui"), "{}", page.text());
+    assert!(!page.text().contains("cdn"), "no CDN at run time");
+
+    for asset in [
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "swagger-initializer.js",
+    ] {
+        let response = app.get(&format!("/docs/{asset}")).send().await;
+        response.assert_status(StatusCode::OK);
+        assert!(response.body.len() > 100, "{asset} is empty");
+    }
+    let initializer = app.get("/docs/swagger-initializer.js").send().await.text();
+    assert!(initializer.contains("/openapi.json"), "{initializer}");
+}
+
+#[tokio::test]
+async fn with_no_modules_the_platform_still_serves() {
+    let app = TestApp::builder()
+        .env("AGORA_MODULES", "none")
+        .spawn()
+        .await;
+    app.get("/health")
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let doc: Value = app.get("/openapi.json").send().await.json();
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(
+        paths.keys().all(|p| !p.starts_with("/api/v1/")),
+        "no module routes: {:?}",
+        paths.keys()
+    );
+}
