@@ -6,6 +6,8 @@ use std::time::Instant;
 use agora_core::config::Config;
 use agora_store::Db;
 
+use crate::identity::Identity;
+
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -13,16 +15,20 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     db: Db,
+    identity: Identity,
     started_at: Instant,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> Self {
-        Self(Arc::new(Inner {
+    /// Fails when the configuration lacks what the services need (the server secret).
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let identity = Identity::new(&config)?;
+        Ok(Self(Arc::new(Inner {
             config,
             db,
+            identity,
             started_at: Instant::now(),
-        }))
+        })))
     }
 
     pub fn config(&self) -> &Config {
@@ -31,6 +37,10 @@ impl AppState {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.0.identity
     }
 
     pub fn uptime(&self) -> std::time::Duration {
