@@ -156,6 +156,12 @@ pub const SETTINGS: &[Setting] = &[
         "",
         "URL of the external provider's JWK set (asymmetric keys; fetched on first use, cached, and fetched again for an unknown key id).",
     ),
+    setting(
+        "auth_external_jwks_refresh",
+        "AGORA_AUTH_EXTERNAL_JWKS_REFRESH",
+        "30s",
+        "Least time between two fetches of the external JWKS caused by tokens naming an unknown key id (protects the provider from floods of made-up key ids).",
+    ),
     Setting {
         key: "auth_external_secret",
         env: "AGORA_AUTH_EXTERNAL_SECRET",
@@ -264,6 +270,8 @@ pub struct ExternalAuth {
     pub issuer: String,
     pub audience: String,
     pub keys: ExternalKeySource,
+    /// Least time between two JWKS fetches.
+    pub jwks_refresh: Duration,
 }
 
 /// Where the external provider's verification keys come from.
@@ -552,6 +560,11 @@ impl Config {
                             _ => String::new(),
                         }
                     }
+                    "auth_external_jwks_refresh" => self
+                        .external_auth
+                        .as_ref()
+                        .map(|e| humantime::format_duration(e.jwks_refresh).to_string())
+                        .unwrap_or_else(|| setting.default.to_owned()),
                     "auth_external_secret" => match self.external_auth.as_ref().map(|e| &e.keys) {
                         Some(ExternalKeySource::Secret(_)) => "********".to_owned(),
                         _ => String::new(),
@@ -795,6 +808,7 @@ fn external_auth(layers: &Layers) -> Result<Option<ExternalAuth>, ConfigError> {
         issuer,
         audience,
         keys,
+        jwks_refresh: layers.required("auth_external_jwks_refresh", parse_duration)?,
     }))
 }
 
@@ -902,6 +916,61 @@ mod tests {
         );
         let err = load(Some("listen = \"x\""), &[]).expect_err("invalid");
         assert_eq!(err.setting, "`listen` in agora.toml");
+    }
+
+    #[test]
+    fn an_external_provider_needs_an_audience_and_exactly_one_key_source() {
+        let issuer = ("AGORA_AUTH_EXTERNAL_ISSUER", "https://idp.example/");
+        let audience = ("AGORA_AUTH_EXTERNAL_AUDIENCE", "authenticated");
+        let jwks = (
+            "AGORA_AUTH_EXTERNAL_JWKS_URL",
+            "https://idp.example/jwks.json",
+        );
+        let secret = (
+            "AGORA_AUTH_EXTERNAL_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        );
+
+        let config = load(None, &[issuer, audience, jwks]).expect("valid");
+        let external = config.external_auth.expect("configured");
+        assert!(matches!(external.keys, ExternalKeySource::Jwks(_)));
+        assert_eq!(external.jwks_refresh, Duration::from_secs(30));
+        let config = load(None, &[issuer, audience, secret]).expect("valid");
+        assert!(matches!(
+            config.external_auth.map(|e| e.keys),
+            Some(ExternalKeySource::Secret(_))
+        ));
+
+        for (env, blamed) in [
+            (
+                vec![issuer, jwks],
+                "AGORA_AUTH_EXTERNAL_AUDIENCE (`auth_external_audience`)",
+            ),
+            (
+                vec![issuer, audience],
+                "AGORA_AUTH_EXTERNAL_JWKS_URL (`auth_external_jwks_url`)",
+            ),
+            (
+                vec![issuer, audience, jwks, secret],
+                "AGORA_AUTH_EXTERNAL_SECRET",
+            ),
+            (
+                vec![audience, jwks],
+                "AGORA_AUTH_EXTERNAL_ISSUER (`auth_external_issuer`)",
+            ),
+            (
+                vec![
+                    issuer,
+                    audience,
+                    ("AGORA_AUTH_EXTERNAL_JWKS_URL", "ftp://x/"),
+                ],
+                "AGORA_AUTH_EXTERNAL_JWKS_URL",
+            ),
+        ] {
+            let err = load(None, &env).expect_err("invalid");
+            assert_eq!(err.setting, blamed, "{err}");
+        }
+        assert!(load(None, &[]).expect("valid").external_auth.is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! When `auth_external_issuer` is configured, a bearer token whose `iss` is that issuer is
 //! checked against the provider's keys instead of ours: a shared HS256 secret, or the
 //! provider's JWKS (fetched on first use, cached, and fetched again when a token names a key id
-//! we do not know, at most every [`JWKS_MIN_REFRESH`]). The issuer, audience, expiry and
+//! we do not know, at most once per `auth_external_jwks_refresh`). The issuer, audience, expiry and
 //! not-before are checked with a small leeway. Only the algorithms the key source allows are
 //! accepted: HS256 for a secret; for a JWKS, the asymmetric algorithm of the key the token names
 //! (never HS*, so a public key can never be used as an HMAC secret, and never `none`).
@@ -32,8 +32,6 @@ use crate::entities::{external_identities, users as user_rows};
 
 /// Leeway on `exp` and `nbf`, for clocks that disagree a little.
 const LEEWAY_SECONDS: u64 = 30;
-/// The least time between two JWKS fetches triggered by unknown key ids.
-pub const JWKS_MIN_REFRESH: Duration = Duration::from_secs(30);
 /// How long fetched keys are trusted before they are fetched again.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,7 +53,7 @@ struct CachedKeys {
     keys: HashMap<String, (DecodingKey, Algorithm)>,
     fetched_at: Option<Instant>,
     /// The last fetch, successful or not: a provider that is down is asked again only after
-    /// [`JWKS_MIN_REFRESH`], so requests do not queue behind timeouts.
+    /// the configured interval, so requests do not queue behind timeouts.
     attempted_at: Option<Instant>,
 }
 
@@ -77,6 +75,7 @@ enum Keys {
 
 struct Jwks {
     url: url::Url,
+    min_refresh: Duration,
     cache: RwLock<CachedKeys>,
     /// One fetch at a time; others wait for its result.
     fetching: Mutex<()>,
@@ -97,6 +96,7 @@ impl ExternalProvider {
                 Keys::Secret(DecodingKey::from_secret(secret.expose().as_bytes()))
             }
             ExternalKeySource::Jwks(url) => Keys::Jwks(Box::new(Jwks {
+                min_refresh: config.jwks_refresh,
                 http: {
                     crate::tls::install_crypto_provider();
                     reqwest::Client::builder()
@@ -170,6 +170,7 @@ impl ExternalProvider {
         };
         let Jwks {
             url,
+            min_refresh,
             cache,
             fetching,
             http,
@@ -192,7 +193,7 @@ impl ExternalProvider {
             .read()
             .await
             .attempted_at
-            .is_some_and(|at| at.elapsed() < JWKS_MIN_REFRESH);
+            .is_some_and(|at| at.elapsed() < *min_refresh);
         if !recently {
             let fetched = fetch_jwks(http, url).await;
             let mut cached = cache.write().await;

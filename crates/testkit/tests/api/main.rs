@@ -9,6 +9,7 @@
 mod admin;
 mod database;
 mod errors;
+mod external_auth;
 mod health;
 mod identity;
 mod middleware;
