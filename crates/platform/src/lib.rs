@@ -1,9 +1,10 @@
 //! Agora's platform: the services every product module uses.
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
-//! health checks and the accounts schema. Identity, jobs, notifications, real time, media,
-//! moderation and search are added here by the issues that build them.
+//! health checks, the accounts schema and outgoing [`email`]. Identity, jobs, notifications,
+//! real time, media, moderation and search are added here by the issues that build them.
 
+pub mod email;
 pub mod health;
 pub mod migrations;
 pub mod module;

@@ -6,6 +6,8 @@ use std::time::Instant;
 use agora_core::config::Config;
 use agora_store::Db;
 
+use crate::email::Mailer;
+
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -14,15 +16,19 @@ struct Inner {
     config: Config,
     db: Db,
     started_at: Instant,
+    email: Mailer,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> Self {
-        Self(Arc::new(Inner {
+    /// Fails when the configuration lacks what the services need.
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let email = Mailer::from_config(&config)?;
+        Ok(Self(Arc::new(Inner {
             config,
             db,
             started_at: Instant::now(),
-        }))
+            email,
+        })))
     }
 
     pub fn config(&self) -> &Config {
@@ -35,5 +41,10 @@ impl AppState {
 
     pub fn uptime(&self) -> std::time::Duration {
         self.0.started_at.elapsed()
+    }
+
+    /// Outgoing email: the transport, and [`Mailer::wake`] for the worker.
+    pub fn mailer(&self) -> &Mailer {
+        &self.0.email
     }
 }

@@ -62,7 +62,7 @@ pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
             tracing::info!(applied, "applied database migrations");
         }
     }
-    let state = AppState::new(config, db);
+    let state = AppState::new(config, db).map_err(anyhow::Error::msg)?;
     let router = router(state.clone());
     Ok(App { state, router })
 }

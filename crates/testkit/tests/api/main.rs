@@ -7,6 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod database;
+mod email;
 mod errors;
 mod health;
 mod middleware;
