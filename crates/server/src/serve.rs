@@ -52,7 +52,7 @@ pub async fn serve(
         }
     };
     // The worker heard the same signal; it finishes the email it is sending, if any (an SMTP
-    // conversation is bounded by its own timeout). Aborted past the grace period, it leaves
+    // delivery is bounded by its own timeout). Aborted past the grace period, it leaves
     // that email to be claimed again once its lease runs out.
     let abort = email_worker.abort_handle();
     if tokio::time::timeout(grace, email_worker).await.is_err() {

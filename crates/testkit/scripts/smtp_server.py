@@ -17,10 +17,12 @@ Needs `pip install aiosmtpd`.
 import argparse
 import asyncio
 import json
+import logging
 import os
 import ssl
 import sys
 import uuid
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -65,7 +67,8 @@ def authenticator_for(expected):
             and auth_data.login.decode() == user
             and auth_data.password.decode() == password
         )
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        # handled=False: aiosmtpd itself answers a failure (535).
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     return authenticate
 
@@ -77,6 +80,9 @@ def tls_context(cert, key):
 
 
 async def main():
+    # Tests choose insecure set-ups on purpose (AUTH without TLS); keep their output quiet.
+    warnings.simplefilter("ignore")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser()
     parser.add_argument("--maildir", required=True)
     parser.add_argument("--auth")

@@ -11,8 +11,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::EmailId;
 
-/// How long one SMTP conversation may take before the attempt counts as failed.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one SMTP conversation may take before the attempt counts as failed (lettre's own
+/// timeout covers connecting, not a server that stops answering).
+const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where messages go.
 #[derive(Clone)]
@@ -132,6 +133,7 @@ impl LogTransport {
 pub struct SmtpTransport {
     url: SmtpUrl,
     client: AsyncSmtpTransport<Tokio1Executor>,
+    timeout: Duration,
 }
 
 impl SmtpTransport {
@@ -156,7 +158,7 @@ impl SmtpTransport {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)
             .port(url.port)
             .tls(tls)
-            .timeout(Some(SMTP_TIMEOUT));
+            .timeout(Some(SMTP_TIMEOUT / 2));
         if let Some((user, password)) = &url.credentials {
             builder = builder.credentials(Credentials::new(
                 user.clone(),
@@ -166,15 +168,33 @@ impl SmtpTransport {
         Ok(Self {
             url: url.clone(),
             client: builder.build(),
+            timeout: SMTP_TIMEOUT,
         })
     }
 
+    /// Changes how long one delivery may take (60 s by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     async fn send(&self, message: &Message) -> Result<(), SendError> {
-        match self.client.send(message.clone()).await {
-            Ok(_) => Ok(()),
-            Err(err) => Err(SendError::smtp(&err)),
+        match tokio::time::timeout(self.timeout, self.client.send(message.clone())).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(SendError::smtp(&err)),
+            Err(_) => Err(SendError {
+                message: format!(
+                    "the SMTP server did not complete the delivery within {}",
+                    humantime_secs(self.timeout)
+                ),
+                permanent: false,
+            }),
         }
     }
+}
+
+fn humantime_secs(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
 }
 
 /// An error and its causes on one line: `Connection error: Connection refused (os error 111)`.

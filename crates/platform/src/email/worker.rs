@@ -23,7 +23,7 @@ use super::{Mailer, SendError};
 pub struct WorkerOptions {
     /// How often to look for due email when nobody rings [`Mailer::wake`].
     pub poll_interval: Duration,
-    /// How long a claim lasts. Longer than any send (SMTP sends time out after 30 s); a row
+    /// How long a claim lasts. Longer than any send (SMTP sends time out after 60 s); a row
     /// still `sending` after it belongs to a worker that died.
     pub lease: Duration,
     /// Most emails sent before the worker looks at its shutdown signal again.
