@@ -91,6 +91,24 @@ pub const SETTINGS: &[Setting] = &[
         "`redis://host:port/db`. When set, rate limits, revocations, the cache and real-time fan-out are shared by every instance through Redis.",
     ),
     setting(
+        "email_transport",
+        "AGORA_EMAIL_TRANSPORT",
+        "log",
+        "How outgoing email is delivered: `log` (a log line and an `.eml` file under `<data_dir>/mail/`, nothing is sent) or `smtp` (through the server of `smtp_url`).",
+    ),
+    setting(
+        "smtp_url",
+        "AGORA_SMTP_URL",
+        "",
+        "SMTP server for `email_transport = smtp`: `smtp://user:password@host:587?tls=starttls` (STARTTLS required), `?tls=opportunistic` (STARTTLS when offered), `smtp://host:25` (unencrypted) or `smtps://user:password@host:465` (implicit TLS). Percent-encode special characters of the user and password; the password is never printed.",
+    ),
+    setting(
+        "email_from",
+        "AGORA_EMAIL_FROM",
+        "Agora <noreply@localhost>",
+        "Sender of outgoing email: an address, with an optional name (`Agora <noreply@example.com>`).",
+    ),
+    setting(
         "modules",
         "AGORA_MODULES",
         "social,forums,fantasy,tasks",
@@ -281,6 +299,52 @@ pub enum ExternalKeySource {
     Secret(Secret),
 }
 
+/// How outgoing email leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailTransport {
+    /// Logged and written as `.eml` files under `<data_dir>/mail/`; nothing is sent.
+    Log,
+    /// Sent through an SMTP server.
+    Smtp(SmtpUrl),
+}
+
+/// An SMTP server to send through, parsed from `smtp_url`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// User name and password for `AUTH`, when the URL has them.
+    pub credentials: Option<(String, Secret)>,
+    /// The URL as given, password replaced, for printing.
+    redacted: String,
+}
+
+/// How the connection to the SMTP server is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain text (`smtp://host`): only for a relay on the same machine or network.
+    None,
+    /// `STARTTLS`, and the delivery fails when the server does not offer it (`?tls=starttls`).
+    StartTls,
+    /// `STARTTLS` when the server offers it, plain text otherwise (`?tls=opportunistic`).
+    Opportunistic,
+    /// TLS from the first byte (`smtps://`).
+    Implicit,
+}
+
+impl fmt::Display for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SmtpUrl({})", self.redacted)
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -292,6 +356,9 @@ pub struct Config {
     pub database_kind: DatabaseKind,
     pub database_max_connections: u32,
     pub redis_url: Option<url::Url>,
+    pub email_transport: EmailTransport,
+    /// Sender of outgoing email.
+    pub email_from: lettre::message::Mailbox,
     pub modules: Vec<String>,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -430,6 +497,22 @@ impl Config {
                 )),
             }
         })?;
+        let smtp_url = layers.parse("smtp_url", parse_smtp_url)?;
+        let email_transport = match layers.required("email_transport", |v| match v {
+            "log" | "smtp" => Ok(v == "smtp"),
+            other => Err(format!("`{other}` is not one of: log, smtp")),
+        })? {
+            false => EmailTransport::Log,
+            true => EmailTransport::Smtp(smtp_url.ok_or_else(|| ConfigError {
+                setting: describe("smtp_url", &Origin::Default),
+                message: "must be set when the email transport is `smtp`".to_owned(),
+            })?),
+        };
+        let email_from = layers.required("email_from", |v| {
+            v.parse::<lettre::message::Mailbox>().map_err(|_| {
+                format!("`{v}` is not an email address such as `Agora <noreply@example.com>`")
+            })
+        })?;
         let modules = layers.parse("modules", parse_modules)?.unwrap_or_default();
         let cors_origins = layers
             .parse("cors_origins", parse_origins)?
@@ -480,6 +563,8 @@ impl Config {
             database_kind: database_url.1,
             database_max_connections,
             redis_url,
+            email_transport,
+            email_from,
             modules,
             cors_origins,
             log_format,
@@ -526,6 +611,15 @@ impl Config {
                         .as_ref()
                         .map(|u| redact_url_password(u.as_str()))
                         .unwrap_or_default(),
+                    "email_transport" => match self.email_transport {
+                        EmailTransport::Log => "log".to_owned(),
+                        EmailTransport::Smtp(_) => "smtp".to_owned(),
+                    },
+                    "smtp_url" => match &self.email_transport {
+                        EmailTransport::Log => String::new(),
+                        EmailTransport::Smtp(url) => url.to_string(),
+                    },
+                    "email_from" => self.email_from.to_string(),
                     "modules" => self.modules.join(","),
                     "cors_origins" => self.cors_origins.join(","),
                     "log_format" => match self.log_format {
@@ -692,6 +786,90 @@ fn parse_database_url(value: &str) -> Result<(String, DatabaseKind), String> {
         }
         _ => Err("must start with sqlite:// (a file) or postgres:// (a server)".to_owned()),
     }
+}
+
+/// Parses `smtp_url`. Messages never quote the value: it may hold a password.
+fn parse_smtp_url(value: &str) -> Result<SmtpUrl, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    let host = match url.host_str() {
+        Some(host) if !host.is_empty() => host.trim_start_matches('[').trim_end_matches(']'),
+        _ => return Err("has no host (e.g. smtp://mail.example.com:587?tls=starttls)".to_owned()),
+    };
+    if !matches!(url.path(), "" | "/") || url.fragment().is_some() {
+        return Err("must not have a path or fragment".to_owned());
+    }
+    let mut tls_param = None;
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "tls" if tls_param.is_none() => tls_param = Some(value.into_owned()),
+            "tls" => return Err("gives `tls` twice".to_owned()),
+            other => return Err(format!("unknown parameter `{other}`; only `tls` is read")),
+        }
+    }
+    let tls = match (url.scheme(), tls_param.as_deref()) {
+        ("smtp", None | Some("none")) => SmtpTls::None,
+        ("smtp", Some("starttls" | "required")) => SmtpTls::StartTls,
+        ("smtp", Some("opportunistic")) => SmtpTls::Opportunistic,
+        ("smtp", Some(other)) => {
+            return Err(format!(
+                "`tls={other}` is not one of: starttls, opportunistic, none"
+            ));
+        }
+        ("smtps", None) => SmtpTls::Implicit,
+        ("smtps", Some(_)) => {
+            return Err("smtps:// is TLS from the start; `tls` does not apply".to_owned());
+        }
+        (other, _) => {
+            return Err(format!(
+                "scheme `{other}` is not supported; use smtp:// or smtps://"
+            ));
+        }
+    };
+    let port = url.port().unwrap_or(match tls {
+        SmtpTls::None => 25,
+        SmtpTls::StartTls | SmtpTls::Opportunistic => 587,
+        SmtpTls::Implicit => 465,
+    });
+    let decode = |part: &str, what: &str| {
+        percent_decode(part).ok_or_else(|| format!("the {what} is not valid percent-encoded UTF-8"))
+    };
+    let credentials = match (url.username(), url.password()) {
+        ("", None) => None,
+        ("", Some(_)) => return Err("has a password but no user name".to_owned()),
+        (_, None) => return Err("has a user name but no password".to_owned()),
+        (user, Some(password)) => Some((
+            decode(user, "user name")?,
+            Secret::new(decode(password, "password")?),
+        )),
+    };
+    Ok(SmtpUrl {
+        host: host.to_owned(),
+        port,
+        tls,
+        credentials,
+        redacted: redact_url_password(value),
+    })
+}
+
+/// Decodes `%XX` escapes; `None` when they do not form UTF-8.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = value
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 fn parse_modules(value: &str) -> Result<Vec<String>, String> {
@@ -1074,6 +1252,96 @@ mod tests {
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
         assert!(printed.contains("secret_key=********"));
+    }
+
+    #[test]
+    fn email_defaults_to_the_log_transport() {
+        let config = load(None, &[]).expect("defaults are valid");
+        assert_eq!(config.email_transport, EmailTransport::Log);
+        assert_eq!(config.email_from.to_string(), "Agora <noreply@localhost>");
+    }
+
+    #[test]
+    fn smtp_urls_choose_encryption_port_and_credentials() {
+        let smtp = |url: &str| match load(
+            None,
+            &[("AGORA_EMAIL_TRANSPORT", "smtp"), ("AGORA_SMTP_URL", url)],
+        )
+        .expect(url)
+        .email_transport
+        {
+            EmailTransport::Smtp(smtp) => smtp,
+            EmailTransport::Log => panic!("smtp was asked for"),
+        };
+        let url = smtp("smtp://mailer:p%40ss%3Aword@mail.example.com?tls=starttls");
+        assert_eq!(url.host, "mail.example.com");
+        assert_eq!((url.port, url.tls), (587, SmtpTls::StartTls));
+        let (user, password) = url.credentials.clone().expect("credentials");
+        assert_eq!((user.as_str(), password.expose()), ("mailer", "p@ss:word"));
+        assert_eq!(
+            url.to_string(),
+            "smtp://mailer:********@mail.example.com?tls=starttls"
+        );
+        assert!(!format!("{url:?}").contains("p%40ss"));
+
+        let url = smtp("smtp://127.0.0.1:2525");
+        assert_eq!((url.port, url.tls), (2525, SmtpTls::None));
+        assert!(url.credentials.is_none());
+        assert_eq!(smtp("smtps://relay").port, 465);
+        assert_eq!(smtp("smtps://relay").tls, SmtpTls::Implicit);
+        assert_eq!(
+            smtp("smtp://relay?tls=opportunistic").tls,
+            SmtpTls::Opportunistic
+        );
+    }
+
+    #[test]
+    fn bad_email_settings_name_the_setting_and_never_echo_the_password() {
+        let err = load(None, &[("AGORA_EMAIL_TRANSPORT", "smtp")]).expect_err("no url");
+        assert_eq!(err.setting, "AGORA_SMTP_URL (`smtp_url`)");
+        let err = load(None, &[("AGORA_EMAIL_TRANSPORT", "carrier-pigeon")]).expect_err("kind");
+        assert_eq!(err.setting, "AGORA_EMAIL_TRANSPORT");
+        for bad in [
+            "http://u:hunter2@relay",
+            "smtp://u:hunter2@relay?tls=always",
+            "smtps://u:hunter2@relay?tls=starttls",
+            "smtp://u:hunter2@relay?tsl=starttls",
+            "smtp://u@relay",
+            "smtp://u:hunter2@relay/path",
+            "not a url hunter2",
+        ] {
+            let err = load(None, &[("AGORA_SMTP_URL", bad)]).expect_err(bad);
+            assert_eq!(err.setting, "AGORA_SMTP_URL", "{bad}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let err = load(None, &[("AGORA_EMAIL_FROM", "not an address")]).expect_err("from");
+        assert_eq!(err.setting, "AGORA_EMAIL_FROM");
+    }
+
+    #[test]
+    fn the_smtp_password_is_hidden_from_the_effective_configuration() {
+        let config = load(
+            None,
+            &[
+                ("AGORA_EMAIL_TRANSPORT", "smtp"),
+                (
+                    "AGORA_SMTP_URL",
+                    "smtp://mailer:hunter2@relay:587?tls=starttls",
+                ),
+            ],
+        )
+        .expect("valid");
+        let printed: String = config
+            .effective()
+            .iter()
+            .map(|(s, v, _)| format!("{}={v}\n", s.key))
+            .collect();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(
+            printed.contains("smtp_url=smtp://mailer:********@relay:587?tls=starttls"),
+            "{printed}"
+        );
+        assert!(printed.contains("email_transport=smtp"), "{printed}");
     }
 
     #[test]

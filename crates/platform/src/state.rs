@@ -6,6 +6,7 @@ use std::time::Instant;
 use agora_core::config::Config;
 use agora_store::Db;
 
+use crate::email::Mailer;
 use crate::identity::Identity;
 
 /// Shared by every request; cheap to clone (one `Arc`).
@@ -17,17 +18,21 @@ struct Inner {
     db: Db,
     identity: Identity,
     started_at: Instant,
+    email: Mailer,
 }
 
 impl AppState {
-    /// Fails when the configuration lacks what the services need (the server secret).
+    /// Fails when the configuration lacks what the services need (the server secret, a valid
+    /// mail transport).
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
         let identity = Identity::new(&config)?;
+        let email = Mailer::from_config(&config)?;
         Ok(Self(Arc::new(Inner {
             config,
             db,
             identity,
             started_at: Instant::now(),
+            email,
         })))
     }
 
@@ -45,5 +50,10 @@ impl AppState {
 
     pub fn uptime(&self) -> std::time::Duration {
         self.0.started_at.elapsed()
+    }
+
+    /// Outgoing email: the transport, and [`Mailer::wake`] for the worker.
+    pub fn mailer(&self) -> &Mailer {
+        &self.0.email
     }
 }

@@ -9,8 +9,8 @@ use tokio::sync::watch;
 use crate::app::App;
 
 /// Serves `app` on `listener` until `shutdown` completes; then stops accepting connections,
-/// lets in-flight requests finish (for at most the configured shutdown timeout) and closes the
-/// database pool.
+/// lets in-flight requests finish (for at most the configured shutdown timeout), stops the
+/// background workers and closes the database pool.
 pub async fn serve(
     listener: TcpListener,
     app: App,
@@ -23,6 +23,12 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
+
+    let email_worker = tokio::spawn(agora_platform::email::worker::run(
+        state.db().clone(),
+        state.mailer().clone(),
+        stopped(stop_rx.clone()),
+    ));
 
     let mut stopping = stop_rx.clone();
     let server = axum::serve(
@@ -45,9 +51,22 @@ pub async fn serve(
             Ok(())
         }
     };
+    // The worker heard the same signal; it finishes the email it is sending, if any (an SMTP
+    // delivery is bounded by its own timeout). Aborted past the grace period, it leaves
+    // that email to be claimed again once its lease runs out.
+    let abort = email_worker.abort_handle();
+    if tokio::time::timeout(grace, email_worker).await.is_err() {
+        tracing::warn!(?grace, "the email worker did not stop in time; aborting it");
+        abort.abort();
+    }
     state.db().close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Completes once `stop` turns true (or its sender is gone).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

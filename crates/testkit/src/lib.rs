@@ -15,6 +15,7 @@
 #![allow(clippy::expect_used)]
 
 pub mod proxy;
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

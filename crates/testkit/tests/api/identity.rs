@@ -6,7 +6,7 @@ use agora_platform::identity::Identity;
 use agora_platform::identity::tokens::{AUDIENCE, derive_key};
 use agora_store::sea_orm::sea_query::Expr;
 use agora_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use agora_testkit::{StatusCode, TEST_SECRET_KEY, TestApp, json, test_config};
+use agora_testkit::{StatusCode, TEST_SECRET_KEY, TestApp, json};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};

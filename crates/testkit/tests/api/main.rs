@@ -8,6 +8,7 @@
 
 mod admin;
 mod database;
+mod email;
 mod errors;
 mod external_auth;
 mod health;

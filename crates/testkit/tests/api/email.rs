@@ -1,0 +1,557 @@
+//! Outgoing email: the outbox follows its transaction, the worker started by the server
+//! delivers through the log and SMTP transports, and the retry, dead and lease rules hold.
+//! SMTP runs against a real server (aiosmtpd, `agora_testkit::smtp`), never a stub.
+
+use std::time::Duration;
+
+use agora_core::config::EmailTransport;
+use agora_platform::email::retry::RetryPolicy;
+use agora_platform::email::transport::{LogTransport, SmtpTransport};
+use agora_platform::email::worker::{WorkerOptions, deliver_due};
+use agora_platform::email::{
+    self, EmailId, EmailStatus, Mailer, OutgoingEmail, StoredEmail, Template, Transport, outbox,
+};
+use agora_store::Db;
+use agora_testkit::smtp::{SmtpServerTls, TestSmtpServer};
+use agora_testkit::{TestApp, TestDatabase, test_config};
+use chrono::{DateTime, Utc};
+
+fn verify_email(to: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.parse().expect("a valid address"),
+        template: Template::VerifyEmail {
+            username: "alice".into(),
+            link: "https://agora.example/verify-email?token=t0k3n"
+                .parse()
+                .expect("a valid link"),
+        },
+    }
+}
+
+/// A migrated database with no server, hence no worker of its own: the test drives delivery
+/// with [`deliver_due`] at the times it chooses.
+async fn outbox_db() -> (Db, TestDatabase) {
+    let database = TestDatabase::create().await;
+    let config = TestApp::builder().config(&database);
+    let db = agora::app::connect(&config)
+        .await
+        .expect("the test database");
+    agora::app::migrator()
+        .up(&db)
+        .await
+        .expect("the migrations apply");
+    (db, database)
+}
+
+async fn enqueue_committed(db: &Db, message: OutgoingEmail, now: DateTime<Utc>) -> EmailId {
+    let txn = db.begin().await.expect("a transaction");
+    let id = email::enqueue(&txn, message, now)
+        .await
+        .expect("the email is queued");
+    txn.commit().await.expect("the commit");
+    id
+}
+
+async fn stored(db: &Db, id: EmailId) -> StoredEmail {
+    outbox::find(db.reader(), id)
+        .await
+        .expect("the outbox is readable")
+        .expect("the email exists")
+}
+
+fn smtp_mailer(url: &str, certificate: Option<&str>) -> Mailer {
+    let config = test_config(&[
+        ("AGORA_EMAIL_TRANSPORT", "smtp"),
+        ("AGORA_SMTP_URL", url),
+        ("AGORA_EMAIL_FROM", "Agora Tests <noreply@agora.test>"),
+    ]);
+    let EmailTransport::Smtp(smtp) = &config.email_transport else {
+        panic!("the SMTP transport was configured");
+    };
+    let transport = SmtpTransport::new(smtp, certificate.map(str::as_bytes))
+        .expect("the SMTP transport builds");
+    Mailer::new(Transport::Smtp(transport), config.email_from.clone())
+}
+
+/// The message as a reader sees it: quoted-printable bodies decoded (lettre encodes lines
+/// longer than 76 characters that way).
+fn decode_quoted_printable(data: &str) -> String {
+    let joined = data.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'=')
+            .then(|| joined.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).expect("UTF-8 text")
+}
+
+fn fast_options(max_attempts: u32) -> WorkerOptions {
+    WorkerOptions {
+        retry: RetryPolicy {
+            max_attempts,
+            base_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(60),
+        },
+        ..WorkerOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn an_email_exists_only_if_its_transaction_commits() {
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+
+    let txn = db.begin().await.expect("a transaction");
+    email::enqueue(&txn, verify_email("alice@example.com"), now)
+        .await
+        .expect("queued");
+    txn.rollback().await.expect("the rollback");
+    assert!(outbox::list(db.reader()).await.expect("list").is_empty());
+
+    let id = enqueue_committed(&db, verify_email("alice@example.com"), now).await;
+    let rows = outbox::list(db.reader()).await.expect("list");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.id, id);
+    assert_eq!(row.status, EmailStatus::Queued);
+    assert_eq!(row.attempts, 0);
+    assert_eq!(row.to_address, "alice@example.com");
+    assert_eq!(row.template, "verify_email");
+    assert_eq!(row.subject, "Confirm your email address");
+    assert!(
+        row.body_text
+            .contains("https://agora.example/verify-email?token=t0k3n")
+    );
+    assert!(
+        row.body_html
+            .contains("href=\"https:&#x2f;&#x2f;agora.example&#x2f;verify-email?token=t0k3n\""),
+        "{}",
+        row.body_html
+    );
+}
+
+#[tokio::test]
+async fn the_server_worker_writes_log_transport_email_into_the_data_directory() {
+    let app = TestApp::spawn().await;
+    let id = enqueue_committed(app.db(), verify_email("alice@example.com"), Utc::now()).await;
+    app.state().mailer().wake();
+
+    let file = app
+        .database()
+        .dir
+        .path()
+        .join("mail")
+        .join(format!("{id}.eml"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !file.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} was not written",
+            file.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let eml = std::fs::read_to_string(&file).expect("the .eml file");
+    assert!(eml.contains("To: alice@example.com"), "{eml}");
+    assert!(eml.contains("From: Agora <noreply@localhost>"), "{eml}");
+    assert!(eml.contains("Subject: Confirm your email address"), "{eml}");
+    assert!(eml.contains("multipart/alternative"), "{eml}");
+    assert!(
+        eml.contains("https://agora.example/verify-email?token=t0k3n"),
+        "{eml}"
+    );
+
+    // The outcome is recorded right after the file is written.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = stored(app.db(), id).await;
+        if row.status == EmailStatus::Sent {
+            assert_eq!(row.attempts, 1);
+            assert!(row.sent_at.is_some());
+            assert!(row.locked_until.is_none());
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{row:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_server_worker_delivers_through_the_configured_smtp_server() {
+    let smtp = TestSmtpServer::start().await;
+    let app = TestApp::builder()
+        .env("AGORA_EMAIL_TRANSPORT", "smtp")
+        .env("AGORA_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
+        .env("AGORA_EMAIL_FROM", "Agora Tests <noreply@agora.test>")
+        .spawn()
+        .await;
+    let message = OutgoingEmail {
+        to: "bob@example.com".parse().expect("an address"),
+        template: Template::PasswordReset {
+            username: "bob".into(),
+            link: "https://agora.example/reset?token=r3s3t"
+                .parse()
+                .expect("a link"),
+        },
+    };
+    let id = enqueue_committed(app.db(), message, Utc::now()).await;
+    app.state().mailer().wake();
+
+    let messages = smtp.wait_for_messages(1).await;
+    let received = &messages[0];
+    assert_eq!(received.mail_from, "noreply@agora.test");
+    assert_eq!(received.rcpt_tos, ["bob@example.com"]);
+    assert!(!received.tls);
+    assert!(received.login.is_none());
+    let data = &decode_quoted_printable(&received.data);
+    assert!(data.contains("Subject: Reset your password"), "{data}");
+    assert!(
+        data.contains("From: \"Agora Tests\" <noreply@agora.test>"),
+        "{data}"
+    );
+    assert!(
+        data.contains(&format!("Message-ID: <{id}@agora.test>")),
+        "{data}"
+    );
+    assert!(data.contains("Content-Type: text/plain"), "{data}");
+    assert!(data.contains("Content-Type: text/html"), "{data}");
+    assert!(
+        data.contains("https://agora.example/reset?token=r3s3t"),
+        "{data}"
+    );
+}
+
+#[tokio::test]
+async fn smtp_authenticates_after_starttls_with_the_credentials_of_the_url() {
+    let smtp = TestSmtpServer::builder()
+        .auth("mailer", "p@ss:word")
+        .tls(SmtpServerTls::StartTls)
+        .start()
+        .await;
+    let mailer = smtp_mailer(
+        &format!(
+            "smtp://mailer:p%40ss%3Aword@127.0.0.1:{}?tls=starttls",
+            smtp.port
+        ),
+        smtp.certificate_pem(),
+    );
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+    let id = enqueue_committed(&db, verify_email("carol@example.com"), now).await;
+
+    let attempted = deliver_due(&db, &mailer, &fast_options(3), now)
+        .await
+        .expect("delivery runs");
+    assert_eq!(attempted, 1);
+    let row = stored(&db, id).await;
+    assert_eq!(row.status, EmailStatus::Sent, "{:?}", row.last_error);
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].tls, "the session was encrypted");
+    assert_eq!(messages[0].login.as_deref(), Some("mailer"));
+    assert_eq!(messages[0].rcpt_tos, ["carol@example.com"]);
+}
+
+#[tokio::test]
+async fn a_starttls_server_with_an_untrusted_certificate_gets_nothing() {
+    let smtp = TestSmtpServer::builder()
+        .tls(SmtpServerTls::StartTls)
+        .start()
+        .await;
+    // No extra root: the self-signed certificate is not trusted.
+    let mailer = smtp_mailer(
+        &format!("smtp://127.0.0.1:{}?tls=starttls", smtp.port),
+        None,
+    );
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+    let id = enqueue_committed(&db, verify_email("dave@example.com"), now).await;
+
+    deliver_due(&db, &mailer, &fast_options(3), now)
+        .await
+        .expect("delivery runs");
+    let row = stored(&db, id).await;
+    assert_eq!(row.status, EmailStatus::Queued, "retried later");
+    assert!(row.last_error.is_some());
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn implicit_tls_delivers_over_smtps() {
+    let smtp = TestSmtpServer::builder()
+        .tls(SmtpServerTls::Implicit)
+        .start()
+        .await;
+    let mailer = smtp_mailer(
+        &format!("smtps://127.0.0.1:{}", smtp.port),
+        smtp.certificate_pem(),
+    );
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+    let id = enqueue_committed(&db, verify_email("erin@example.com"), now).await;
+
+    deliver_due(&db, &mailer, &fast_options(3), now)
+        .await
+        .expect("delivery runs");
+    assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].tls);
+}
+
+#[tokio::test]
+async fn a_wrong_smtp_password_is_a_permanent_failure() {
+    let smtp = TestSmtpServer::builder()
+        .auth("mailer", "right")
+        .start()
+        .await;
+    let mailer = smtp_mailer(
+        &format!("smtp://mailer:wrong@127.0.0.1:{}", smtp.port),
+        None,
+    );
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+    let id = enqueue_committed(&db, verify_email("frank@example.com"), now).await;
+
+    deliver_due(&db, &mailer, &fast_options(5), now)
+        .await
+        .expect("delivery runs");
+    let row = stored(&db, id).await;
+    assert_eq!(row.status, EmailStatus::Dead, "{:?}", row.last_error);
+    assert_eq!(row.attempts, 1);
+    let error = row.last_error.expect("the reason is kept");
+    assert!(error.contains("535"), "{error}");
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_stops_answering_times_out_and_is_retried() {
+    // Accepts connections and never says a word (not even the greeting).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let port = silent.local_addr().expect("an address").port();
+    let held = tokio::spawn(async move {
+        let mut connections = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            connections.push(socket);
+        }
+    });
+    let config = test_config(&[
+        ("AGORA_EMAIL_TRANSPORT", "smtp"),
+        ("AGORA_SMTP_URL", &format!("smtp://127.0.0.1:{port}")),
+    ]);
+    let EmailTransport::Smtp(url) = &config.email_transport else {
+        panic!("the SMTP transport was configured");
+    };
+    let transport = SmtpTransport::new(url, None)
+        .expect("the SMTP transport builds")
+        .with_timeout(Duration::from_millis(500));
+    let mailer = Mailer::new(Transport::Smtp(transport), config.email_from.clone());
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+    let id = enqueue_committed(&db, verify_email("ivan@example.com"), now).await;
+
+    let started = std::time::Instant::now();
+    deliver_due(&db, &mailer, &fast_options(3), now)
+        .await
+        .expect("delivery runs");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let row = stored(&db, id).await;
+    assert_eq!((row.status, row.attempts), (EmailStatus::Queued, 1));
+    let error = row.last_error.expect("the reason is kept");
+    assert!(error.contains("did not complete"), "{error}");
+    held.abort();
+}
+
+#[tokio::test]
+async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
+    let smtp = TestSmtpServer::builder()
+        .reject_with("451 4.3.0 Mailbox busy, try again later")
+        .start()
+        .await;
+    let mailer = smtp_mailer(&format!("smtp://127.0.0.1:{}", smtp.port), None);
+    let (db, _database) = outbox_db().await;
+    let options = fast_options(3);
+    let start = Utc::now();
+    let id = enqueue_committed(&db, verify_email("grace@example.com"), start).await;
+
+    // First attempt: refused, queued again 5 to 10 s later (10 s, less up to half of jitter).
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, start)
+            .await
+            .expect("runs"),
+        1
+    );
+    let first = stored(&db, id).await;
+    assert_eq!(first.status, EmailStatus::Queued);
+    assert_eq!(first.attempts, 1);
+    assert!(
+        first
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("451"),
+        "{first:?}"
+    );
+    let wait = first.next_attempt_at - start;
+    assert!(
+        wait >= chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10),
+        "{wait}"
+    );
+
+    // Not due before then.
+    let early = first.next_attempt_at - chrono::Duration::milliseconds(1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, early)
+            .await
+            .expect("runs"),
+        0
+    );
+
+    // Second attempt: the wait doubles (10 to 20 s).
+    let second_at = first.next_attempt_at;
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, second_at)
+            .await
+            .expect("runs"),
+        1
+    );
+    let second = stored(&db, id).await;
+    assert_eq!((second.status, second.attempts), (EmailStatus::Queued, 2));
+    let wait = second.next_attempt_at - second_at;
+    assert!(
+        wait >= chrono::Duration::seconds(10) && wait <= chrono::Duration::seconds(20),
+        "{wait}"
+    );
+
+    // Third and last attempt: dead, with the server's answer kept.
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, second.next_attempt_at)
+            .await
+            .expect("runs"),
+        1
+    );
+    let dead = stored(&db, id).await;
+    assert_eq!((dead.status, dead.attempts), (EmailStatus::Dead, 3));
+    assert!(
+        dead.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("451")
+    );
+    assert!(dead.sent_at.is_none());
+
+    // A dead email is never tried again.
+    let much_later = start + chrono::Duration::days(1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, much_later)
+            .await
+            .expect("runs"),
+        0
+    );
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn an_email_whose_worker_died_mid_send_is_claimed_again_when_its_lease_runs_out() {
+    let (db, database) = outbox_db().await;
+    let mail_dir = database.dir.path().join("mail");
+    let mailer = Mailer::new(
+        Transport::Log(LogTransport::new(&mail_dir)),
+        "Agora <noreply@localhost>".parse().expect("a mailbox"),
+    );
+    let options = fast_options(3);
+    let start = Utc::now();
+    let id = enqueue_committed(&db, verify_email("heidi@example.com"), start).await;
+
+    // A worker claims the email and dies before recording anything.
+    let claimed = outbox::claim_next(db.writer(), start, options.lease)
+        .await
+        .expect("the claim runs")
+        .expect("the email is claimed");
+    assert_eq!((claimed.id, claimed.attempts), (id, 1));
+    assert_eq!(claimed.status, EmailStatus::Sending);
+
+    // While the lease lasts, no other worker takes it.
+    let during = start + chrono::Duration::seconds(1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, during)
+            .await
+            .expect("runs"),
+        0
+    );
+    assert_eq!(stored(&db, id).await.status, EmailStatus::Sending);
+
+    // After it, the email is claimed again and sent.
+    let after = start
+        + chrono::Duration::from_std(options.lease).expect("a lease")
+        + chrono::Duration::seconds(1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, after)
+            .await
+            .expect("runs"),
+        1
+    );
+    let row = stored(&db, id).await;
+    assert_eq!((row.status, row.attempts), (EmailStatus::Sent, 2));
+    assert!(mail_dir.join(format!("{id}.eml")).exists());
+
+    // The dead worker's late report no longer counts.
+    assert!(
+        !outbox::mark_failed(db.writer(), &claimed, "late", None)
+            .await
+            .expect("runs")
+    );
+    assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
+}
+
+#[tokio::test]
+async fn concurrent_workers_send_each_email_exactly_once() {
+    let smtp = TestSmtpServer::start().await;
+    let mailer = smtp_mailer(&format!("smtp://127.0.0.1:{}", smtp.port), None);
+    let (db, _database) = outbox_db().await;
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        ids.push(enqueue_committed(&db, verify_email(&format!("user{n}@example.com")), now).await);
+    }
+
+    let options = fast_options(3);
+    let workers = (0..3).map(|_| deliver_due(&db, &mailer, &options, now));
+    let attempted: usize = futures::future::join_all(workers)
+        .await
+        .into_iter()
+        .map(|result| result.expect("delivery runs"))
+        .sum();
+    assert_eq!(attempted, 12);
+
+    let messages = smtp.wait_for_messages(12).await;
+    let mut recipients: Vec<String> = messages.iter().flat_map(|m| m.rcpt_tos.clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(messages.len(), 12, "no email was sent twice");
+    assert_eq!(recipients.len(), 12);
+    for id in ids {
+        assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
+    }
+}
