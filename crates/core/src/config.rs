@@ -61,6 +61,12 @@ pub const SETTINGS: &[Setting] = &[
         "Public base URL of this server, used in links sent to people (emails). Default: `http://` + `listen`. An `https` URL turns on HSTS.",
     ),
     setting(
+        "app_url",
+        "AGORA_APP_URL",
+        "",
+        "Base URL of the web application that opens the links sent by email (`{app_url}/verify-email?token=…`, `{app_url}/reset-password?token=…`). Default: `public_url`.",
+    ),
+    setting(
         "env",
         "AGORA_ENV",
         "development",
@@ -350,6 +356,8 @@ impl fmt::Debug for SmtpUrl {
 pub struct Config {
     pub listen: SocketAddr,
     pub public_url: url::Url,
+    /// Where links in emails lead; ends with `/`.
+    pub app_url: url::Url,
     pub env: Environment,
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -540,6 +548,14 @@ impl Config {
                 })?
             }
         };
+        let mut app_url = layers
+            .parse("app_url", parse_public_url)?
+            .unwrap_or_else(|| public_url.clone());
+        // Links are joined onto it: `https://app.example/my` must mean the folder `my/`.
+        if !app_url.path().ends_with('/') {
+            let path = format!("{}/", app_url.path());
+            app_url.set_path(&path);
+        }
         let jwt_algorithm = layers.required("jwt_algorithm", |v| match v {
             "EdDSA" => Ok(JwtAlgorithm::EdDsa),
             "HS256" => Ok(JwtAlgorithm::Hs256),
@@ -557,6 +573,7 @@ impl Config {
         Ok(Config {
             listen,
             public_url,
+            app_url,
             env,
             data_dir,
             database_url: database_url.0,
@@ -599,6 +616,7 @@ impl Config {
                 let value = match setting.key {
                     "listen" => self.listen.to_string(),
                     "public_url" => self.public_url.to_string(),
+                    "app_url" => self.app_url.to_string(),
                     "env" => match self.env {
                         Environment::Development => "development".to_owned(),
                         Environment::Production => "production".to_owned(),

@@ -8,7 +8,9 @@ mod admin;
 pub mod external;
 pub mod model;
 pub mod names;
+pub mod one_time;
 pub mod password;
+mod recovery;
 pub mod revocation;
 mod routes;
 pub mod secrets;
@@ -93,7 +95,9 @@ impl Identity {
 
 /// Routes under `/api/v1`.
 pub fn api_router() -> OpenApiRouter<AppState> {
-    routes::api_router().merge(admin::router())
+    routes::api_router()
+        .merge(recovery::router())
+        .merge(admin::router())
 }
 
 /// Routes at the root (`/.well-known/jwks.json`).

@@ -180,8 +180,10 @@ async fn register(
     if let Some(name) = organization {
         users::create_organization(&txn, &name, user.id, now).await?;
     }
+    super::recovery::send_verification(&state, &txn, &user, now).await?;
     let response = sign_in(&state, &txn, user, meta, now).await?;
     txn.commit().await.map_err(agora_store::DbError::from)?;
+    state.mailer().wake();
     Ok((StatusCode::CREATED, Json(response)))
 }
 

@@ -15,4 +15,5 @@ mod health;
 mod identity;
 mod middleware;
 mod openapi;
+mod recovery;
 mod shutdown;
