@@ -1040,17 +1040,15 @@ mod tests {
 
     #[test]
     fn smtp_urls_choose_encryption_port_and_credentials() {
-        let smtp = |url: &str| {
-            match load(
-                None,
-                &[("AGORA_EMAIL_TRANSPORT", "smtp"), ("AGORA_SMTP_URL", url)],
-            )
-            .expect(url)
-            .email_transport
-            {
-                EmailTransport::Smtp(smtp) => smtp,
-                EmailTransport::Log => panic!("smtp was asked for"),
-            }
+        let smtp = |url: &str| match load(
+            None,
+            &[("AGORA_EMAIL_TRANSPORT", "smtp"), ("AGORA_SMTP_URL", url)],
+        )
+        .expect(url)
+        .email_transport
+        {
+            EmailTransport::Smtp(smtp) => smtp,
+            EmailTransport::Log => panic!("smtp was asked for"),
         };
         let url = smtp("smtp://mailer:p%40ss%3Aword@mail.example.com?tls=starttls");
         assert_eq!(url.host, "mail.example.com");
@@ -1103,7 +1101,10 @@ mod tests {
             None,
             &[
                 ("AGORA_EMAIL_TRANSPORT", "smtp"),
-                ("AGORA_SMTP_URL", "smtp://mailer:hunter2@relay:587?tls=starttls"),
+                (
+                    "AGORA_SMTP_URL",
+                    "smtp://mailer:hunter2@relay:587?tls=starttls",
+                ),
             ],
         )
         .expect("valid");

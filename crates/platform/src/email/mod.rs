@@ -132,7 +132,11 @@ impl Mailer {
             .from(self.0.from.clone())
             .to(Mailbox::new(None, to))
             .subject(email.subject.as_str())
-            .message_id(Some(format!("<{}@{}>", email.id, self.0.from.email.domain())))
+            .message_id(Some(format!(
+                "<{}@{}>",
+                email.id,
+                self.0.from.email.domain()
+            )))
             .multipart(MultiPart::alternative_plain_html(
                 email.body_text.clone(),
                 email.body_html.clone(),

@@ -58,7 +58,10 @@ impl RetryPolicy {
         }
         let delay = chrono::Duration::from_std(self.backoff(attempts, jitter))
             .unwrap_or(chrono::Duration::MAX);
-        AfterFailure::RetryAt(now.checked_add_signed(delay).unwrap_or(DateTime::<Utc>::MAX_UTC))
+        AfterFailure::RetryAt(
+            now.checked_add_signed(delay)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
     }
 }
 

@@ -12,7 +12,10 @@ use url::Url;
 
 /// The template files, by name.
 const FILES: &[(&str, &str)] = &[
-    ("layout.html", include_str!("../../templates/email/layout.html")),
+    (
+        "layout.html",
+        include_str!("../../templates/email/layout.html"),
+    ),
     (
         "verify_email.html",
         include_str!("../../templates/email/verify_email.html"),
@@ -29,8 +32,14 @@ const FILES: &[(&str, &str)] = &[
         "password_reset.txt",
         include_str!("../../templates/email/password_reset.txt"),
     ),
-    ("welcome.html", include_str!("../../templates/email/welcome.html")),
-    ("welcome.txt", include_str!("../../templates/email/welcome.txt")),
+    (
+        "welcome.html",
+        include_str!("../../templates/email/welcome.html"),
+    ),
+    (
+        "welcome.txt",
+        include_str!("../../templates/email/welcome.txt"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -135,13 +144,11 @@ mod tests {
     #[test]
     fn every_template_renders_both_bodies_with_the_link() {
         for template in all("alice") {
-            let rendered = template.render().expect(template.name());
+            let rendered = template
+                .render()
+                .unwrap_or_else(|err| panic!("{}: {err}", template.name()));
             assert!(!rendered.subject.is_empty());
-            assert!(
-                rendered.text.contains("Hello alice,"),
-                "{}",
-                rendered.text
-            );
+            assert!(rendered.text.contains("Hello alice,"), "{}", rendered.text);
             assert!(
                 rendered
                     .text
@@ -165,9 +172,15 @@ mod tests {
     #[test]
     fn html_bodies_escape_what_users_choose() {
         for template in all("<script>alert(1)</script>") {
-            let rendered = template.render().expect(template.name());
+            let rendered = template
+                .render()
+                .unwrap_or_else(|err| panic!("{}: {err}", template.name()));
             assert!(!rendered.html.contains("<script>"), "{}", rendered.html);
-            assert!(rendered.html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+            assert!(
+                rendered
+                    .html
+                    .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            );
             // Plain text is not HTML: it shows the name as typed.
             assert!(rendered.text.contains("<script>alert(1)</script>"));
         }

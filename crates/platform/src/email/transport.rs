@@ -132,7 +132,8 @@ impl LogTransport {
 #[derive(Clone)]
 pub struct SmtpTransport {
     url: SmtpUrl,
-    client: AsyncSmtpTransport<Tokio1Executor>,
+    // Boxed: the client is large, and a `Transport` is moved around by value.
+    client: Box<AsyncSmtpTransport<Tokio1Executor>>,
     timeout: Duration,
 }
 
@@ -160,14 +161,12 @@ impl SmtpTransport {
             .tls(tls)
             .timeout(Some(SMTP_TIMEOUT / 2));
         if let Some((user, password)) = &url.credentials {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                password.expose().to_owned(),
-            ));
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
         }
         Ok(Self {
             url: url.clone(),
-            client: builder.build(),
+            client: Box::new(builder.build()),
             timeout: SMTP_TIMEOUT,
         })
     }

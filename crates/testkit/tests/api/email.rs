@@ -33,7 +33,9 @@ fn verify_email(to: &str) -> OutgoingEmail {
 async fn outbox_db() -> (Db, TestDatabase) {
     let database = TestDatabase::create().await;
     let config = TestApp::builder().config(&database);
-    let db = agora::app::connect(&config).await.expect("the test database");
+    let db = agora::app::connect(&config)
+        .await
+        .expect("the test database");
     agora::app::migrator()
         .up(&db)
         .await
@@ -130,7 +132,10 @@ async fn an_email_exists_only_if_its_transaction_commits() {
     assert_eq!(row.to_address, "alice@example.com");
     assert_eq!(row.template, "verify_email");
     assert_eq!(row.subject, "Confirm your email address");
-    assert!(row.body_text.contains("https://agora.example/verify-email?token=t0k3n"));
+    assert!(
+        row.body_text
+            .contains("https://agora.example/verify-email?token=t0k3n")
+    );
     assert!(
         row.body_html
             .contains("href=\"https:&#x2f;&#x2f;agora.example&#x2f;verify-email?token=t0k3n\""),
@@ -165,7 +170,10 @@ async fn the_server_worker_writes_log_transport_email_into_the_data_directory() 
     assert!(eml.contains("From: Agora <noreply@localhost>"), "{eml}");
     assert!(eml.contains("Subject: Confirm your email address"), "{eml}");
     assert!(eml.contains("multipart/alternative"), "{eml}");
-    assert!(eml.contains("https://agora.example/verify-email?token=t0k3n"), "{eml}");
+    assert!(
+        eml.contains("https://agora.example/verify-email?token=t0k3n"),
+        "{eml}"
+    );
 
     // The outcome is recorded right after the file is written.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -215,10 +223,16 @@ async fn the_server_worker_delivers_through_the_configured_smtp_server() {
         data.contains("From: \"Agora Tests\" <noreply@agora.test>"),
         "{data}"
     );
-    assert!(data.contains(&format!("Message-ID: <{id}@agora.test>")), "{data}");
+    assert!(
+        data.contains(&format!("Message-ID: <{id}@agora.test>")),
+        "{data}"
+    );
     assert!(data.contains("Content-Type: text/plain"), "{data}");
     assert!(data.contains("Content-Type: text/html"), "{data}");
-    assert!(data.contains("https://agora.example/reset?token=r3s3t"), "{data}");
+    assert!(
+        data.contains("https://agora.example/reset?token=r3s3t"),
+        "{data}"
+    );
 }
 
 #[tokio::test]
@@ -306,7 +320,10 @@ async fn a_wrong_smtp_password_is_a_permanent_failure() {
         .auth("mailer", "right")
         .start()
         .await;
-    let mailer = smtp_mailer(&format!("smtp://mailer:wrong@127.0.0.1:{}", smtp.port), None);
+    let mailer = smtp_mailer(
+        &format!("smtp://mailer:wrong@127.0.0.1:{}", smtp.port),
+        None,
+    );
     let (db, _database) = outbox_db().await;
     let now = Utc::now();
     let id = enqueue_committed(&db, verify_email("frank@example.com"), now).await;
@@ -354,7 +371,11 @@ async fn a_server_that_stops_answering_times_out_and_is_retried() {
     deliver_due(&db, &mailer, &fast_options(3), now)
         .await
         .expect("delivery runs");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     let row = stored(&db, id).await;
     assert_eq!((row.status, row.attempts), (EmailStatus::Queued, 1));
     let error = row.last_error.expect("the reason is kept");
@@ -375,11 +396,23 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
     let id = enqueue_committed(&db, verify_email("grace@example.com"), start).await;
 
     // First attempt: refused, queued again 5 to 10 s later (10 s, less up to half of jitter).
-    assert_eq!(deliver_due(&db, &mailer, &options, start).await.expect("runs"), 1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, start)
+            .await
+            .expect("runs"),
+        1
+    );
     let first = stored(&db, id).await;
     assert_eq!(first.status, EmailStatus::Queued);
     assert_eq!(first.attempts, 1);
-    assert!(first.last_error.as_deref().unwrap_or_default().contains("451"), "{first:?}");
+    assert!(
+        first
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("451"),
+        "{first:?}"
+    );
     let wait = first.next_attempt_at - start;
     assert!(
         wait >= chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10),
@@ -388,11 +421,21 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
 
     // Not due before then.
     let early = first.next_attempt_at - chrono::Duration::milliseconds(1);
-    assert_eq!(deliver_due(&db, &mailer, &options, early).await.expect("runs"), 0);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, early)
+            .await
+            .expect("runs"),
+        0
+    );
 
     // Second attempt: the wait doubles (10 to 20 s).
     let second_at = first.next_attempt_at;
-    assert_eq!(deliver_due(&db, &mailer, &options, second_at).await.expect("runs"), 1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, second_at)
+            .await
+            .expect("runs"),
+        1
+    );
     let second = stored(&db, id).await;
     assert_eq!((second.status, second.attempts), (EmailStatus::Queued, 2));
     let wait = second.next_attempt_at - second_at;
@@ -410,12 +453,22 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
     );
     let dead = stored(&db, id).await;
     assert_eq!((dead.status, dead.attempts), (EmailStatus::Dead, 3));
-    assert!(dead.last_error.as_deref().unwrap_or_default().contains("451"));
+    assert!(
+        dead.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("451")
+    );
     assert!(dead.sent_at.is_none());
 
     // A dead email is never tried again.
     let much_later = start + chrono::Duration::days(1);
-    assert_eq!(deliver_due(&db, &mailer, &options, much_later).await.expect("runs"), 0);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, much_later)
+            .await
+            .expect("runs"),
+        0
+    );
     assert!(smtp.messages().is_empty());
 }
 
@@ -441,18 +494,34 @@ async fn an_email_whose_worker_died_mid_send_is_claimed_again_when_its_lease_run
 
     // While the lease lasts, no other worker takes it.
     let during = start + chrono::Duration::seconds(1);
-    assert_eq!(deliver_due(&db, &mailer, &options, during).await.expect("runs"), 0);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, during)
+            .await
+            .expect("runs"),
+        0
+    );
     assert_eq!(stored(&db, id).await.status, EmailStatus::Sending);
 
     // After it, the email is claimed again and sent.
-    let after = start + chrono::Duration::from_std(options.lease).expect("a lease") + chrono::Duration::seconds(1);
-    assert_eq!(deliver_due(&db, &mailer, &options, after).await.expect("runs"), 1);
+    let after = start
+        + chrono::Duration::from_std(options.lease).expect("a lease")
+        + chrono::Duration::seconds(1);
+    assert_eq!(
+        deliver_due(&db, &mailer, &options, after)
+            .await
+            .expect("runs"),
+        1
+    );
     let row = stored(&db, id).await;
     assert_eq!((row.status, row.attempts), (EmailStatus::Sent, 2));
     assert!(mail_dir.join(format!("{id}.eml")).exists());
 
     // The dead worker's late report no longer counts.
-    assert!(!outbox::mark_failed(db.writer(), &claimed, "late", None).await.expect("runs"));
+    assert!(
+        !outbox::mark_failed(db.writer(), &claimed, "late", None)
+            .await
+            .expect("runs")
+    );
     assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
 }
 
