@@ -184,7 +184,7 @@ impl SmtpTransport {
             Err(_) => Err(SendError {
                 message: format!(
                     "the SMTP server did not complete the delivery within {}",
-                    humantime_secs(self.timeout)
+                    seconds(self.timeout)
                 ),
                 permanent: false,
             }),
@@ -192,7 +192,7 @@ impl SmtpTransport {
     }
 }
 
-fn humantime_secs(duration: Duration) -> String {
+fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
 }
 
