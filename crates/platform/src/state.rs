@@ -7,6 +7,7 @@ use agora_core::config::Config;
 use agora_store::Db;
 
 use crate::email::Mailer;
+use crate::identity::Identity;
 
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -15,17 +16,20 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     db: Db,
+    identity: Identity,
     started_at: Instant,
     email: Mailer,
 }
 
 impl AppState {
-    /// Fails when the configuration lacks what the services need.
+    /// Fails when the configuration lacks what the services need (the server secret).
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        let identity = Identity::new(&config)?;
         let email = Mailer::from_config(&config)?;
         Ok(Self(Arc::new(Inner {
             config,
             db,
+            identity,
             started_at: Instant::now(),
             email,
         })))
@@ -37,6 +41,10 @@ impl AppState {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.0.identity
     }
 
     pub fn uptime(&self) -> std::time::Duration {

@@ -6,10 +6,13 @@
 // Tests fail by panicking; `expect` names what was expected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod admin;
 mod database;
 mod email;
 mod errors;
+mod external_auth;
 mod health;
+mod identity;
 mod middleware;
 mod openapi;
 mod shutdown;
