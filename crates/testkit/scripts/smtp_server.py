@@ -82,7 +82,7 @@ def tls_context(cert, key):
 async def main():
     # Tests choose insecure set-ups on purpose (AUTH without TLS); keep their output quiet.
     warnings.simplefilter("ignore")
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser()
     parser.add_argument("--maildir", required=True)
     parser.add_argument("--auth")

@@ -4,9 +4,9 @@
 //! A worker **claims** the oldest due row with one conditional `UPDATE`: the row must still be
 //! `queued` and due, or `sending` with a lease that has run out (its worker died). The update
 //! sets `sending`, a new lease and one more attempt, so two workers never hold the same row:
-//! on PostgreSQL the candidate is picked with `FOR UPDATE SKIP LOCKED` and the condition is
-//! checked again on the locked row; SQLite has one writer at a time anyway (SeaQuery leaves the
-//! lock clause out there).
+//! on PostgreSQL the candidate is picked and locked by a subquery with `FOR UPDATE SKIP LOCKED`
+//! (rows other workers are claiming are passed over, not waited for); SQLite has one writer at
+//! a time anyway (SeaQuery leaves the lock clause out there).
 
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
@@ -201,7 +201,11 @@ pub async fn claim_next(
         .value(Emails::Attempts, Expr::col(Emails::Attempts).add(1))
         .cond_where(
             Condition::all()
-                .add(Expr::col(Emails::Id).in_subquery(candidate))
+                // `=` and not `IN`: PostgreSQL then runs the subquery once, before the update,
+                // and the row it locks is the row updated. With `IN` it may plan a join that
+                // finds a row another worker claimed meanwhile and returns nothing, although
+                // other rows were free.
+                .add(Expr::col(Emails::Id).eq(candidate))
                 .add(claimable(now)),
         )
         .returning_all()

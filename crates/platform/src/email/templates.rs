@@ -144,7 +144,9 @@ mod tests {
     #[test]
     fn every_template_renders_both_bodies_with_the_link() {
         for template in all("alice") {
-            let rendered = template.render().expect(template.name());
+            let rendered = template
+                .render()
+                .unwrap_or_else(|err| panic!("{}: {err}", template.name()));
             assert!(!rendered.subject.is_empty());
             assert!(rendered.text.contains("Hello alice,"), "{}", rendered.text);
             assert!(
@@ -170,7 +172,9 @@ mod tests {
     #[test]
     fn html_bodies_escape_what_users_choose() {
         for template in all("<script>alert(1)</script>") {
-            let rendered = template.render().expect(template.name());
+            let rendered = template
+                .render()
+                .unwrap_or_else(|err| panic!("{}: {err}", template.name()));
             assert!(!rendered.html.contains("<script>"), "{}", rendered.html);
             assert!(
                 rendered

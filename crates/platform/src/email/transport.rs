@@ -132,7 +132,8 @@ impl LogTransport {
 #[derive(Clone)]
 pub struct SmtpTransport {
     url: SmtpUrl,
-    client: AsyncSmtpTransport<Tokio1Executor>,
+    // Boxed: the client is large, and a `Transport` is moved around by value.
+    client: Box<AsyncSmtpTransport<Tokio1Executor>>,
     timeout: Duration,
 }
 
@@ -165,7 +166,7 @@ impl SmtpTransport {
         }
         Ok(Self {
             url: url.clone(),
-            client: builder.build(),
+            client: Box::new(builder.build()),
             timeout: SMTP_TIMEOUT,
         })
     }
@@ -183,7 +184,7 @@ impl SmtpTransport {
             Err(_) => Err(SendError {
                 message: format!(
                     "the SMTP server did not complete the delivery within {}",
-                    humantime_secs(self.timeout)
+                    seconds(self.timeout)
                 ),
                 permanent: false,
             }),
@@ -191,7 +192,7 @@ impl SmtpTransport {
     }
 }
 
-fn humantime_secs(duration: Duration) -> String {
+fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
 }
 
