@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agora_core::config::Config;
-use agora_store::Db;
+use agora_store::{Db, Redis};
+
+use crate::ratelimit::{Quotas, RateLimiter};
 
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -14,14 +16,27 @@ struct Inner {
     config: Config,
     db: Db,
     started_at: Instant,
+    // Rate limits (issue 4): the limiter, and the shared Redis when `REDIS_URL` is set.
+    rate_limiter: RateLimiter,
+    redis: Option<Redis>,
 }
 
 impl AppState {
+    /// Without Redis: rate limits are counted in this process.
     pub fn new(config: Config, db: Db) -> Self {
+        Self::with_redis(config, db, None)
+    }
+
+    /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
+    /// carries the rate-limit budgets of every instance.
+    pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Self {
+        let rate_limiter = RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
         Self(Arc::new(Inner {
             config,
             db,
             started_at: Instant::now(),
+            rate_limiter,
+            redis,
         }))
     }
 
@@ -35,5 +50,14 @@ impl AppState {
 
     pub fn uptime(&self) -> std::time::Duration {
         self.0.started_at.elapsed()
+    }
+
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.0.rate_limiter
+    }
+
+    /// The shared Redis, when `REDIS_URL` is configured.
+    pub fn redis(&self) -> Option<&Redis> {
+        self.0.redis.as_ref()
     }
 }
