@@ -11,4 +11,5 @@ mod errors;
 mod health;
 mod middleware;
 mod openapi;
+mod ratelimit;
 mod shutdown;
