@@ -1021,7 +1021,10 @@ mod tests {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
         let config = load(None, &[("AGORA_RATE_LIMIT_LOGIN", "2/10s")]).expect("valid");
-        assert_eq!(config.rate_limits.login, Rate::new(2, Duration::from_secs(10)));
+        assert_eq!(
+            config.rate_limits.login,
+            Rate::new(2, Duration::from_secs(10))
+        );
         assert_eq!(config.rate_limits.general.to_string(), "300/1m");
         let err = load(None, &[("AGORA_RATE_LIMIT_GENERAL", "lots")]).expect_err("bad");
         assert_eq!(err.setting, "AGORA_RATE_LIMIT_GENERAL");
@@ -1031,7 +1034,10 @@ mod tests {
     fn trusted_proxies_are_addresses_or_ranges() {
         let config = load(
             None,
-            &[("AGORA_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.10,::1, 172.16.3.4/12")],
+            &[(
+                "AGORA_TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.168.1.10,::1, 172.16.3.4/12",
+            )],
         )
         .expect("valid");
         let printed: Vec<String> = config

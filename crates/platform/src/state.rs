@@ -30,7 +30,8 @@ impl AppState {
     /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
     /// carries the rate-limit budgets of every instance.
     pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Self {
-        let rate_limiter = RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
+        let rate_limiter =
+            RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
         Self(Arc::new(Inner {
             config,
             db,

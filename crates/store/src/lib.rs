@@ -7,9 +7,9 @@ pub mod error;
 pub mod migrate;
 pub mod redis;
 
+pub use crate::redis::Redis;
 pub use db::{Db, DbOptions};
 pub use error::{DbError, DbResult};
 pub use migrate::{MIGRATIONS_TABLE, MigrationSource, MigrationState, Migrator};
-pub use crate::redis::Redis;
 pub use sea_orm;
 pub use sea_orm_migration;

@@ -67,7 +67,9 @@ pub async fn test_redis() -> Option<url::Url> {
     let configured = std::env::var("AGORA_TEST_REDIS_URL")
         .ok()
         .filter(|v| !v.trim().is_empty());
-    let url = configured.clone().unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
+    let url = configured
+        .clone()
+        .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
     let parsed = url::Url::parse(&url)
         .unwrap_or_else(|err| panic!("AGORA_TEST_REDIS_URL `{url}` is not a URL: {err}"));
     let redis = agora_store::Redis::open(&parsed, "agora-test:")

@@ -116,11 +116,7 @@ where
             ));
         };
         let state = AppState::from_ref(state);
-        let client = ClientIp::resolve(
-            peer.ip(),
-            &parts.headers,
-            &state.config().trusted_proxies,
-        );
+        let client = ClientIp::resolve(peer.ip(), &parts.headers, &state.config().trusted_proxies);
         // Later extractors of the same request (a handler after the rate-limit layer) reuse it.
         parts.extensions.insert(client);
         Ok(client)
@@ -145,7 +141,10 @@ mod tests {
     fn forwarded(values: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for value in values {
-            headers.append(X_FORWARDED_FOR, HeaderValue::from_str(value).expect("ascii"));
+            headers.append(
+                X_FORWARDED_FOR,
+                HeaderValue::from_str(value).expect("ascii"),
+            );
         }
         headers
     }
@@ -158,7 +157,11 @@ mod tests {
         assert_eq!(a.limit_key(), "2001:db8:1:2::/64");
         assert_eq!(a.limit_key(), b.limit_key());
         assert_ne!(a.limit_key(), c.limit_key());
-        assert_eq!(a.ip(), ip("2001:db8:1:2:aaaa::1"), "the address itself is kept");
+        assert_eq!(
+            a.ip(),
+            ip("2001:db8:1:2:aaaa::1"),
+            "the address itself is kept"
+        );
     }
 
     #[test]

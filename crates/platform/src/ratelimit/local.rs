@@ -119,7 +119,8 @@ impl<C: Clock + Clone> LocalLimiter<C> {
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     // A panic while holding the lock cannot leave the map half-written (inserts are atomic).
-    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

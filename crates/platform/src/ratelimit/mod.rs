@@ -138,8 +138,14 @@ impl Default for Quotas {
 /// What a backend decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
-    Allowed { remaining: u32, reset: Duration },
-    Refused { retry_after: Duration, reset: Duration },
+    Allowed {
+        remaining: u32,
+        reset: Duration,
+    },
+    Refused {
+        retry_after: Duration,
+        reset: Duration,
+    },
 }
 
 /// An allowed request: where its budget stands. As a response part (`(status, Json(..))`)

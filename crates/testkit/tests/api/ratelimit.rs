@@ -22,10 +22,7 @@ use serde_json::{Value, json};
 const TRUST_LOCALHOST: (&str, &str) = ("AGORA_TRUSTED_PROXIES", "127.0.0.1,::1");
 
 async fn get_as(app: &TestApp, path: &str, client: &str) -> TestResponse {
-    app.get(path)
-        .header("x-forwarded-for", client)
-        .send()
-        .await
+    app.get(path).header("x-forwarded-for", client).send().await
 }
 
 fn assert_rate_limited(response: &TestResponse, limit: &str) {
@@ -45,7 +42,10 @@ fn assert_rate_limited(response: &TestResponse, limit: &str) {
         .expect("RateLimit-Reset")
         .parse()
         .expect("seconds");
-    assert!(reset >= retry_after, "reset {reset} < retry-after {retry_after}");
+    assert!(
+        reset >= retry_after,
+        "reset {reset} < retry-after {retry_after}"
+    );
 }
 
 #[tokio::test]
@@ -68,7 +68,11 @@ async fn the_general_budget_answers_429_with_retry_after_and_ratelimit_headers()
         "a 429 goes through the whole stack"
     );
     // One request every 20 s: the next one is 20 s away.
-    let retry_after: u64 = response.header("retry-after").expect("set").parse().expect("n");
+    let retry_after: u64 = response
+        .header("retry-after")
+        .expect("set")
+        .parse()
+        .expect("n");
     assert!((19..=20).contains(&retry_after), "{retry_after}");
 
     // Outside /api/v1 nothing is counted: health checks and the docs never run out.
@@ -87,7 +91,9 @@ async fn each_client_address_has_a_budget_of_its_own_behind_a_trusted_proxy() {
         .spawn()
         .await;
     for _ in 0..2 {
-        get_as(&app, "/api/v1/x", "203.0.113.1").await.assert_status(StatusCode::NOT_FOUND);
+        get_as(&app, "/api/v1/x", "203.0.113.1")
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
     }
     assert_rate_limited(&get_as(&app, "/api/v1/x", "203.0.113.1").await, "2");
     // Another client behind the same proxy is not affected.
@@ -106,10 +112,19 @@ async fn ipv6_clients_share_the_budget_of_their_64_network() {
         .env(TRUST_LOCALHOST.0, TRUST_LOCALHOST.1)
         .spawn()
         .await;
-    get_as(&app, "/api/v1/x", "2001:db8:1:2::1").await.assert_status(StatusCode::NOT_FOUND);
-    get_as(&app, "/api/v1/x", "2001:db8:1:2::ffff").await.assert_status(StatusCode::NOT_FOUND);
-    assert_rate_limited(&get_as(&app, "/api/v1/x", "2001:db8:1:2:abcd::9").await, "2");
-    get_as(&app, "/api/v1/x", "2001:db8:1:3::1").await.assert_status(StatusCode::NOT_FOUND);
+    get_as(&app, "/api/v1/x", "2001:db8:1:2::1")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    get_as(&app, "/api/v1/x", "2001:db8:1:2::ffff")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_rate_limited(
+        &get_as(&app, "/api/v1/x", "2001:db8:1:2:abcd::9").await,
+        "2",
+    );
+    get_as(&app, "/api/v1/x", "2001:db8:1:3::1")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -118,8 +133,12 @@ async fn without_a_trusted_proxy_forwarded_for_does_not_give_a_new_budget() {
         .env("AGORA_RATE_LIMIT_GENERAL", "2/1m")
         .spawn()
         .await;
-    get_as(&app, "/api/v1/x", "203.0.113.1").await.assert_status(StatusCode::NOT_FOUND);
-    get_as(&app, "/api/v1/x", "203.0.113.2").await.assert_status(StatusCode::NOT_FOUND);
+    get_as(&app, "/api/v1/x", "203.0.113.1")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    get_as(&app, "/api/v1/x", "203.0.113.2")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
     assert_rate_limited(&get_as(&app, "/api/v1/x", "203.0.113.3").await, "2");
 }
 
@@ -151,7 +170,11 @@ fn identity_like_routes(state: &AppState) -> Router {
             .rate_limiter()
             .check_password_reset(client, email)
             .await?;
-        Ok((StatusCode::ACCEPTED, status, "an email is on its way if the account exists"))
+        Ok((
+            StatusCode::ACCEPTED,
+            status,
+            "an email is on its way if the account exists",
+        ))
     }
     let routes = Router::new()
         .route("/api/v1/auth/login", post(login))
@@ -190,11 +213,15 @@ async fn login_is_limited_per_client_address_and_per_account() {
     // The route's budget is tighter than the general one, so its headers are the ones shown.
     assert_eq!(response.header("ratelimit-limit"), Some("2"));
     assert_eq!(response.header("ratelimit-remaining"), Some("1"));
-    login("203.0.113.2", "Alice").await.assert_status(StatusCode::OK);
+    login("203.0.113.2", "Alice")
+        .await
+        .assert_status(StatusCode::OK);
     // Alice's account is out of attempts from any address ...
     assert_rate_limited(&login("203.0.113.3", "alice").await, "2");
     // ... and 203.0.113.1 runs out after its second attempt, whatever the account.
-    login("203.0.113.1", "bob").await.assert_status(StatusCode::OK);
+    login("203.0.113.1", "bob")
+        .await
+        .assert_status(StatusCode::OK);
     assert_rate_limited(&login("203.0.113.1", "carol").await, "2");
 }
 
@@ -217,7 +244,9 @@ async fn registration_and_password_reset_have_their_own_budgets() {
     response.assert_status(StatusCode::CREATED);
     assert_eq!(response.header("ratelimit-remaining"), Some("0"));
     assert_rate_limited(&register("203.0.113.1").await, "1");
-    register("203.0.113.2").await.assert_status(StatusCode::CREATED);
+    register("203.0.113.2")
+        .await
+        .assert_status(StatusCode::CREATED);
 
     let reset = |from: &'static str, email: &'static str| {
         client
@@ -226,10 +255,16 @@ async fn registration_and_password_reset_have_their_own_budgets() {
             .json(&json!({ "email": email }))
             .send()
     };
-    reset("203.0.113.1", "a@example.com").await.assert_status(StatusCode::ACCEPTED);
-    reset("203.0.113.2", "A@Example.com").await.assert_status(StatusCode::ACCEPTED);
+    reset("203.0.113.1", "a@example.com")
+        .await
+        .assert_status(StatusCode::ACCEPTED);
+    reset("203.0.113.2", "A@Example.com")
+        .await
+        .assert_status(StatusCode::ACCEPTED);
     assert_rate_limited(&reset("203.0.113.3", "a@example.com").await, "2");
-    reset("203.0.113.3", "b@example.com").await.assert_status(StatusCode::ACCEPTED);
+    reset("203.0.113.3", "b@example.com")
+        .await
+        .assert_status(StatusCode::ACCEPTED);
 }
 
 #[tokio::test]
@@ -259,7 +294,11 @@ async fn two_servers_sharing_one_redis_share_the_budget() {
 
     // A deployment with another prefix on the same Redis counts on its own.
     let other = spawn(unique_redis_prefix()).await;
-    other.get("/api/v1/x").send().await.assert_status(StatusCode::NOT_FOUND);
+    other
+        .get("/api/v1/x")
+        .send()
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
 
     // Its keys carry the prefix, and expire by themselves.
     let redis = b.state().redis().expect("configured");
@@ -288,7 +327,10 @@ async fn the_shared_budget_follows_the_gcra_of_the_in_process_one() {
     let first = app.get("/api/v1/x").send().await;
     assert_eq!(first.header("ratelimit-remaining"), Some("1"));
     assert_eq!(first.header("ratelimit-reset"), Some("1"), "rounded up");
-    app.get("/api/v1/x").send().await.assert_status(StatusCode::NOT_FOUND);
+    app.get("/api/v1/x")
+        .send()
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
     let refused = app.get("/api/v1/x").send().await;
     assert_rate_limited(&refused, "2");
     assert_eq!(refused.header("retry-after"), Some("1"));
@@ -329,7 +371,10 @@ async fn requests_are_served_while_redis_is_down_and_sharing_resumes_when_it_ret
     ready.assert_status(StatusCode::OK);
     assert_eq!(ready.json::<Value>()["checks"]["cache"]["status"], "up");
     for _ in 0..2 {
-        app.get("/api/v1/x").send().await.assert_status(StatusCode::NOT_FOUND);
+        app.get("/api/v1/x")
+            .send()
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
     }
     assert_rate_limited(&app.get("/api/v1/x").send().await, "2");
 
@@ -338,7 +383,11 @@ async fn requests_are_served_while_redis_is_down_and_sharing_resumes_when_it_ret
     let started = std::time::Instant::now();
     let response = app.get("/api/v1/x").send().await;
     response.assert_status(StatusCode::NOT_FOUND);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     let ready = app.get("/health/ready").send().await;
     ready.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     let problem = ready.problem();
