@@ -745,6 +745,12 @@ fn parse_rate(value: &str) -> Result<Rate, String> {
     if period < Duration::from_millis(1) || period > Duration::from_secs(30 * 24 * 3600) {
         return Err("the period must be from 1ms to 30 days".to_owned());
     }
+    if period.as_micros() < u128::from(limit) {
+        return Err(
+            "at most one request per microsecond (the count is too large for the period)"
+                .to_owned(),
+        );
+    }
     Ok(Rate { limit, period })
 }
 
@@ -1017,7 +1023,15 @@ mod tests {
             parse_rate("10 / 15m"),
             Ok(Rate::new(10, Duration::from_secs(900)))
         );
-        for bad in ["300", "x/1m", "0/1m", "10/soon", "10/0s", "5/400days"] {
+        for bad in [
+            "300",
+            "x/1m",
+            "0/1m",
+            "10/soon",
+            "10/0s",
+            "5/400days",
+            "5000/1ms",
+        ] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
         let config = load(None, &[("AGORA_RATE_LIMIT_LOGIN", "2/10s")]).expect("valid");
