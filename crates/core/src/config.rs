@@ -168,6 +168,43 @@ pub const SETTINGS: &[Setting] = &[
         "5/1h",
         "Password reset requests allowed per client address and, separately, per email address.",
     ),
+    setting(
+        "jwt_algorithm",
+        "AGORA_JWT_ALGORITHM",
+        "EdDSA",
+        "How access tokens are signed: `EdDSA` (Ed25519, public key published at `/.well-known/jwks.json`) or `HS256` (shared secret, nothing published). Both keys are derived from `secret_key`.",
+    ),
+    setting(
+        "auth_external_issuer",
+        "AGORA_AUTH_EXTERNAL_ISSUER",
+        "",
+        "Accept access tokens from this external identity provider (its exact `iss`, e.g. `https://xyz.supabase.co/auth/v1`). Needs `auth_external_audience` and one of `auth_external_jwks_url` or `auth_external_secret`.",
+    ),
+    setting(
+        "auth_external_audience",
+        "AGORA_AUTH_EXTERNAL_AUDIENCE",
+        "",
+        "The `aud` that the external provider's tokens must carry (Supabase: `authenticated`).",
+    ),
+    setting(
+        "auth_external_jwks_url",
+        "AGORA_AUTH_EXTERNAL_JWKS_URL",
+        "",
+        "URL of the external provider's JWK set (asymmetric keys; fetched on first use, cached, and fetched again for an unknown key id).",
+    ),
+    setting(
+        "auth_external_jwks_refresh",
+        "AGORA_AUTH_EXTERNAL_JWKS_REFRESH",
+        "30s",
+        "Least time between two fetches of the external JWKS caused by tokens naming an unknown key id (protects the provider from floods of made-up key ids).",
+    ),
+    Setting {
+        key: "auth_external_secret",
+        env: "AGORA_AUTH_EXTERNAL_SECRET",
+        default: "",
+        secret: true,
+        help: "Shared HS256 secret of the external provider, instead of a JWKS URL.",
+    },
     Setting {
         key: "secret_key",
         env: "AGORA_SECRET_KEY",
@@ -289,6 +326,30 @@ pub struct RateLimits {
     pub password_reset: Rate,
 }
 
+/// How access tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    EdDsa,
+    Hs256,
+}
+
+/// An external identity provider whose tokens are accepted.
+#[derive(Debug, Clone)]
+pub struct ExternalAuth {
+    pub issuer: String,
+    pub audience: String,
+    pub keys: ExternalKeySource,
+    /// Least time between two JWKS fetches.
+    pub jwks_refresh: Duration,
+}
+
+/// Where the external provider's verification keys come from.
+#[derive(Debug, Clone)]
+pub enum ExternalKeySource {
+    Jwks(url::Url),
+    Secret(Secret),
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -311,6 +372,8 @@ pub struct Config {
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub health_timeout: Duration,
+    pub jwt_algorithm: JwtAlgorithm,
+    pub external_auth: Option<ExternalAuth>,
     /// `None` until the server resolves it (from the data directory in development).
     pub secret_key: Option<Secret>,
     /// Where each setting's value came from, by key.
@@ -477,6 +540,12 @@ impl Config {
                 })?
             }
         };
+        let jwt_algorithm = layers.required("jwt_algorithm", |v| match v {
+            "EdDSA" => Ok(JwtAlgorithm::EdDsa),
+            "HS256" => Ok(JwtAlgorithm::Hs256),
+            _ => Err("must be `EdDSA` or `HS256`".to_owned()),
+        })?;
+        let external_auth = external_auth(layers)?;
         let secret_key = layers.parse("secret_key", |v| {
             if v.chars().count() < 32 {
                 Err("must be at least 32 characters long".to_owned())
@@ -504,6 +573,8 @@ impl Config {
             request_timeout,
             shutdown_timeout,
             health_timeout,
+            jwt_algorithm,
+            external_auth,
             secret_key,
             origins: layers
                 .values
@@ -566,6 +637,35 @@ impl Config {
                         humantime::format_duration(self.shutdown_timeout).to_string()
                     }
                     "health_timeout" => humantime::format_duration(self.health_timeout).to_string(),
+                    "jwt_algorithm" => match self.jwt_algorithm {
+                        JwtAlgorithm::EdDsa => "EdDSA".to_owned(),
+                        JwtAlgorithm::Hs256 => "HS256".to_owned(),
+                    },
+                    "auth_external_issuer" => self
+                        .external_auth
+                        .as_ref()
+                        .map(|e| e.issuer.clone())
+                        .unwrap_or_default(),
+                    "auth_external_audience" => self
+                        .external_auth
+                        .as_ref()
+                        .map(|e| e.audience.clone())
+                        .unwrap_or_default(),
+                    "auth_external_jwks_url" => {
+                        match self.external_auth.as_ref().map(|e| &e.keys) {
+                            Some(ExternalKeySource::Jwks(url)) => url.to_string(),
+                            _ => String::new(),
+                        }
+                    }
+                    "auth_external_jwks_refresh" => self
+                        .external_auth
+                        .as_ref()
+                        .map(|e| humantime::format_duration(e.jwks_refresh).to_string())
+                        .unwrap_or_else(|| setting.default.to_owned()),
+                    "auth_external_secret" => match self.external_auth.as_ref().map(|e| &e.keys) {
+                        Some(ExternalKeySource::Secret(_)) => "********".to_owned(),
+                        _ => String::new(),
+                    },
                     _ if setting.secret => match self.secret_key {
                         Some(_) => "********".to_owned(),
                         None => String::new(),
@@ -804,6 +904,74 @@ fn parse_origins(value: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// The external provider settings: all or nothing, and exactly one key source.
+fn external_auth(layers: &Layers) -> Result<Option<ExternalAuth>, ConfigError> {
+    let issuer = layers.parse("auth_external_issuer", |v| Ok(v.to_owned()))?;
+    let audience = layers.parse("auth_external_audience", |v| Ok(v.to_owned()))?;
+    let jwks_url = layers.parse("auth_external_jwks_url", |v| {
+        url::Url::parse(v)
+            .map_err(|e| format!("is not a URL: {e}"))
+            .and_then(|url| match url.scheme() {
+                "http" | "https" => Ok(url),
+                other => Err(format!("must be an http or https URL, not {other}")),
+            })
+    })?;
+    let secret = layers.parse("auth_external_secret", |v| {
+        if v.len() < 32 {
+            Err("must be at least 32 characters long".to_owned())
+        } else {
+            Ok(Secret::new(v))
+        }
+    })?;
+    let error = |key: &'static str, message: &str| {
+        let origin = layers
+            .values
+            .get(key)
+            .map_or(Origin::Default, |(_, origin)| origin.clone());
+        Err(ConfigError {
+            setting: describe(key, &origin),
+            message: message.to_owned(),
+        })
+    };
+    let Some(issuer) = issuer else {
+        if audience.is_some() || jwks_url.is_some() || secret.is_some() {
+            return error(
+                "auth_external_issuer",
+                "must be set when other auth_external_ settings are",
+            );
+        }
+        return Ok(None);
+    };
+    let Some(audience) = audience else {
+        return error(
+            "auth_external_audience",
+            "must be set with auth_external_issuer",
+        );
+    };
+    let keys = match (jwks_url, secret) {
+        (Some(url), None) => ExternalKeySource::Jwks(url),
+        (None, Some(secret)) => ExternalKeySource::Secret(secret),
+        (Some(_), Some(_)) => {
+            return error(
+                "auth_external_secret",
+                "set either auth_external_jwks_url or auth_external_secret, not both",
+            );
+        }
+        (None, None) => {
+            return error(
+                "auth_external_jwks_url",
+                "or auth_external_secret must be set with auth_external_issuer",
+            );
+        }
+    };
+    Ok(Some(ExternalAuth {
+        issuer,
+        audience,
+        keys,
+        jwks_refresh: layers.required("auth_external_jwks_refresh", parse_duration)?,
+    }))
+}
+
 fn parse_public_url(value: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(value).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -908,6 +1076,61 @@ mod tests {
         );
         let err = load(Some("listen = \"x\""), &[]).expect_err("invalid");
         assert_eq!(err.setting, "`listen` in agora.toml");
+    }
+
+    #[test]
+    fn an_external_provider_needs_an_audience_and_exactly_one_key_source() {
+        let issuer = ("AGORA_AUTH_EXTERNAL_ISSUER", "https://idp.example/");
+        let audience = ("AGORA_AUTH_EXTERNAL_AUDIENCE", "authenticated");
+        let jwks = (
+            "AGORA_AUTH_EXTERNAL_JWKS_URL",
+            "https://idp.example/jwks.json",
+        );
+        let secret = (
+            "AGORA_AUTH_EXTERNAL_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        );
+
+        let config = load(None, &[issuer, audience, jwks]).expect("valid");
+        let external = config.external_auth.expect("configured");
+        assert!(matches!(external.keys, ExternalKeySource::Jwks(_)));
+        assert_eq!(external.jwks_refresh, Duration::from_secs(30));
+        let config = load(None, &[issuer, audience, secret]).expect("valid");
+        assert!(matches!(
+            config.external_auth.map(|e| e.keys),
+            Some(ExternalKeySource::Secret(_))
+        ));
+
+        for (env, blamed) in [
+            (
+                vec![issuer, jwks],
+                "AGORA_AUTH_EXTERNAL_AUDIENCE (`auth_external_audience`)",
+            ),
+            (
+                vec![issuer, audience],
+                "AGORA_AUTH_EXTERNAL_JWKS_URL (`auth_external_jwks_url`)",
+            ),
+            (
+                vec![issuer, audience, jwks, secret],
+                "AGORA_AUTH_EXTERNAL_SECRET",
+            ),
+            (
+                vec![audience, jwks],
+                "AGORA_AUTH_EXTERNAL_ISSUER (`auth_external_issuer`)",
+            ),
+            (
+                vec![
+                    issuer,
+                    audience,
+                    ("AGORA_AUTH_EXTERNAL_JWKS_URL", "ftp://x/"),
+                ],
+                "AGORA_AUTH_EXTERNAL_JWKS_URL",
+            ),
+        ] {
+            let err = load(None, &env).expect_err("invalid");
+            assert_eq!(err.setting, blamed, "{err}");
+        }
+        assert!(load(None, &[]).expect("valid").external_auth.is_none());
     }
 
     #[test]

@@ -207,6 +207,13 @@ impl ApiError {
         self
     }
 
+    /// Attaches per-field failures to an error of any status (e.g. a 409 naming the field
+    /// that is already taken).
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.0.errors = errors;
+        self
+    }
+
     /// Adds a response header (e.g. `Retry-After`).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.0.headers.push((name, value));

@@ -81,6 +81,19 @@ macro_rules! id_type {
     };
 }
 
+id_type!(
+    /// Identifies an account.
+    UserId
+);
+id_type!(
+    /// Identifies an organization.
+    OrganizationId
+);
+id_type!(
+    /// Identifies a signed-in session (one device or client).
+    SessionId
+);
+
 #[cfg(test)]
 mod tests {
     id_type!(

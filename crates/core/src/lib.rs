@@ -10,6 +10,8 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod id;
+pub mod pagination;
 pub mod request_context;
 
 pub use error::{ApiError, ApiResult, FieldError, Problem};
+pub use id::{OrganizationId, SessionId, UserId};

@@ -1,14 +1,31 @@
 //! Agora's platform: the services every product module uses.
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
-//! health checks, rate limits and the accounts schema. Identity, jobs, notifications, real time, media,
-//! moderation and search are added here by the issues that build them.
+//! health checks, identity (accounts, tokens, sessions, roles), rate limits. Jobs,
+//! notifications, real time, media, moderation and search are added here by the issues that
+//! build them.
 
+pub mod audit;
+pub mod entities;
 pub mod health;
+pub mod identity;
 pub mod migrations;
 pub mod module;
 pub mod ratelimit;
 pub mod state;
+pub mod tls;
 
 pub use module::Module;
 pub use state::AppState;
+
+use utoipa_axum::router::OpenApiRouter;
+
+/// The platform's routes under `/api/v1` (identity, administration, audit log).
+pub fn api_router() -> OpenApiRouter<AppState> {
+    identity::api_router().merge(audit::router())
+}
+
+/// The platform's routes at the root: health checks and `/.well-known/jwks.json`.
+pub fn root_router() -> OpenApiRouter<AppState> {
+    health::router().merge(identity::root_router())
+}

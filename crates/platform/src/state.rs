@@ -6,6 +6,7 @@ use std::time::Instant;
 use agora_core::config::Config;
 use agora_store::{Db, Redis};
 
+use crate::identity::Identity;
 use crate::ratelimit::{Quotas, RateLimiter};
 
 /// Shared by every request; cheap to clone (one `Arc`).
@@ -15,6 +16,7 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     db: Db,
+    identity: Identity,
     started_at: Instant,
     // Rate limits (issue 4): the limiter, and the shared Redis when `REDIS_URL` is set.
     rate_limiter: RateLimiter,
@@ -22,23 +24,26 @@ struct Inner {
 }
 
 impl AppState {
-    /// Without Redis: rate limits are counted in this process.
-    pub fn new(config: Config, db: Db) -> Self {
+    /// Without Redis: rate limits are counted in this process. Fails when the configuration
+    /// lacks what the services need (the server secret).
+    pub fn new(config: Config, db: Db) -> Result<Self, String> {
         Self::with_redis(config, db, None)
     }
 
     /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
     /// carries the rate-limit budgets of every instance.
-    pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Self {
+    pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
+        let identity = Identity::new(&config)?;
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
             config,
             db,
+            identity,
             started_at: Instant::now(),
             rate_limiter,
             redis,
-        }))
+        })))
     }
 
     pub fn config(&self) -> &Config {
@@ -47,6 +52,10 @@ impl AppState {
 
     pub fn db(&self) -> &Db {
         &self.0.db
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.0.identity
     }
 
     pub fn uptime(&self) -> std::time::Duration {

@@ -75,19 +75,24 @@ pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
         ),
         None => None,
     };
-    let state = AppState::with_redis(config, db, redis);
+    let state = AppState::with_redis(config, db, redis).map_err(anyhow::Error::msg)?;
+    // Not fatal: with `--no-migrate` on an empty database the table is missing, and
+    // `/health/ready` is what reports that.
+    if let Err(err) = state.identity().load_revocations(state.db()).await {
+        tracing::warn!(error = %err, "cannot load recently revoked sessions");
+    }
     let router = router(state.clone());
     Ok(App { state, router })
 }
 
 /// The routes of the platform and the enabled modules, with their OpenAPI document.
 pub fn api(config: &Config) -> OpenApiRouter<AppState> {
-    let mut v1 = OpenApiRouter::new();
+    let mut v1 = agora_platform::api_router();
     for module in MODULES.iter().filter(|m| config.module_enabled(m.name)) {
         v1 = v1.merge((module.router)());
     }
     OpenApiRouter::with_openapi(openapi::base())
-        .merge(agora_platform::health::router())
+        .merge(agora_platform::root_router())
         .nest("/api/v1", v1)
 }
 

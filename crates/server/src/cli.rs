@@ -1,4 +1,5 @@
-//! The command line: `agora [serve] | migrate up|down|status | config [--reference]`.
+//! The command line: `agora [serve] | migrate up|down|status | config [--reference] |
+//! admin create`.
 
 use std::path::PathBuf;
 
@@ -36,6 +37,11 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Print the effective configuration, secrets hidden.
     Config {
         /// Print the reference of every setting (Markdown) instead.
@@ -65,6 +71,21 @@ pub enum MigrateAction {
     Status,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Create an admin account (the first one, typically). Applies pending migrations first.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input; otherwise one is generated
+        /// and printed once.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
 /// Runs the command; the error is printed by `main` on one line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
@@ -81,6 +102,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { action } => {
             logging::init(config.log_format);
             migrate(config, action).await
+        }
+        Command::Admin { action } => {
+            logging::init(config.log_format);
+            admin(config, action).await
         }
         Command::Config { .. } => {
             print_config(&config);
@@ -115,6 +140,42 @@ fn read_file(path: &std::path::Path) -> std::io::Result<ConfigFile> {
         name: path.display().to_string(),
         contents: std::fs::read_to_string(path)?,
     })
+}
+
+async fn admin(mut config: Config, action: AdminAction) -> anyhow::Result<()> {
+    let AdminAction::Create {
+        email,
+        username,
+        password_stdin,
+    } = action;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        None
+    };
+    secrets::resolve(&mut config)?;
+    let app = app::build(config, true).await?;
+    let created = agora_platform::identity::users::create_admin(
+        app.state.identity(),
+        app.state.db(),
+        &username,
+        &email,
+        password,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    println!(
+        "created admin {} ({})",
+        created.user.username, created.user.email
+    );
+    if let Some(password) = created.generated_password {
+        println!("generated password (shown once): {password}");
+    }
+    Ok(())
 }
 
 async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {

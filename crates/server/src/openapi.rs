@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi as _};
     modifiers(&BearerAuth),
     tags(
         (name = "platform", description = "Health, documentation and server-wide endpoints"),
+        (name = "identity", description = "Accounts, sign-in, tokens and sessions"),
+        (name = "admin", description = "Administration of accounts and the audit log (admins only)"),
     ),
 )]
 struct ApiDoc;

@@ -129,6 +129,7 @@ async fn with_no_configuration_it_serves_health_docs_and_openapi_then_stops_on_s
         .expect("agora starts");
 
     let base = format!("http://{listen}");
+    agora_platform::tls::install_crypto_provider();
     let client = reqwest::Client::new();
     let mut healthy = false;
     while started.elapsed() < Duration::from_secs(30) {

@@ -308,9 +308,73 @@ impl TestApp {
         self.client.delete(path)
     }
 
+    /// Registers `username` (email `{username}@example.com`, password [`TEST_PASSWORD`]) and
+    /// returns the signed-in account.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let response = self
+            .post("/api/v1/auth/register")
+            .json(&json!({
+                "username": username,
+                "email": format!("{username}@example.com"),
+                "password": TEST_PASSWORD,
+            }))
+            .send()
+            .await;
+        response.assert_status(StatusCode::CREATED);
+        TestUser::from_auth(&response.json())
+    }
+
+    /// Creates an admin as `agora admin create` does, and signs it in.
+    pub async fn admin(&self, username: &str) -> TestUser {
+        agora_platform::identity::users::create_admin(
+            self.state.identity(),
+            self.db(),
+            username,
+            &format!("{username}@example.com"),
+            Some(TEST_PASSWORD.to_owned()),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("cannot create the admin {username}: {err}"));
+        let response = self
+            .post("/api/v1/auth/login")
+            .json(&json!({ "username": username, "password": TEST_PASSWORD }))
+            .send()
+            .await;
+        response.assert_status(StatusCode::OK);
+        TestUser::from_auth(&response.json())
+    }
+
     /// Asks the server to shut down gracefully and waits until it has.
     pub async fn shutdown(mut self) {
         self.server.stop().await;
+    }
+}
+
+/// The password of the accounts tests make.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in account of a test.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestUser {
+    /// From the body of a register, login or refresh response.
+    pub fn from_auth(auth: &serde_json::Value) -> TestUser {
+        let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+        (|| {
+            Some(TestUser {
+                id: text(&auth["user"]["id"])?,
+                username: text(&auth["user"]["username"])?,
+                access_token: text(&auth["access_token"])?,
+                refresh_token: text(&auth["refresh_token"])?,
+            })
+        })()
+        .unwrap_or_else(|| panic!("not a sign-in response: {auth}"))
     }
 }
 
@@ -387,6 +451,7 @@ pub struct TestClient {
 
 impl TestClient {
     pub fn new(address: SocketAddr) -> Self {
+        agora_platform::tls::install_crypto_provider();
         Self {
             base: format!("http://{address}"),
             http: reqwest::Client::builder()

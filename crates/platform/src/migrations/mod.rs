@@ -3,7 +3,11 @@
 use agora_store::sea_orm_migration::MigrationTrait;
 
 mod m20261123_000001_accounts;
+mod m20261123_000003_identity;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261123_000001_accounts::Migration)]
+    vec![
+        Box::new(m20261123_000001_accounts::Migration),
+        Box::new(m20261123_000003_identity::Migration),
+    ]
 }

@@ -6,9 +6,12 @@
 // Tests fail by panicking; `expect` names what was expected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod admin;
 mod database;
 mod errors;
+mod external_auth;
 mod health;
+mod identity;
 mod middleware;
 mod openapi;
 mod ratelimit;

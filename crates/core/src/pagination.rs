@@ -1,0 +1,154 @@
+//! List parameters and list bodies of API.md: cursor pagination for every list, and numbered
+//! pages (with a total) for admin lists.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+/// Default and largest page size.
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+/// A page size: absent means [`DEFAULT_LIMIT`], otherwise 1–[`MAX_LIMIT`].
+pub fn check_limit(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
+    match value.unwrap_or(DEFAULT_LIMIT) {
+        n @ 1..=MAX_LIMIT => Ok(n),
+        _ => Err(ApiError::invalid_field(
+            field,
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// `?limit=&cursor=`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorParams {
+    /// 1–100, default 20.
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl CursorParams {
+    pub fn limit(&self) -> Result<u64, ApiError> {
+        check_limit("limit", self.limit)
+    }
+
+    /// The position the cursor encodes (what [`encode_cursor`] was given), if any.
+    pub fn position(&self) -> Result<Option<String>, ApiError> {
+        self.cursor.as_deref().map(decode_cursor).transpose()
+    }
+}
+
+/// An opaque cursor for a position in a list (clients must not build or read them).
+pub fn encode_cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The position a cursor of [`encode_cursor`] holds; anything else is a 422 on `cursor`.
+pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ApiError::invalid_field("cursor", "is not a cursor of this list"))
+}
+
+/// One page of a cursor-paginated list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `?page=&per_page=` (admin lists).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// From 1, default 1.
+    pub page: Option<u64>,
+    /// 1–100, default 20.
+    pub per_page: Option<u64>,
+}
+
+impl PageParams {
+    /// `(page, per_page)`, both checked.
+    pub fn resolve(&self) -> Result<(u64, u64), ApiError> {
+        let page = match self.page.unwrap_or(1) {
+            0 => return Err(ApiError::invalid_field("page", "must be at least 1")),
+            page => page,
+        };
+        Ok((page, check_limit("per_page", self.per_page)?))
+    }
+}
+
+/// One numbered page of a list, with the size of the whole list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NumberedPage<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_outside_one_to_a_hundred_are_refused() {
+        for (limit, ok) in [
+            (None, true),
+            (Some(1), true),
+            (Some(100), true),
+            (Some(0), false),
+            (Some(101), false),
+        ] {
+            let params = CursorParams {
+                limit,
+                cursor: None,
+            };
+            assert_eq!(params.limit().is_ok(), ok, "{limit:?}");
+        }
+        assert_eq!(CursorParams::default().limit().ok(), Some(DEFAULT_LIMIT));
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_a_field_error() {
+        let params = CursorParams {
+            limit: None,
+            cursor: Some(encode_cursor("0193-abc")),
+        };
+        assert_eq!(
+            params.position().ok().flatten().as_deref(),
+            Some("0193-abc")
+        );
+        let garbage = CursorParams {
+            limit: None,
+            cursor: Some("%%%".to_owned()),
+        };
+        let err = garbage
+            .position()
+            .err()
+            .map(|e| e.errors()[0].field.clone());
+        assert_eq!(err.as_deref(), Some("cursor"));
+    }
+
+    #[test]
+    fn page_zero_is_refused() {
+        let params = PageParams {
+            page: Some(0),
+            per_page: None,
+        };
+        assert!(params.resolve().is_err());
+        assert_eq!(
+            PageParams::default().resolve().ok(),
+            Some((1, DEFAULT_LIMIT))
+        );
+    }
+}

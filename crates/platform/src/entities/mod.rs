@@ -1,0 +1,11 @@
+//! SeaORM entities of the platform's tables: one file per table, mirroring the migrations.
+//! Queries live with the resource that owns them; these are only the typed rows.
+
+pub mod audit_log;
+pub mod external_identities;
+pub mod one_time_tokens;
+pub mod organization_members;
+pub mod organizations;
+pub mod refresh_tokens;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,326 @@
+//! Administration of accounts: list and search users, change roles, disable and enable.
+//! Every change is written to the audit log in the same transaction.
+
+use agora_core::extract::{Json, Path, Query};
+use agora_core::pagination::{NumberedPage, PageParams};
+use agora_core::{ApiError, ApiResult, Problem, UserId};
+use agora_store::DbError;
+use axum::extract::State;
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::model::{Role, User};
+use super::sessions;
+use super::viewer::AdminUser;
+use crate::AppState;
+use crate::audit::{self, AuditEntry};
+use crate::entities::users;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(update_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+}
+
+/// Filters of the user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Part of the username or email, any case.
+    pub search: Option<String>,
+    pub role: Option<Role>,
+    /// `active` or `disabled`.
+    pub status: Option<AccountStatus>,
+    /// From 1, default 1.
+    pub page: Option<u64>,
+    /// 1–100, default 20.
+    pub per_page: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+}
+
+impl AccountStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+        }
+    }
+}
+
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+fn like_contains(text: &str) -> LikeExpr {
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// Users, newest first, with search and filters.
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])),
+    params(UserFilter),
+    responses(
+        (status = 200, body = NumberedPage<User>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_users(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(filter): Query<UserFilter>,
+) -> ApiResult<Json<NumberedPage<User>>> {
+    let (page, per_page) = PageParams {
+        page: filter.page,
+        per_page: filter.per_page,
+    }
+    .resolve()?;
+    let mut query = users::Entity::find();
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let search = search.to_lowercase();
+        query = query.filter(
+            Condition::any()
+                .add(Expr::col(users::Column::UsernameKey).like(like_contains(&search)))
+                .add(Expr::col(users::Column::EmailKey).like(like_contains(&search))),
+        );
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(users::Column::Role.eq(role.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(users::Column::Status.eq(status.as_str()));
+    }
+    let db = state.db().reader();
+    let total = query.clone().count(db).await.map_err(DbError::from)?;
+    let items = query
+        .order_by_desc(users::Column::CreatedAt)
+        .order_by_desc(users::Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await
+        .map_err(DbError::from)?
+        .into_iter()
+        .map(User::from)
+        .collect();
+    Ok(Json(NumberedPage {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub role: Role,
+    /// Why, for the audit log.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    /// Why, for the audit log (and, when disabling, required).
+    pub reason: Option<String>,
+}
+
+/// A reason of at most 500 characters; `required` makes an empty one a field error.
+fn reason(value: Option<String>, required: bool) -> ApiResult<Option<String>> {
+    match value.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
+        Some(r) if r.chars().count() > 500 => Err(ApiError::invalid_field(
+            "reason",
+            "must be at most 500 characters",
+        )),
+        None if required => Err(ApiError::invalid_field("reason", "is required")),
+        other => Ok(other),
+    }
+}
+
+async fn find_user(conn: &impl sea_orm::ConnectionTrait, id: UserId) -> ApiResult<users::Model> {
+    users::Entity::find_by_id(id.0)
+        .one(conn)
+        .await
+        .map_err(DbError::from)?
+        .ok_or_else(|| ApiError::not_found("no such user"))
+}
+
+/// An admin may not demote or disable themselves: it is how the last admin locks everyone out.
+fn not_self(admin: &AdminUser, id: UserId, what: &str) -> ApiResult<()> {
+    if admin.0.user_id == id {
+        return Err(ApiError::conflict(format!(
+            "admins cannot {what} their own account; ask another admin"
+        )));
+    }
+    Ok(())
+}
+
+/// Change a user's role.
+#[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, body = User),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An admin changing their own role", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_user(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<UserId>,
+    Json(body): Json<UpdateUserRequest>,
+) -> ApiResult<Json<User>> {
+    let why = reason(body.reason, false)?;
+    not_self(&admin, id, "change the role of")?;
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let user = find_user(&txn, id).await?;
+    if user.role == body.role.as_str() {
+        return Ok(Json(User::from(user)));
+    }
+    let now = Utc::now();
+    let from = user.role.clone();
+    let user = users::ActiveModel {
+        id: Set(user.id),
+        role: Set(body.role.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await
+    .map_err(DbError::from)?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor: Some(admin.0.user_id),
+            action: "user.role_changed",
+            target_type: "user",
+            target_id: Some(id.to_string()),
+            reason: why.as_deref(),
+            details: Some(serde_json::json!({ "from": from, "to": body.role.as_str() })),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(DbError::from)?;
+    Ok(Json(User::from(user)))
+}
+
+/// Disable an account: it cannot sign in, and every session ends at once.
+#[utoipa::path(post, path = "/admin/users/{id}/disable", tag = "admin", security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "User id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, body = User),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An admin disabling their own account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn disable_user(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<UserId>,
+    Json(body): Json<ReasonRequest>,
+) -> ApiResult<Json<User>> {
+    let why = reason(body.reason, true)?;
+    not_self(&admin, id, "disable")?;
+    set_status(&state, &admin, id, AccountStatus::Disabled, why).await
+}
+
+/// Enable a disabled account again.
+#[utoipa::path(post, path = "/admin/users/{id}/enable", tag = "admin", security(("bearer" = [])),
+    params(("id" = UserId, Path, description = "User id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, body = User),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn enable_user(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<UserId>,
+    Json(body): Json<ReasonRequest>,
+) -> ApiResult<Json<User>> {
+    let why = reason(body.reason, false)?;
+    set_status(&state, &admin, id, AccountStatus::Active, why).await
+}
+
+async fn set_status(
+    state: &AppState,
+    admin: &AdminUser,
+    id: UserId,
+    status: AccountStatus,
+    why: Option<String>,
+) -> ApiResult<Json<User>> {
+    let now = Utc::now();
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let user = find_user(&txn, id).await?;
+    if user.status == status.as_str() {
+        return Ok(Json(User::from(user)));
+    }
+    let disabled = status == AccountStatus::Disabled;
+    let user = users::ActiveModel {
+        id: Set(user.id),
+        status: Set(status.as_str().to_owned()),
+        disabled_at: Set(disabled.then_some(now)),
+        disabled_reason: Set(if disabled { why.clone() } else { None }),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await
+    .map_err(DbError::from)?;
+    let ended = if disabled {
+        sessions::revoke_all_in(&txn, id.0, "account_disabled", now).await?
+    } else {
+        Vec::new()
+    };
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor: Some(admin.0.user_id),
+            action: if disabled {
+                "user.disabled"
+            } else {
+                "user.enabled"
+            },
+            target_type: "user",
+            target_id: Some(id.to_string()),
+            reason: why.as_deref(),
+            details: disabled.then(|| serde_json::json!({ "sessions_ended": ended.len() })),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(DbError::from)?;
+    state.identity().revoke(&ended, now);
+    Ok(Json(User::from(user)))
+}

@@ -1,0 +1,157 @@
+//! Request and response types of the identity routes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use agora_core::{SessionId, UserId};
+
+use crate::entities::{sessions, users};
+
+/// A role on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Moderator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "user" => Some(Role::User),
+            "moderator" => Some(Role::Moderator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// Moderators and admins moderate.
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Role::Moderator | Role::Admin)
+    }
+}
+
+/// An account as its owner and admins see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<users::Model> for User {
+    fn from(user: users::Model) -> Self {
+        User {
+            id: UserId(user.id),
+            username: user.username,
+            email: user.email,
+            display_name: user.display_name,
+            role: Role::parse(&user.role).unwrap_or(Role::User),
+            status: user.status,
+            email_verified: user.email_verified_at.is_some(),
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// 3–30 letters, digits or `_`; unique regardless of case.
+    pub username: String,
+    pub email: String,
+    /// 8–128 characters, not a common password.
+    pub password: String,
+    pub display_name: Option<String>,
+    /// Also creates this organization, with the new user as its admin.
+    pub organization_name: Option<String>,
+}
+
+/// Give either `email` or `username`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Tokens for a signed-in session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuthResponse {
+    pub user: User,
+    pub access_token: String,
+    /// Single use: each refresh returns a new one, and presenting a used one ends the session.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// One signed-in device or client.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_agent: Option<String>,
+    /// Salted hash of the address the session was opened from.
+    pub ip_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// True for the session of the token making this request.
+    pub current: bool,
+}
+
+impl Session {
+    pub fn from_model(session: sessions::Model, current: Option<SessionId>) -> Self {
+        Session {
+            id: SessionId(session.id),
+            current: current == Some(SessionId(session.id)),
+            user_agent: session.user_agent,
+            ip_hash: session.ip_hash,
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionList {
+    pub items: Vec<Session>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub token: String,
+}
+
+/// Whether a token is valid, for services that accept our users.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResponse {
+    pub valid: bool,
+    pub user_id: Option<UserId>,
+    pub expires_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,147 @@
+//! Usernames and email addresses, parsed at the edge so the rest of the code holds valid ones.
+
+use std::fmt;
+
+/// 3–30 letters, digits or `_`, unique without regard to case (`Alice` and `alice` are one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(value: &str) -> Result<Username, &'static str> {
+        let value = value.trim();
+        let length = value.chars().count();
+        if !(3..=30).contains(&length) {
+            return Err("must be 3 to 30 characters long");
+        }
+        if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err("may contain only letters, digits and underscores");
+        }
+        Ok(Username(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form uniqueness is checked on.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address: one `@`, a plausible local part and a domain with a dot, at most 254
+/// characters; unique without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(value: &str) -> Result<EmailAddress, &'static str> {
+        let value = value.trim();
+        const INVALID: &str = "is not a valid email address";
+        if value.is_empty() || value.len() > 254 {
+            return Err(INVALID);
+        }
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return Err(INVALID);
+        };
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        let domain_ok = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if local_ok && domain_ok {
+            Ok(EmailAddress(value.to_owned()))
+        } else {
+            Err(INVALID)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form uniqueness and look-ups use.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        for ok in ["abc", "Alice_99", "a_b_c", &"x".repeat(30)] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            &"x".repeat(31),
+            "has space",
+            "dash-ed",
+            "émile",
+            "a.b",
+            "",
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Username::parse("Alice").map(|u| u.key()),
+            Ok("alice".to_owned())
+        );
+    }
+
+    #[test]
+    fn email_addresses_follow_the_rules() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@example.com",
+            "X_Y@sub.example.org",
+        ] {
+            assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a@@b.com",
+            "a b@c.com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b..com",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            EmailAddress::parse("Bob@Example.COM").map(|e| e.key()),
+            Ok("bob@example.com".to_owned())
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! Revoked sessions, checked on every authenticated request.
+//!
+//! An access token lives 15 minutes and is not looked up in the database, so revoking a session
+//! (logout, disable, refresh-token reuse, password reset) puts its id in this set until the last
+//! token it issued has expired. The check is a hash-map look-up.
+//!
+//! This set is per process: it is filled on every revocation and, at start-up, from the sessions
+//! revoked during the last token lifetime, so a restart forgets nothing. With several instances,
+//! a revocation made on one is seen by the others only through a shared store (Redis), which
+//! the rate-limit work brings in; until then, run one instance or accept that other instances
+//! learn of it when the token expires.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::tokens::ACCESS_TOKEN_TTL;
+
+#[derive(Default)]
+pub struct Revocations {
+    /// Session id → until when tokens of it may still be presented.
+    revoked: RwLock<HashMap<Uuid, DateTime<Utc>>>,
+}
+
+impl Revocations {
+    /// Marks `session` revoked as of `at`.
+    pub fn revoke(&self, session: Uuid, at: DateTime<Utc>) {
+        let until = at + ACCESS_TOKEN_TTL + chrono::Duration::minutes(1);
+        let mut revoked = self.revoked.write().unwrap_or_else(|e| e.into_inner());
+        // Forget entries whose tokens have all expired, so the map stays small.
+        if revoked.len() > 1024 {
+            let now = Utc::now();
+            revoked.retain(|_, until| *until > now);
+        }
+        revoked.insert(session, until);
+    }
+
+    pub fn is_revoked(&self, session: Uuid) -> bool {
+        self.revoked
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revoked_session_is_reported_and_others_are_not() {
+        let revocations = Revocations::default();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        revocations.revoke(a, Utc::now());
+        assert!(revocations.is_revoked(a));
+        assert!(!revocations.is_revoked(b));
+    }
+}

@@ -1,0 +1,401 @@
+//! The `/auth` routes and `/.well-known/jwks.json`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use agora_core::extract::{FieldErrors, Json, Path};
+use agora_core::{ApiError, ApiResult, FieldError, Problem, SessionId};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::model::{
+    AuthResponse, LoginRequest, RefreshRequest, RegisterRequest, Role, SessionList, User,
+    VerifyRequest, VerifyResponse,
+};
+use super::names::{EmailAddress, Username};
+use super::password::Password;
+use super::sessions::{self, Refresh};
+use super::users::{self, NewUser};
+use super::viewer::{Viewer, authenticate};
+use crate::AppState;
+use crate::entities::users as user_rows;
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(me))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(verify))
+}
+
+pub fn root_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(jwks))
+}
+
+/// Where a request came from, for the session record.
+pub(crate) struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestMeta {
+            ip: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(512).collect()),
+        })
+    }
+}
+
+/// Opens a session for `user` and returns the tokens.
+async fn sign_in(
+    state: &AppState,
+    conn: &impl sea_orm::ConnectionTrait,
+    user: user_rows::Model,
+    meta: RequestMeta,
+    now: DateTime<Utc>,
+) -> ApiResult<AuthResponse> {
+    let ip_hash = meta.ip.map(|ip| state.identity().hash_ip(ip));
+    let (session, refresh_token) =
+        sessions::open(conn, user.id, meta.user_agent, ip_hash, now).await?;
+    tokens_for(state, user, session.id, refresh_token, now)
+}
+
+fn tokens_for(
+    state: &AppState,
+    user: user_rows::Model,
+    session: uuid::Uuid,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> ApiResult<AuthResponse> {
+    let (access_token, claims) = state
+        .identity()
+        .tokens
+        .issue(user.id, session, &user.role, now)
+        .map_err(ApiError::internal)?;
+    Ok(AuthResponse {
+        user: User::from(user),
+        access_token,
+        refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: claims.exp - claims.iat,
+    })
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "the email or username and password do not match an account",
+    )
+}
+
+fn account_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "account_disabled",
+        "this account is disabled",
+    )
+}
+
+/// Create an account (and optionally an organization) and sign in.
+#[utoipa::path(post, path = "/auth/register", tag = "identity",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in", body = AuthResponse),
+        (status = 409, description = "Username or email already registered (`errors` says which)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Json(body): Json<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+    let mut errors = FieldErrors::new();
+    let username = errors.check("username", Username::parse(&body.username));
+    let email = errors.check("email", EmailAddress::parse(&body.email));
+    let password = errors.check("password", Password::parse(&body.password));
+    let display_name = errors.check("display_name", optional_text(body.display_name, 50));
+    let organization_name = errors.check(
+        "organization_name",
+        optional_text(body.organization_name, 100),
+    );
+    errors.finish()?;
+    let (Some(username), Some(email), Some(password), Some(display_name), Some(organization)) =
+        (username, email, password, display_name, organization_name)
+    else {
+        return Err(ApiError::internal("validated fields are missing"));
+    };
+
+    let db = state.db();
+    let (username_taken, email_taken) = users::taken(db.reader(), &username, &email).await?;
+    if username_taken || email_taken {
+        return Err(already_registered(username_taken, email_taken));
+    }
+    let password_hash = state
+        .identity()
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(ApiError::internal)?;
+
+    let now = Utc::now();
+    let txn = db.begin().await.map_err(agora_store::DbError::from)?;
+    let new_user = NewUser {
+        username: &username,
+        email: &email,
+        password_hash: Some(password_hash),
+        display_name,
+        role: Role::User,
+    };
+    let user = match users::insert(&txn, new_user, now).await {
+        Ok(user) => user,
+        // Lost a race with a registration of the same name between the check and the insert.
+        Err(err) if err.is_unique_violation() => {
+            // The transaction holds the (SQLite: only) writer connection; end it first.
+            drop(txn);
+            let (u, e) = users::taken(db.reader(), &username, &email).await?;
+            return Err(already_registered(u || !e, e));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if let Some(name) = organization {
+        users::create_organization(&txn, &name, user.id, now).await?;
+    }
+    let response = sign_in(&state, &txn, user, meta, now).await?;
+    txn.commit().await.map_err(agora_store::DbError::from)?;
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+fn already_registered(username: bool, email: bool) -> ApiError {
+    let mut errors = Vec::new();
+    if username {
+        errors.push(FieldError::new("username", "is already taken"));
+    }
+    if email {
+        errors.push(FieldError::new("email", "is already registered"));
+    }
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "already_exists",
+        "an account with this username or email already exists",
+    )
+    .with_errors(errors)
+}
+
+/// A trimmed optional text of at most `max` characters; empty means absent.
+fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, String> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(format!("must be at most {max} characters")),
+        other => Ok(other),
+    }
+}
+
+/// Sign in with email or username and password.
+#[utoipa::path(post, path = "/auth/login", tag = "identity",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = AuthResponse),
+        (status = 401, description = "Wrong credentials (the same answer whether or not the account exists)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither or both of email and username", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    if body.email.is_some() == body.username.is_some() {
+        return Err(ApiError::invalid_field(
+            "email",
+            "give either `email` or `username`",
+        ));
+    }
+    let db = state.db();
+    let user =
+        users::find_by_login(db.reader(), body.email.as_deref(), body.username.as_deref()).await?;
+    // Verified even when there is no account (against a dummy hash), so timing is the same.
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let matched = state
+        .identity()
+        .passwords
+        .verify(&body.password, hash)
+        .await;
+    let Some(user) = user.filter(|_| matched) else {
+        return Err(invalid_credentials());
+    };
+    if user.status != "active" {
+        return Err(account_disabled());
+    }
+    let now = Utc::now();
+    Ok(Json(sign_in(&state, db.writer(), user, meta, now).await?))
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once; presenting a used
+/// one again revokes the whole session.
+#[utoipa::path(post, path = "/auth/refresh", tag = "identity",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access and refresh token", body = AuthResponse),
+        (status = 401, description = "Unknown, used or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn refresh(
+    State(state): State<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> ApiResult<Json<AuthResponse>> {
+    let now = Utc::now();
+    match sessions::refresh(state.db(), &body.refresh_token, now).await? {
+        Refresh::Rotated {
+            session,
+            user,
+            refresh_token,
+        } => Ok(Json(tokens_for(
+            &state,
+            user,
+            session.id,
+            refresh_token,
+            now,
+        )?)),
+        Refresh::Invalid => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_refresh_token",
+            "the refresh token is not valid; sign in again",
+        )),
+        Refresh::Reused { session_id } => {
+            state.identity().revoke(&[session_id], now);
+            tracing::warn!(session = %session_id, "refresh token reused; session revoked");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "refresh_token_reused",
+                "this refresh token was already used; the session has been ended",
+            ))
+        }
+        Refresh::Disabled => Err(account_disabled()),
+    }
+}
+
+/// End this session: its access token stops working at once.
+#[utoipa::path(post, path = "/auth/logout", tag = "identity", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
+    // A token of the external provider has no session here: signing out is the provider's.
+    if let Some(session) = viewer.session_id {
+        let now = Utc::now();
+        sessions::revoke_in(state.db().writer(), session.0, "logout", now).await?;
+        state.identity().revoke(&[session.0], now);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// End every session of the caller, on every device.
+#[utoipa::path(post, path = "/auth/logout-all", tag = "identity", security(("bearer" = [])),
+    responses((status = 204, description = "Every session ended"),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn logout_all(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
+    let now = Utc::now();
+    let ended =
+        sessions::revoke_all_in(state.db().writer(), viewer.user_id.0, "logout_all", now).await?;
+    state.identity().revoke(&ended, now);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/auth/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = User),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<User>> {
+    let user = users::find(state.db().reader(), viewer.user_id.0)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    Ok(Json(User::from(user)))
+}
+
+/// The caller's live sessions.
+#[utoipa::path(get, path = "/auth/sessions", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = SessionList),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<SessionList>> {
+    let items = sessions::list_live(state.db().reader(), viewer.user_id.0, Utc::now())
+        .await?
+        .into_iter()
+        .map(|s| super::model::Session::from_model(s, viewer.session_id))
+        .collect();
+    Ok(Json(SessionList { items }))
+}
+
+/// End one of the caller's sessions.
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = SessionId, Path, description = "Session id")),
+    responses((status = 204, description = "Session ended"),
+        (status = 404, description = "No such session of the caller", body = Problem, content_type = "application/problem+json")))]
+async fn revoke_session(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<SessionId>,
+) -> ApiResult<StatusCode> {
+    let db = state.db();
+    let owned = crate::entities::sessions::Entity::find_by_id(id.0)
+        .one(db.writer())
+        .await
+        .map_err(agora_store::DbError::from)?
+        .filter(|s| s.user_id == viewer.user_id.0 && s.revoked_at.is_none());
+    if owned.is_none() {
+        return Err(ApiError::not_found("no such session"));
+    }
+    let now = Utc::now();
+    sessions::revoke_in(db.writer(), id.0, "revoked_by_user", now).await?;
+    state.identity().revoke(&[id.0], now);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Check an access token (for other services that accept our users).
+#[utoipa::path(post, path = "/auth/verify", tag = "identity",
+    request_body = VerifyRequest,
+    responses((status = 200, description = "Whether the token is valid now", body = VerifyResponse)))]
+async fn verify(
+    State(state): State<AppState>,
+    Json(body): Json<VerifyRequest>,
+) -> Json<VerifyResponse> {
+    Json(match authenticate(&state, &body.token).await {
+        Ok(viewer) => VerifyResponse {
+            valid: true,
+            user_id: Some(viewer.user_id),
+            expires_at: Some(viewer.expires_at),
+        },
+        Err(_) => VerifyResponse {
+            valid: false,
+            user_id: None,
+            expires_at: None,
+        },
+    })
+}
+
+/// The public keys that verify access tokens issued by this server (JWK set).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "identity",
+    responses((status = 200, description = "JWK set", body = Object)))]
+async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.identity().tokens.jwks().clone())
+}

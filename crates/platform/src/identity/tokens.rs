@@ -1,0 +1,259 @@
+//! Access tokens: short-lived JWTs signed by this server.
+//!
+//! The signing key is derived from the server secret (`AGORA_SECRET_KEY`), so every instance
+//! sharing the secret signs and verifies alike, and no second secret has to be managed. The
+//! default algorithm is EdDSA (Ed25519): asymmetric, so the public key can be published at
+//! `/.well-known/jwks.json` for other services; HS256 is available by configuration for setups
+//! that prefer a shared secret (then nothing is published).
+
+use std::collections::HashSet;
+
+use agora_core::config::{JwtAlgorithm, Secret};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// How long an access token lives.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
+/// The audience of our tokens.
+pub const AUDIENCE: &str = "agora";
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// The user.
+    pub sub: Uuid,
+    /// The session the token belongs to; revoking it stops the token.
+    pub sid: Uuid,
+    pub role: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: Uuid,
+}
+
+/// Why a token was refused. The client only ever learns "invalid or expired".
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is invalid: {0}")]
+    Invalid(String),
+}
+
+/// Issues and verifies access tokens.
+pub struct TokenService {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    key_id: String,
+    validation: Validation,
+    issuer: String,
+    /// The public key set, empty for HS256.
+    jwks: serde_json::Value,
+}
+
+/// Derives 32 bytes for one purpose from the server secret (HMAC-SHA256 as a KDF).
+pub fn derive_key(secret: &Secret, purpose: &str) -> [u8; 32] {
+    // HMAC accepts keys of any length; this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+impl TokenService {
+    pub fn new(
+        secret: &Secret,
+        algorithm: JwtAlgorithm,
+        issuer: &str,
+    ) -> Result<TokenService, String> {
+        let (algorithm, encoding, decoding, key_id, jwks) = match algorithm {
+            JwtAlgorithm::EdDsa => {
+                let signing = SigningKey::from_bytes(&derive_key(secret, "agora/jwt/ed25519/v1"));
+                let der = signing
+                    .to_pkcs8_der()
+                    .map_err(|e| format!("cannot encode the signing key: {e}"))?;
+                let public = signing.verifying_key().to_bytes();
+                let x = URL_SAFE_NO_PAD.encode(public);
+                let key_id = hex::encode(&Sha256::digest(public)[..8]);
+                let decoding = DecodingKey::from_ed_components(&x)
+                    .map_err(|e| format!("cannot build the verifying key: {e}"))?;
+                let jwks = serde_json::json!({ "keys": [{
+                    "kty": "OKP", "crv": "Ed25519", "x": x,
+                    "use": "sig", "alg": "EdDSA", "kid": key_id,
+                }]});
+                (
+                    Algorithm::EdDSA,
+                    EncodingKey::from_ed_der(der.as_bytes()),
+                    decoding,
+                    key_id,
+                    jwks,
+                )
+            }
+            JwtAlgorithm::Hs256 => {
+                let key = derive_key(secret, "agora/jwt/hs256/v1");
+                let key_id = hex::encode(&Sha256::digest(key)[..8]);
+                (
+                    Algorithm::HS256,
+                    EncodingKey::from_secret(&key),
+                    DecodingKey::from_secret(&key),
+                    key_id,
+                    serde_json::json!({ "keys": [] }),
+                )
+            }
+        };
+        // Only our algorithm is accepted: `none`, and tokens signed with another algorithm
+        // (e.g. HS256 "signed" with our public key), fail before any signature check.
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.required_spec_claims =
+            HashSet::from(["exp", "iat", "iss", "aud", "sub"].map(str::to_owned));
+        validation.leeway = 5;
+        Ok(TokenService {
+            algorithm,
+            encoding,
+            decoding,
+            key_id,
+            validation,
+            issuer: issuer.to_owned(),
+            jwks,
+        })
+    }
+
+    /// A token for `user` in `session`, valid for [`ACCESS_TOKEN_TTL`] from `now`.
+    pub fn issue(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, AccessClaims), String> {
+        let claims = AccessClaims {
+            sub: user,
+            sid: session,
+            role: role.to_owned(),
+            iat: now.timestamp(),
+            exp: (now + ACCESS_TOKEN_TTL).timestamp(),
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            jti: Uuid::now_v7(),
+        };
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(self.key_id.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map(|token| (token, claims))
+            .map_err(|e| format!("cannot sign a token: {e}"))
+    }
+
+    /// Checks signature, algorithm, issuer, audience and expiry.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                other => TokenError::Invalid(format!("{other:?}")),
+            })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The public keys that verify our tokens, as a JWK set.
+    pub fn jwks(&self) -> &serde_json::Value {
+        &self.jwks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(algorithm: JwtAlgorithm) -> TokenService {
+        let secret = Secret::new("0123456789abcdef0123456789abcdef-test");
+        TokenService::new(&secret, algorithm, "https://agora.test/").expect("keys")
+    }
+
+    #[test]
+    fn a_token_verifies_and_carries_its_claims() {
+        for algorithm in [JwtAlgorithm::EdDsa, JwtAlgorithm::Hs256] {
+            let tokens = service(algorithm);
+            let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
+            let (token, issued) = tokens
+                .issue(user, session, "user", Utc::now())
+                .expect("issue");
+            let claims = tokens.verify(&token).expect("valid");
+            assert_eq!(claims, issued);
+            assert_eq!(claims.exp - claims.iat, 15 * 60);
+        }
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let tokens = service(JwtAlgorithm::EdDsa);
+        let long_ago = Utc::now() - Duration::minutes(20);
+        let (token, _) = tokens
+            .issue(Uuid::now_v7(), Uuid::now_v7(), "user", long_ago)
+            .expect("issue");
+        assert_eq!(tokens.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_tampered_token_is_refused() {
+        let tokens = service(JwtAlgorithm::EdDsa);
+        let (token, _) = tokens
+            .issue(Uuid::now_v7(), Uuid::now_v7(), "user", Utc::now())
+            .expect("issue");
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).expect("base64"))
+                .expect("json");
+        claims["role"] = "admin".into();
+        parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
+        assert!(matches!(
+            tokens.verify(&parts.join(".")),
+            Err(TokenError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn another_servers_key_is_refused() {
+        let ours = service(JwtAlgorithm::EdDsa);
+        let theirs = TokenService::new(
+            &Secret::new("another-secret-another-secret-another"),
+            JwtAlgorithm::EdDsa,
+            "https://agora.test/",
+        )
+        .expect("keys");
+        let (token, _) = theirs
+            .issue(Uuid::now_v7(), Uuid::now_v7(), "admin", Utc::now())
+            .expect("issue");
+        assert!(ours.verify(&token).is_err());
+    }
+
+    #[test]
+    fn the_jwks_publishes_the_ed25519_public_key() {
+        let tokens = service(JwtAlgorithm::EdDsa);
+        let key = &tokens.jwks()["keys"][0];
+        assert_eq!(key["kty"], "OKP");
+        assert_eq!(key["crv"], "Ed25519");
+        let x = key["x"].as_str().expect("x");
+        assert_eq!(URL_SAFE_NO_PAD.decode(x).expect("base64url").len(), 32);
+        assert!(
+            service(JwtAlgorithm::Hs256).jwks()["keys"]
+                .as_array()
+                .expect("array")
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! Who is asking: extractors that make a handler's requirement visible in its signature.
+//!
+//! - [`Viewer`]: a valid access token of a live session (401 otherwise);
+//! - [`OptionalViewer`]: the same when a token is sent, nobody otherwise (a bad token is still
+//!   a 401, so a client learns to refresh instead of silently seeing the public view);
+//! - [`ModeratorUser`], [`AdminUser`]: a viewer whose *current* role (read from the database,
+//!   not from the token, so a demotion takes effect at once) allows it; 403 otherwise.
+
+use agora_core::{ApiError, SessionId, UserId};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
+
+use super::external::{ExternalProvider, local_user};
+use super::model::Role;
+use super::tokens::TokenError;
+use crate::AppState;
+use crate::entities::users;
+
+/// The signed-in caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: UserId,
+    /// The session of our token; `None` for a token of the external provider, whose sessions
+    /// are the provider's.
+    pub session_id: Option<SessionId>,
+    /// The role when the token was issued; guards that need the current one re-read it.
+    pub role: Role,
+    /// When the token presented stops being valid.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The caller, if signed in.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionalViewer(pub Option<Viewer>);
+
+/// A signed-in moderator or admin.
+#[derive(Debug, Clone, Copy)]
+pub struct ModeratorUser(pub Viewer);
+
+/// A signed-in admin.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminUser(pub Viewer);
+
+fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("the Authorization header is not readable"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::unauthorized(
+            "the Authorization header must be `Bearer <access token>`",
+        )),
+    }
+}
+
+fn token_error(err: TokenError) -> ApiError {
+    match err {
+        TokenError::Expired => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "the access token has expired; refresh it",
+        ),
+        TokenError::Invalid(_) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is not valid",
+        ),
+    }
+    .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+}
+
+/// The unverified `iss` of a JWT, to route it to the right verifier (the verifier then checks
+/// everything, `iss` included).
+fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice::<Issuer>(&bytes).ok()?.iss
+}
+
+/// Checks an access token (ours, or the external provider's) and its session.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Viewer, ApiError> {
+    let identity = state.identity();
+    if let Some(external) = &identity.external
+        && unverified_issuer(token).as_deref() == Some(external.issuer())
+    {
+        return authenticate_external(state, external, token).await;
+    }
+    let claims = identity.tokens.verify(token).map_err(token_error)?;
+    if identity.revocations.is_revoked(claims.sid) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "session_revoked",
+            "this session has ended; sign in again",
+        ));
+    }
+    Ok(Viewer {
+        user_id: UserId(claims.sub),
+        session_id: Some(SessionId(claims.sid)),
+        role: Role::parse(&claims.role).unwrap_or(Role::User),
+        expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+    })
+}
+
+/// A provider token: verified against the provider's keys, then mapped to a local account
+/// (created on first sight). A disabled local account is refused like ours.
+async fn authenticate_external(
+    state: &AppState,
+    external: &ExternalProvider,
+    token: &str,
+) -> Result<Viewer, ApiError> {
+    let claims = external.verify(token).await.map_err(token_error)?;
+    let user = local_user(state.db(), external.issuer(), &claims, Utc::now()).await?;
+    if user.status != "active" {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            "this account is disabled",
+        ));
+    }
+    Ok(Viewer {
+        user_id: UserId(user.id),
+        session_id: None,
+        role: Role::parse(&user.role).unwrap_or(Role::User),
+        expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+    })
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match bearer(parts)? {
+            Some(token) => authenticate(state, token).await,
+            None => Err(ApiError::unauthorized(
+                "authentication required: send `Authorization: Bearer <access token>`",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for OptionalViewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match bearer(parts)? {
+            Some(token) => authenticate(state, token)
+                .await
+                .map(|v| OptionalViewer(Some(v))),
+            None => Ok(OptionalViewer(None)),
+        }
+    }
+}
+
+/// The viewer's current role, if the account is still active.
+async fn current_role(state: &AppState, viewer: &Viewer) -> Result<Role, ApiError> {
+    let user = users::Entity::find_by_id(viewer.user_id.0)
+        .one(state.db().reader())
+        .await
+        .map_err(agora_store::DbError::from)?
+        .filter(|u| u.status == "active")
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists or is disabled"))?;
+    Ok(Role::parse(&user.role).unwrap_or(Role::User))
+}
+
+impl FromRequestParts<AppState> for ModeratorUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        if current_role(state, &viewer).await?.can_moderate() {
+            Ok(ModeratorUser(viewer))
+        } else {
+            Err(ApiError::forbidden(
+                "this needs the moderator or admin role",
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        if current_role(state, &viewer).await? == Role::Admin {
+            Ok(AdminUser(viewer))
+        } else {
+            Err(ApiError::forbidden("this needs the admin role"))
+        }
+    }
+}
