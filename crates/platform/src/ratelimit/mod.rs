@@ -255,9 +255,9 @@ fn seconds(duration: Duration) -> u64 {
     }
 }
 
-/// Who the general budget counts a request against, when it is not the client address:
-/// the authentication layer inserts it into the request's extensions (before
-/// [`limit_api`] runs) for a signed-in user.
+/// Who the general budget counts a request against, when it is not the client address. An
+/// outer layer may insert one into the request's extensions; otherwise [`limit_api`] finds the
+/// user of a valid access token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitSubject(String);
 
@@ -434,17 +434,27 @@ fn identifier(value: &str) -> String {
     normalized
 }
 
-/// The layer that spends the general budget on every `/api/v1` request: per
-/// [`RateLimitSubject`] when an earlier layer set one, else per client address. Refused → 429;
-/// allowed → the response carries the `RateLimit-*` headers (unless a tighter budget's are
-/// already there).
+/// The layer that spends the general budget on every `/api/v1` request: per signed-in user
+/// (a [`RateLimitSubject`] an outer layer set, or the user of a valid access token of ours),
+/// else per client address. Refused → 429; allowed → the response carries the `RateLimit-*`
+/// headers (unless a tighter budget's are already there).
+///
+/// Only the token's signature and expiry are checked here (no database): an invalid token
+/// counts against the client address, so made-up tokens cannot buy fresh budgets, and the
+/// handler's `Viewer` still answers 401 for it. Tokens of an external identity provider need a
+/// key fetch and count against the client address too.
 pub async fn limit_api(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !is_api(request.uri().path()) {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let key = match parts.extensions.get::<RateLimitSubject>() {
-        Some(subject) => subject.0.clone(),
+    let subject = parts
+        .extensions
+        .get::<RateLimitSubject>()
+        .cloned()
+        .or_else(|| signed_in_user(&state, &parts.headers));
+    let key = match subject {
+        Some(subject) => subject.0,
         None => match ClientIp::from_request_parts(&mut parts, &state).await {
             Ok(client) => address_key(client),
             Err(err) => return err.into_response(),
@@ -459,6 +469,17 @@ pub async fn limit_api(State(state): State<AppState>, request: Request, next: Ne
         }
         Err(limited) => limited.into_response(),
     }
+}
+
+/// The user of a valid `Authorization: Bearer` access token of ours.
+fn signed_in_user(state: &AppState, headers: &HeaderMap) -> Option<RateLimitSubject> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let claims = state.identity().tokens.verify(token.trim()).ok()?;
+    Some(RateLimitSubject::user(claims.sub))
 }
 
 fn is_api(path: &str) -> bool {

@@ -142,6 +142,52 @@ async fn without_a_trusted_proxy_forwarded_for_does_not_give_a_new_budget() {
     assert_rate_limited(&get_as(&app, "/api/v1/x", "203.0.113.3").await, "2");
 }
 
+#[tokio::test]
+async fn a_signed_in_user_has_a_general_budget_of_their_own() {
+    let app = TestApp::builder()
+        .env("AGORA_RATE_LIMIT_GENERAL", "3/1m")
+        .spawn()
+        .await;
+    let registered = app
+        .post("/api/v1/auth/register")
+        .json(&json!({
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": "correct horse battery staple",
+        }))
+        .send()
+        .await;
+    registered.assert_status(StatusCode::CREATED);
+    assert_eq!(
+        registered.header("ratelimit-remaining"),
+        Some("2"),
+        "by address"
+    );
+    let token = registered.json::<Value>()["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+
+    for remaining in ["2", "1", "0"] {
+        let me = app.get("/api/v1/auth/me").bearer(&token).send().await;
+        me.assert_status(StatusCode::OK);
+        assert_eq!(me.header("ratelimit-remaining"), Some(remaining), "by user");
+    }
+    assert_rate_limited(&app.get("/api/v1/auth/me").bearer(&token).send().await, "3");
+
+    // The address (anonymous requests) still has its own budget left ...
+    let anonymous = app.get("/api/v1/x").send().await;
+    assert_eq!(anonymous.header("ratelimit-remaining"), Some("1"));
+    // ... and a made-up token counts against the address, not as a fresh user.
+    let forged = app
+        .get("/api/v1/auth/me")
+        .bearer("made.up.token")
+        .send()
+        .await;
+    forged.assert_status(StatusCode::UNAUTHORIZED);
+    assert_eq!(forged.header("ratelimit-remaining"), Some("0"));
+}
+
 /// Stand-ins for the identity routes, calling the API those routes will call.
 fn identity_like_routes(state: &AppState) -> Router {
     async fn login(
