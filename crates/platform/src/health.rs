@@ -2,8 +2,7 @@
 //!
 //! `/health` answers as long as the process serves HTTP. `/health/ready` asks each dependency
 //! (the database, and Redis as `cache` when configured; storage and mail join as they arrive)
-//! within a timeout, and
-//! answers 503 naming the ones that are down. It keeps no state: the next call asks again, so
+//! within a timeout, and answers 503 naming the ones that are down. It keeps no state: the next call asks again, so
 //! it turns back to 200 by itself once the dependency returns.
 
 use std::collections::BTreeMap;

@@ -9,7 +9,8 @@
 //! 4. security headers; 5. CORS; 6. gzip; 7. body size limit; 8. timeout;
 //! 9. the general rate limit of `/api/v1` ([`agora_platform::ratelimit::limit_api`]).
 //!
-//! Authentication comes next, with the identity issue.
+//! Authentication is not a layer: handlers that need the caller take the identity extractors
+//! (`Viewer`, `OptionalViewer`, ...).
 
 use std::sync::Arc;
 use std::time::Duration;

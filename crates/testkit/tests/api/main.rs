@@ -15,4 +15,5 @@ mod identity;
 mod middleware;
 mod openapi;
 mod ratelimit;
+mod redis;
 mod shutdown;
