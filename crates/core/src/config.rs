@@ -115,6 +115,12 @@ pub const SETTINGS: &[Setting] = &[
         "Sender of outgoing email: an address, with an optional name (`Agora <noreply@example.com>`).",
     ),
     setting(
+        "redis_prefix",
+        "AGORA_REDIS_PREFIX",
+        "agora:",
+        "Prefix of every Redis key this server writes, so that several deployments (or test runs) can share one Redis.",
+    ),
+    setting(
         "modules",
         "AGORA_MODULES",
         "social,forums,fantasy,tasks",
@@ -155,6 +161,36 @@ pub const SETTINGS: &[Setting] = &[
         "AGORA_HEALTH_TIMEOUT",
         "2s",
         "How long `/health/ready` waits for each dependency before calling it down.",
+    ),
+    setting(
+        "trusted_proxies",
+        "AGORA_TRUSTED_PROXIES",
+        "",
+        "Reverse proxies (comma-separated addresses or CIDR ranges, `10.0.0.0/8,::1`) whose `X-Forwarded-For` is believed. The client address is then the right-most address in that header that is not itself a trusted proxy. Empty: the client is the peer of the TCP connection.",
+    ),
+    setting(
+        "rate_limit_general",
+        "AGORA_RATE_LIMIT_GENERAL",
+        "300/1m",
+        "Requests to `/api/v1` allowed per signed-in user (per client address when anonymous), as `count/period` (`300/1m`, `5000/1h`).",
+    ),
+    setting(
+        "rate_limit_login",
+        "AGORA_RATE_LIMIT_LOGIN",
+        "10/15m",
+        "Login attempts allowed per client address and, separately, per account identifier.",
+    ),
+    setting(
+        "rate_limit_register",
+        "AGORA_RATE_LIMIT_REGISTER",
+        "3/1h",
+        "Account registrations allowed per client address.",
+    ),
+    setting(
+        "rate_limit_password_reset",
+        "AGORA_RATE_LIMIT_PASSWORD_RESET",
+        "5/1h",
+        "Password reset requests allowed per client address and, separately, per email address.",
     ),
     setting(
         "jwt_algorithm",
@@ -281,6 +317,39 @@ pub enum DatabaseKind {
     Postgres,
 }
 
+/// A rate-limit budget: `limit` requests per `period`, replenished evenly (GCRA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate {
+    pub limit: u32,
+    pub period: Duration,
+}
+
+impl Rate {
+    pub const fn new(limit: u32, period: Duration) -> Self {
+        Self { limit, period }
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}",
+            self.limit,
+            humantime::format_duration(self.period)
+        )
+    }
+}
+
+/// The configured rate-limit budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub general: Rate,
+    pub login: Rate,
+    pub register: Rate,
+    pub password_reset: Rate,
+}
+
 /// How access tokens are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlgorithm {
@@ -367,6 +436,10 @@ pub struct Config {
     pub email_transport: EmailTransport,
     /// Sender of outgoing email.
     pub email_from: lettre::message::Mailbox,
+    pub redis_prefix: String,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub rate_limits: RateLimits,
     pub modules: Vec<String>,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -496,15 +569,25 @@ impl Config {
                 Ok(n) if (1..=1000).contains(&n) => Ok(n),
                 _ => Err(format!("`{v}` is not a whole number from 1 to 1000")),
             })?;
-        let redis_url = layers.parse("redis_url", |v| {
-            let url = url::Url::parse(v).map_err(|e| format!("not a URL ({e})"))?;
-            match url.scheme() {
-                "redis" | "rediss" => Ok(url),
-                other => Err(format!(
-                    "scheme `{other}` is not supported; use redis:// or rediss://"
-                )),
-            }
-        })?;
+        let redis_url = layers.parse("redis_url", parse_redis_url)?;
+        let redis_prefix = layers
+            .parse("redis_prefix", |v| {
+                if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    Err("must not contain spaces or control characters".to_owned())
+                } else {
+                    Ok(v.to_owned())
+                }
+            })?
+            .unwrap_or_default();
+        let trusted_proxies = layers
+            .parse("trusted_proxies", parse_networks)?
+            .unwrap_or_default();
+        let rate_limits = RateLimits {
+            general: layers.required("rate_limit_general", parse_rate)?,
+            login: layers.required("rate_limit_login", parse_rate)?,
+            register: layers.required("rate_limit_register", parse_rate)?,
+            password_reset: layers.required("rate_limit_password_reset", parse_rate)?,
+        };
         let smtp_url = layers.parse("smtp_url", parse_smtp_url)?;
         let email_transport = match layers.required("email_transport", |v| match v {
             "log" | "smtp" => Ok(v == "smtp"),
@@ -582,6 +665,9 @@ impl Config {
             redis_url,
             email_transport,
             email_from,
+            redis_prefix,
+            trusted_proxies,
+            rate_limits,
             modules,
             cors_origins,
             log_format,
@@ -638,6 +724,17 @@ impl Config {
                         EmailTransport::Smtp(url) => url.to_string(),
                     },
                     "email_from" => self.email_from.to_string(),
+                    "redis_prefix" => self.redis_prefix.clone(),
+                    "trusted_proxies" => self
+                        .trusted_proxies
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    "rate_limit_general" => self.rate_limits.general.to_string(),
+                    "rate_limit_login" => self.rate_limits.login.to_string(),
+                    "rate_limit_register" => self.rate_limits.register.to_string(),
+                    "rate_limit_password_reset" => self.rate_limits.password_reset.to_string(),
                     "modules" => self.modules.join(","),
                     "cors_origins" => self.cors_origins.join(","),
                     "log_format" => match self.log_format {
@@ -888,6 +985,69 @@ fn percent_decode(value: &str) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
+}
+
+fn parse_redis_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    match url.scheme() {
+        "redis" => {}
+        // The redis client is built without TLS (it would bring a second TLS stack); a TLS
+        // tunnel or a private network carries plain redis:// until that is needed.
+        "rediss" => return Err("TLS (rediss://) is not supported yet; use redis://".to_owned()),
+        other => return Err(format!("scheme `{other}` is not supported; use redis://")),
+    }
+    match url.host_str() {
+        None | Some("") => return Err("names no host (redis://host:port/db)".to_owned()),
+        Some("0.0.0.0" | "[::]") => return Err("a wildcard address is not a server".to_owned()),
+        Some(_) => {}
+    }
+    let db = url.path().trim_matches('/');
+    if !db.is_empty() && db.parse::<u16>().is_err() {
+        return Err(format!("`{db}` is not a database number"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("query parameters and fragments are not supported".to_owned());
+    }
+    Ok(url)
+}
+
+/// `10.0.0.0/8, 192.168.1.10, ::1`: networks, a bare address being a network of one.
+fn parse_networks(value: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|network| {
+            network
+                .parse::<ipnet::IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| network.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("`{network}` is not an address or a CIDR range such as 10.0.0.0/8")
+                })
+        })
+        .collect()
+}
+
+/// `300/1m`: a count and a period.
+fn parse_rate(value: &str) -> Result<Rate, String> {
+    let error = || format!("`{value}` is not a rate such as 300/1m or 10/15m");
+    let (limit, period) = value.split_once('/').ok_or_else(error)?;
+    let limit: u32 = limit.trim().parse().map_err(|_| error())?;
+    let period = humantime::parse_duration(period.trim()).map_err(|_| error())?;
+    if !(1..=1_000_000).contains(&limit) {
+        return Err("the count must be from 1 to 1000000".to_owned());
+    }
+    if period < Duration::from_millis(1) || period > Duration::from_secs(30 * 24 * 3600) {
+        return Err("the period must be from 1ms to 30 days".to_owned());
+    }
+    if period.as_micros() < u128::from(limit) {
+        return Err(
+            "at most one request per microsecond (the count is too large for the period)"
+                .to_owned(),
+        );
+    }
+    Ok(Rate { limit, period })
 }
 
 fn parse_modules(value: &str) -> Result<Vec<String>, String> {
@@ -1360,6 +1520,79 @@ mod tests {
             "{printed}"
         );
         assert!(printed.contains("email_transport=smtp"), "{printed}");
+    }
+
+    #[test]
+    fn rates_are_a_count_per_period() {
+        assert_eq!(
+            parse_rate("300/1m"),
+            Ok(Rate::new(300, Duration::from_secs(60)))
+        );
+        assert_eq!(
+            parse_rate("10 / 15m"),
+            Ok(Rate::new(10, Duration::from_secs(900)))
+        );
+        for bad in [
+            "300",
+            "x/1m",
+            "0/1m",
+            "10/soon",
+            "10/0s",
+            "5/400days",
+            "5000/1ms",
+        ] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        let config = load(None, &[("AGORA_RATE_LIMIT_LOGIN", "2/10s")]).expect("valid");
+        assert_eq!(
+            config.rate_limits.login,
+            Rate::new(2, Duration::from_secs(10))
+        );
+        assert_eq!(config.rate_limits.general.to_string(), "300/1m");
+        let err = load(None, &[("AGORA_RATE_LIMIT_GENERAL", "lots")]).expect_err("bad");
+        assert_eq!(err.setting, "AGORA_RATE_LIMIT_GENERAL");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let config = load(
+            None,
+            &[(
+                "AGORA_TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.168.1.10,::1, 172.16.3.4/12",
+            )],
+        )
+        .expect("valid");
+        let printed: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            printed,
+            ["10.0.0.0/8", "192.168.1.10/32", "::1/128", "172.16.0.0/12"]
+        );
+        let err = load(None, &[("AGORA_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("bad");
+        assert_eq!(err.setting, "AGORA_TRUSTED_PROXIES");
+        assert!(load(None, &[]).expect("valid").trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn redis_urls_must_name_a_server_the_client_can_reach() {
+        let config = load(None, &[("REDIS_URL", "redis://:pw@cache:6380/2")]).expect("valid");
+        assert_eq!(config.redis_url.expect("set").port(), Some(6380));
+        assert_eq!(config.redis_prefix, "agora:");
+        for bad in [
+            "rediss://cache",
+            "http://cache",
+            "redis://",
+            "redis://cache/x",
+            "redis://0.0.0.0",
+            "redis://cache?protocol=resp3",
+        ] {
+            let err = load(None, &[("REDIS_URL", bad)]).expect_err(bad);
+            assert_eq!(err.setting, "REDIS_URL");
+        }
     }
 
     #[test]

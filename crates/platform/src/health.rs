@@ -1,8 +1,8 @@
 //! Liveness and readiness.
 //!
 //! `/health` answers as long as the process serves HTTP. `/health/ready` asks each dependency
-//! (today the database; Redis, storage and mail join as they arrive) within a timeout, and
-//! answers 503 naming the ones that are down. It keeps no state: the next call asks again, so
+//! (the database, and Redis as `cache` when configured; storage and mail join as they arrive)
+//! within a timeout, and answers 503 naming the ones that are down. It keeps no state: the next call asks again, so
 //! it turns back to 200 by itself once the dependency returns.
 
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ pub struct Health {
 pub struct Readiness {
     #[schema(example = "ok")]
     pub status: String,
-    /// Each dependency by name (`database`, ...).
+    /// Each dependency by name (`database`, `cache` when Redis is configured, ...).
     pub checks: BTreeMap<String, Check>,
 }
 
@@ -80,7 +80,11 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiErro
     let db = state.db().clone();
     let database = check(timeout, async move { db.ping(MIGRATIONS_TABLE).await }).await;
 
-    let checks = BTreeMap::from([("database".to_owned(), database)]);
+    let mut checks = BTreeMap::from([("database".to_owned(), database)]);
+    if let Some(redis) = state.redis().cloned() {
+        let cache = check(timeout, async move { redis.ping().await }).await;
+        checks.insert("cache".to_owned(), cache);
+    }
     let down: Vec<String> = checks
         .iter()
         .filter(|(_, check)| check.status != "up")

@@ -1,9 +1,9 @@
 //! Agora's platform: the services every product module uses.
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
-//! health checks, identity (accounts, tokens, sessions, roles, audit log) and outgoing
-//! [`email`]. Jobs, notifications, real time, media, moderation and search are added here by
-//! the issues that build them.
+//! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits and
+//! outgoing [`email`]. Jobs, notifications, real time, media, moderation and search are added
+//! here by the issues that build them.
 
 pub mod audit;
 pub mod email;
@@ -12,6 +12,7 @@ pub mod health;
 pub mod identity;
 pub mod migrations;
 pub mod module;
+pub mod ratelimit;
 pub mod state;
 pub mod tls;
 

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agora_core::config::Config;
-use agora_store::Db;
+use agora_store::{Db, Redis};
 
 use crate::email::Mailer;
 use crate::identity::Identity;
+use crate::ratelimit::{Quotas, RateLimiter};
 
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -19,20 +20,33 @@ struct Inner {
     identity: Identity,
     started_at: Instant,
     email: Mailer,
+    // Rate limits: the limiter, and the shared Redis when `REDIS_URL` is set.
+    rate_limiter: RateLimiter,
+    redis: Option<Redis>,
 }
 
 impl AppState {
-    /// Fails when the configuration lacks what the services need (the server secret, a valid
-    /// mail transport).
+    /// Without Redis: rate limits are counted in this process. Fails when the configuration
+    /// lacks what the services need (the server secret, a valid mail transport).
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
+        Self::with_redis(config, db, None)
+    }
+
+    /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
+    /// carries the rate-limit budgets of every instance.
+    pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
         let identity = Identity::new(&config)?;
         let email = Mailer::from_config(&config)?;
+        let rate_limiter =
+            RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
         Ok(Self(Arc::new(Inner {
             config,
             db,
             identity,
             started_at: Instant::now(),
             email,
+            rate_limiter,
+            redis,
         })))
     }
 
@@ -55,5 +69,14 @@ impl AppState {
     /// Outgoing email: the transport, and [`Mailer::wake`] for the worker.
     pub fn mailer(&self) -> &Mailer {
         &self.0.email
+    }
+
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.0.rate_limiter
+    }
+
+    /// The shared Redis, when `REDIS_URL` is configured.
+    pub fn redis(&self) -> Option<&Redis> {
+        self.0.redis.as_ref()
     }
 }

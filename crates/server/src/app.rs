@@ -62,7 +62,20 @@ pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
             tracing::info!(applied, "applied database migrations");
         }
     }
-    let state = AppState::new(config, db).map_err(anyhow::Error::msg)?;
+    let redis = match &config.redis_url {
+        // Opened lazily: a Redis that is down now delays nothing and is reported by
+        // `/health/ready`; rate limits fall back to this instance's counters meanwhile.
+        Some(url) => Some(
+            agora_store::Redis::open(url, &config.redis_prefix).with_context(|| {
+                format!(
+                    "cannot use the Redis at {}",
+                    agora_core::config::redact_url_password(url.as_str())
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let state = AppState::with_redis(config, db, redis).map_err(anyhow::Error::msg)?;
     // Not fatal: with `--no-migrate` on an empty database the table is missing, and
     // `/health/ready` is what reports that.
     if let Err(err) = state.identity().load_revocations(state.db()).await {
@@ -95,5 +108,6 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .fallback(|| async { ApiError::not_found("no resource at this path") })
         .with_state(state.clone());
+    let routes = middleware::with_state_layers(routes, &state);
     middleware::apply(routes, state.config())
 }

@@ -6,9 +6,11 @@
 //!    layer) into one, so that every failure a client sees has the same shape;
 //! 2. a tracing span per request, with slow requests (over 500 ms) logged as such;
 //! 3. a panic catcher: a panic is a logged 500, never a dropped connection;
-//! 4. security headers; 5. CORS; 6. gzip; 7. body size limit; 8. timeout.
+//! 4. security headers; 5. CORS; 6. gzip; 7. body size limit; 8. timeout;
+//! 9. the general rate limit of `/api/v1` ([`agora_platform::ratelimit::limit_api`]).
 //!
-//! Rate limits and authentication come next, with the identity issue.
+//! Authentication is not a layer: handlers that need the caller take the identity extractors
+//! (`Viewer`, `OptionalViewer`, ...).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use std::time::Duration;
 use agora_core::config::Config;
 use agora_core::error::PROBLEM_JSON;
 use agora_core::{ApiError, request_context};
+use agora_platform::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -38,7 +41,16 @@ const SLOW_REQUEST: Duration = Duration::from_millis(500);
 /// Longest request id we echo; longer (or non-visible-ASCII) ones are replaced by our own.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// Wraps `router` in the whole stack.
+/// The layers that need the application's state (9.): wrap the routes in these first, then
+/// [`apply`] the rest around them.
+pub fn with_state_layers(router: Router, state: &AppState) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        agora_platform::ratelimit::limit_api,
+    ))
+}
+
+/// Wraps `router` in the stack of layers 1 to 8, which need only the configuration.
 pub fn apply(router: Router, config: &Config) -> Router {
     let hsts = config.public_url.scheme() == "https";
     // `Router::layer` wraps what is already there: the last layer added is the outermost, so

@@ -1,10 +1,13 @@
-//! Agora's storage layer: the database (SQLite or PostgreSQL behind one handle) and schema
-//! migrations. Object storage, the key-value cache and pub/sub join it in later issues.
+//! Agora's storage layer: the database (SQLite or PostgreSQL behind one handle), schema
+//! migrations and, when configured, the shared Redis. Object storage, the key-value cache and
+//! pub/sub join it in later issues.
 
 pub mod db;
 pub mod error;
 pub mod migrate;
+pub mod redis;
 
+pub use crate::redis::Redis;
 pub use db::{Db, DbOptions};
 pub use error::{DbError, DbResult};
 pub use migrate::{MIGRATIONS_TABLE, MigrationSource, MigrationState, Migrator};

@@ -10,6 +10,10 @@
 //!
 //! Requests go through a real HTTP client ([`TestClient`]) and come back as [`TestResponse`],
 //! which reads JSON bodies and problem documents.
+//!
+//! Tests of what Redis shares use the Redis at `AGORA_TEST_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`) through [`test_redis`], each under a key prefix of its own
+//! ([`unique_redis_prefix`]), so they run in parallel on one Redis.
 
 // A test harness fails the test, with a message, when something it needs is missing.
 #![allow(clippy::expect_used)]
@@ -39,6 +43,7 @@ pub use serde_json::json;
 pub const TEST_SECRET_KEY: &str = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://agora:agora@127.0.0.1:5432/agora_test";
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// Which database the suite runs on, from `AGORA_TEST_DATABASE`.
 pub fn test_database() -> DatabaseKind {
@@ -51,6 +56,48 @@ pub fn test_database() -> DatabaseKind {
 /// The PostgreSQL server tests use, from `AGORA_TEST_POSTGRES_URL`.
 pub fn postgres_url() -> String {
     std::env::var("AGORA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// The Redis tests use, from `AGORA_TEST_REDIS_URL`, once it has answered a `PING`.
+///
+/// When the variable is not set and no Redis answers at the default address, prints why and
+/// returns `None`: the caller returns, and the test passes without having run (a developer
+/// without Redis can still run the suite). When the variable is set (as in CI), an unreachable
+/// Redis fails the test.
+pub async fn test_redis() -> Option<url::Url> {
+    let configured = std::env::var("AGORA_TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let url = configured
+        .clone()
+        .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
+    let parsed = url::Url::parse(&url)
+        .unwrap_or_else(|err| panic!("AGORA_TEST_REDIS_URL `{url}` is not a URL: {err}"));
+    let redis = agora_store::Redis::open(&parsed, "agora-test:")
+        .unwrap_or_else(|err| panic!("cannot use the test Redis at {url}: {err}"));
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(3), redis.ping()).await;
+    match (answer, configured) {
+        (Ok(Ok(())), _) => Some(parsed),
+        (outcome, Some(_)) => panic!(
+            "the test Redis at {url} (AGORA_TEST_REDIS_URL) does not answer: {}",
+            match outcome {
+                Ok(Err(err)) => err.to_string(),
+                _ => "no answer within 3s".to_owned(),
+            }
+        ),
+        (_, None) => {
+            eprintln!(
+                "SKIPPED: no Redis answers at {url}; start one (scripts/redis-for-tests.sh) or \
+                 set AGORA_TEST_REDIS_URL to run the Redis tests"
+            );
+            None
+        }
+    }
+}
+
+/// A Redis key prefix no other test uses (`AGORA_REDIS_PREFIX`).
+pub fn unique_redis_prefix() -> String {
+    format!("agora-test:{}:", uuid::Uuid::now_v7().simple())
 }
 
 /// A fresh, empty database for one test: a SQLite file or a PostgreSQL schema.
@@ -357,14 +404,19 @@ impl Server {
         }
     }
 
-    /// Serves any router (with whatever middleware the test applied) on a random local port.
+    /// Serves any router (with whatever middleware the test applied) on a random local port,
+    /// with the connection's address available to extractors as `agora serve` does.
     pub async fn start_router(router: axum::Router) -> (SocketAddr, JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free local port");
         let address = listener.local_addr().expect("a bound address");
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
         });
         (address, task)
     }

@@ -15,5 +15,7 @@ mod health;
 mod identity;
 mod middleware;
 mod openapi;
+mod ratelimit;
 mod recovery;
+mod redis;
 mod shutdown;
