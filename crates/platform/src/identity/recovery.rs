@@ -23,6 +23,7 @@ use super::{sessions, users};
 use crate::AppState;
 use crate::email::{self, OutgoingEmail, Template};
 use crate::entities::users as user_rows;
+use crate::ratelimit::{ClientIp, RateLimitStatus};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,8 +83,13 @@ pub struct PasswordResetRequest {
     ))]
 async fn request_password_reset(
     State(state): State<AppState>,
+    client: ClientIp,
     Json(body): Json<PasswordResetRequest>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(StatusCode, RateLimitStatus, ())> {
+    let limit = state
+        .rate_limiter()
+        .check_password_reset(client, &body.email)
+        .await?;
     let email =
         EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
     // The work happens after the answer, so its duration tells nothing about the account.
@@ -92,7 +98,7 @@ async fn request_password_reset(
             tracing::error!(error = %err, "cannot send a password reset email");
         }
     });
-    Ok(StatusCode::ACCEPTED)
+    Ok((StatusCode::ACCEPTED, limit, ()))
 }
 
 async fn send_password_reset(state: &AppState, email: &EmailAddress) -> ApiResult<()> {

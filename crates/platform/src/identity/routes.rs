@@ -1,10 +1,8 @@
 //! The `/auth` routes and `/.well-known/jwks.json`.
 
-use std::net::{IpAddr, SocketAddr};
-
 use agora_core::extract::{FieldErrors, Json, Path};
 use agora_core::{ApiError, ApiResult, FieldError, Problem, SessionId};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
@@ -23,6 +21,7 @@ use super::users::{self, NewUser};
 use super::viewer::{Viewer, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
+use crate::ratelimit::{ClientIp, RateLimitStatus};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,21 +40,19 @@ pub fn root_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(jwks))
 }
 
-/// Where a request came from, for the session record.
+/// Where a request came from, for the session record: the client address (behind trusted
+/// proxies, the one they forwarded) and the user agent.
 pub(crate) struct RequestMeta {
-    pub ip: Option<IpAddr>,
+    pub client: ClientIp,
     pub user_agent: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
-    type Rejection = std::convert::Infallible;
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(RequestMeta {
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
+            client: ClientIp::from_request_parts(parts, state).await?,
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
@@ -73,7 +70,7 @@ async fn sign_in(
     meta: RequestMeta,
     now: DateTime<Utc>,
 ) -> ApiResult<AuthResponse> {
-    let ip_hash = meta.ip.map(|ip| state.identity().hash_ip(ip));
+    let ip_hash = Some(state.identity().hash_ip(meta.client.ip()));
     let (session, refresh_token) =
         sessions::open(conn, user.id, meta.user_agent, ip_hash, now).await?;
     tokens_for(state, user, session.id, refresh_token, now)
@@ -128,7 +125,8 @@ async fn register(
     State(state): State<AppState>,
     meta: RequestMeta,
     Json(body): Json<RegisterRequest>,
-) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+) -> ApiResult<(StatusCode, RateLimitStatus, Json<AuthResponse>)> {
+    let limit = state.rate_limiter().check_register(meta.client).await?;
     let mut errors = FieldErrors::new();
     let username = errors.check("username", Username::parse(&body.username));
     let email = errors.check("email", EmailAddress::parse(&body.email));
@@ -184,7 +182,7 @@ async fn register(
     let response = sign_in(&state, &txn, user, meta, now).await?;
     txn.commit().await.map_err(agora_store::DbError::from)?;
     state.mailer().wake();
-    Ok((StatusCode::CREATED, Json(response)))
+    Ok((StatusCode::CREATED, limit, Json(response)))
 }
 
 fn already_registered(username: bool, email: bool) -> ApiError {
@@ -224,13 +222,14 @@ async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
     Json(body): Json<LoginRequest>,
-) -> ApiResult<Json<AuthResponse>> {
-    if body.email.is_some() == body.username.is_some() {
+) -> ApiResult<(RateLimitStatus, Json<AuthResponse>)> {
+    let ((Some(login), None) | (None, Some(login))) = (&body.email, &body.username) else {
         return Err(ApiError::invalid_field(
             "email",
             "give either `email` or `username`",
         ));
-    }
+    };
+    let limit = state.rate_limiter().check_login(meta.client, login).await?;
     let db = state.db();
     let user =
         users::find_by_login(db.reader(), body.email.as_deref(), body.username.as_deref()).await?;
@@ -248,7 +247,10 @@ async fn login(
         return Err(account_disabled());
     }
     let now = Utc::now();
-    Ok(Json(sign_in(&state, db.writer(), user, meta, now).await?))
+    Ok((
+        limit,
+        Json(sign_in(&state, db.writer(), user, meta, now).await?),
+    ))
 }
 
 /// Exchange a refresh token for a new pair. Each refresh token works once; presenting a used

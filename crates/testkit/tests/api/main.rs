@@ -13,6 +13,7 @@ mod errors;
 mod external_auth;
 mod health;
 mod identity;
+mod identity_limits;
 mod middleware;
 mod openapi;
 mod ratelimit;
