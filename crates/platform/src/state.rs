@@ -35,7 +35,7 @@ impl AppState {
     /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
     /// carries the rate-limit budgets of every instance.
     pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
-        let identity = Identity::new(&config)?;
+        let identity = Identity::new(&config, redis.clone())?;
         let email = Mailer::from_config(&config)?;
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());

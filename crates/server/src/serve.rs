@@ -30,6 +30,12 @@ pub async fn serve(
         stopped(stop_rx.clone()),
     ));
 
+    // With Redis: revocations made on other instances, applied here.
+    tokio::spawn(agora_platform::identity::follow_revocations(
+        state.clone(),
+        stopped(stop_rx.clone()),
+    ));
+
     let mut stopping = stop_rx.clone();
     let server = axum::serve(
         listener,

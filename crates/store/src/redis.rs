@@ -22,6 +22,8 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
 /// A handle on the shared Redis; clones share the connection.
 #[derive(Clone)]
 pub struct Redis {
+    /// For the dedicated connections that subscriptions need.
+    client: redis::Client,
     connection: ConnectionManager,
     prefix: Arc<str>,
 }
@@ -47,8 +49,9 @@ impl Redis {
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
+        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         Ok(Redis {
+            client,
             connection,
             prefix: Arc::from(prefix),
         })
@@ -117,5 +120,31 @@ impl Redis {
             .query_async(&mut connection)
             .await?;
         Ok(removed > 0)
+    }
+
+    /// Publishes `message` on the channel for `name` (prefixed like keys); returns how many
+    /// subscribers received it.
+    pub async fn publish(&self, name: &str, message: &str) -> RedisResult<u64> {
+        let mut connection = self.connection();
+        redis::cmd("PUBLISH")
+            .arg(self.key(name))
+            .arg(message)
+            .query_async(&mut connection)
+            .await
+    }
+
+    /// Subscribes to the channel for `name` on a connection of its own; the stream ends when
+    /// that connection is lost (the caller subscribes again).
+    pub async fn subscribe(
+        &self,
+        name: &str,
+    ) -> RedisResult<impl futures::Stream<Item = redis::Msg> + Send + use<>> {
+        let mut pubsub = tokio::time::timeout(CONNECT_TIMEOUT, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| {
+                redis::RedisError::from((redis::ErrorKind::Io, "connecting to Redis timed out"))
+            })??;
+        pubsub.subscribe(self.key(name)).await?;
+        Ok(pubsub.into_on_message())
     }
 }

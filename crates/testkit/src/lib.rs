@@ -229,11 +229,11 @@ impl TestAppBuilder {
             ("DATABASE_URL".into(), database.url.clone()),
             ("AGORA_SECRET_KEY".into(), TEST_SECRET_KEY.into()),
             ("AGORA_DATABASE_MAX_CONNECTIONS".into(), "4".into()),
-        // Tests sign many accounts up and in from one address; the tests of these limits set
-        // them back (tests/api/ratelimit.rs, tests/api/identity_limits.rs).
-        ("AGORA_RATE_LIMIT_LOGIN".into(), "10000/1m".into()),
-        ("AGORA_RATE_LIMIT_REGISTER".into(), "10000/1m".into()),
-        ("AGORA_RATE_LIMIT_PASSWORD_RESET".into(), "10000/1m".into()),
+            // Tests sign many accounts up and in from one address; the tests of these limits set
+            // them back (tests/api/ratelimit.rs, tests/api/identity_limits.rs).
+            ("AGORA_RATE_LIMIT_LOGIN".into(), "10000/1m".into()),
+            ("AGORA_RATE_LIMIT_REGISTER".into(), "10000/1m".into()),
+            ("AGORA_RATE_LIMIT_PASSWORD_RESET".into(), "10000/1m".into()),
         ]);
         env.extend(self.env.clone());
         Config::load(None, |name| env.get(name).cloned())

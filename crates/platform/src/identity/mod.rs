@@ -22,8 +22,11 @@ pub mod viewer;
 use std::net::IpAddr;
 
 use agora_core::config::Config;
-use agora_store::{Db, DbResult};
+use std::future::Future;
+
+use agora_store::{Db, DbResult, Redis};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,12 +48,14 @@ pub struct Identity {
     pub passwords: PasswordHasherPool,
     /// The external identity provider whose tokens are accepted too, if configured.
     pub external: Option<ExternalProvider>,
+    /// Where revocations are published to the other instances, when Redis is configured.
+    redis: Option<Redis>,
     ip_salt: [u8; 32],
 }
 
 impl Identity {
     /// Needs the server secret, which the server resolves before building the state.
-    pub fn new(config: &Config) -> Result<Identity, String> {
+    pub fn new(config: &Config, redis: Option<Redis>) -> Result<Identity, String> {
         let secret = config
             .secret_key
             .as_ref()
@@ -65,6 +70,7 @@ impl Identity {
                 .map(ExternalProvider::new)
                 .transpose()?,
             ip_salt: tokens::derive_key(secret, "agora/ip-hash/v1"),
+            redis,
         })
     }
 
@@ -76,10 +82,22 @@ impl Identity {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// Marks sessions revoked for the tokens already issued to them.
+    /// Marks sessions revoked for the tokens already issued to them, here and, through Redis,
+    /// on every other instance (see [`follow_revocations`]).
     pub fn revoke(&self, sessions: &[Uuid], at: DateTime<Utc>) {
         for session in sessions {
             self.revocations.revoke(*session, at);
+        }
+        if let Some(redis) = self.redis.clone()
+            && !sessions.is_empty()
+        {
+            let message = revocation::encode(sessions, at);
+            tokio::spawn(async move {
+                if let Err(err) = redis.publish(REVOCATIONS_CHANNEL, &message).await {
+                    // The others still learn of it from the database when they resubscribe.
+                    tracing::warn!(error = %err, "cannot publish revoked sessions to Redis");
+                }
+            });
         }
     }
 
@@ -90,6 +108,52 @@ impl Identity {
             self.revocations.revoke(session, at);
         }
         Ok(())
+    }
+}
+
+/// The Redis channel of revoked sessions.
+const REVOCATIONS_CHANNEL: &str = "sessions:revoked";
+
+/// Keeps this instance's revocation set in step with the other instances: applies the
+/// revocations they publish on Redis. Each time it (re)subscribes it also reloads recent
+/// revocations from the database, so nothing published while it was not listening is lost.
+/// Returns at once without Redis, and when `shutdown` completes.
+pub async fn follow_revocations(state: AppState, shutdown: impl Future<Output = ()>) {
+    let Some(redis) = state.identity().redis.clone() else {
+        return;
+    };
+    tokio::pin!(shutdown);
+    loop {
+        match redis.subscribe(REVOCATIONS_CHANNEL).await {
+            Ok(messages) => {
+                if let Err(err) = state.identity().load_revocations(state.db()).await {
+                    tracing::warn!(error = %err, "cannot reload revoked sessions");
+                }
+                tokio::pin!(messages);
+                loop {
+                    tokio::select! {
+                        () = &mut shutdown => return,
+                        message = messages.next() => match message {
+                            Some(message) => {
+                                let payload: String = message.get_payload().unwrap_or_default();
+                                for (session, at) in revocation::decode(&payload) {
+                                    state.identity().revocations.revoke(session, at);
+                                }
+                            }
+                            None => break,
+                        },
+                    }
+                }
+                tracing::warn!("lost the Redis subscription to revoked sessions; resubscribing");
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot subscribe to revoked sessions on Redis")
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
     }
 }
 

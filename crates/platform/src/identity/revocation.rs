@@ -5,10 +5,10 @@
 //! token it issued has expired. The check is a hash-map look-up.
 //!
 //! This set is per process: it is filled on every revocation and, at start-up, from the sessions
-//! revoked during the last token lifetime, so a restart forgets nothing. With several instances,
-//! a revocation made on one is seen by the others only through a shared store (Redis), which
-//! the rate-limit work brings in; until then, run one instance or accept that other instances
-//! learn of it when the token expires.
+//! revoked during the last token lifetime, so a restart forgets nothing. With several instances
+//! on one Redis, each revocation is published there and applied by every instance
+//! ([`super::follow_revocations`]), so a token stops everywhere within milliseconds; the check
+//! itself stays a local look-up (no network round trip per request).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -45,9 +45,40 @@ impl Revocations {
     }
 }
 
+/// The message published for revoked sessions: `session@unix-seconds`, comma-separated.
+pub fn encode(sessions: &[Uuid], at: DateTime<Utc>) -> String {
+    sessions
+        .iter()
+        .map(|session| format!("{session}@{}", at.timestamp()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The sessions of a published message; malformed entries are skipped.
+pub fn decode(message: &str) -> Vec<(Uuid, DateTime<Utc>)> {
+    message
+        .split(',')
+        .filter_map(|entry| {
+            let (session, at) = entry.split_once('@')?;
+            Some((
+                session.parse().ok()?,
+                DateTime::from_timestamp(at.parse().ok()?, 0)?,
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_published_message_round_trips_and_garbage_is_skipped() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let at = DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
+        assert_eq!(decode(&encode(&[a, b], at)), vec![(a, at), (b, at)]);
+        assert_eq!(decode("nonsense,,x@y"), vec![]);
+    }
 
     #[test]
     fn a_revoked_session_is_reported_and_others_are_not() {

@@ -565,7 +565,7 @@ async fn a_restarted_server_remembers_revoked_sessions() {
     app.post("/api/v1/auth/logout").bearer(token).send().await;
 
     // What a new process knows: nothing in memory, then what it loads at start-up.
-    let fresh = Identity::new(app.state().config()).expect("identity");
+    let fresh = Identity::new(app.state().config(), None).expect("identity");
     let claims = fresh
         .tokens
         .verify(token)
@@ -697,5 +697,54 @@ async fn verify_reports_whether_a_token_is_valid() {
     assert_eq!(
         invalid,
         json!({ "valid": false, "user_id": null, "expires_at": null })
+    );
+}
+
+#[tokio::test]
+async fn a_logout_on_one_instance_stops_the_token_on_another_through_redis() {
+    let Some(redis_url) = agora_testkit::test_redis().await else {
+        return;
+    };
+    let prefix = agora_testkit::unique_redis_prefix();
+    // Two instances of one deployment: the same secret, public URL and Redis.
+    let spawn = || {
+        TestApp::builder()
+            .env("REDIS_URL", redis_url.as_str())
+            .env("AGORA_REDIS_PREFIX", prefix.clone())
+            .env("AGORA_PUBLIC_URL", "https://agora.example/")
+            .spawn()
+    };
+    let (a, b) = (spawn().await, spawn().await);
+    let auth = register(&a, "ursula").await;
+    let token = access_token(&auth);
+    // (Each test instance has a database of its own, so B is asked whether the token is valid
+    // rather than for the account.)
+    let valid_on_b = || async {
+        let answer: Value = b
+            .post("/api/v1/auth/verify")
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .json();
+        answer["valid"] == true
+    };
+    assert!(valid_on_b().await, "B accepts A's token");
+
+    a.post("/api/v1/auth/logout")
+        .bearer(token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let mut refused = false;
+    for _ in 0..100 {
+        if !valid_on_b().await {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        refused,
+        "B refuses the token within a second of the logout on A"
     );
 }
