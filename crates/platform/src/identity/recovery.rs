@@ -80,6 +80,7 @@ pub struct PasswordResetRequest {
     responses(
         (status = 202, description = "If the address belongs to an account, a link is on its way"),
         (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn request_password_reset(
     State(state): State<AppState>,

@@ -120,6 +120,7 @@ fn account_disabled() -> ApiError {
         (status = 201, description = "Account created and signed in", body = AuthResponse),
         (status = 409, description = "Username or email already registered (`errors` says which)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn register(
     State(state): State<AppState>,
@@ -217,6 +218,7 @@ fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, St
         (status = 401, description = "Wrong credentials (the same answer whether or not the account exists)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither or both of email and username", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn login(
     State(state): State<AppState>,

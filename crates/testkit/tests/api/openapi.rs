@@ -85,3 +85,46 @@ async fn with_no_modules_the_platform_still_serves() {
         paths.keys()
     );
 }
+
+#[tokio::test]
+async fn the_identity_routes_of_the_contract_are_documented_with_their_errors() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/openapi.json").send().await.json();
+    let paths = &doc["paths"];
+    for (method, path) in [
+        ("post", "/api/v1/auth/register"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/refresh"),
+        ("post", "/api/v1/auth/logout"),
+        ("post", "/api/v1/auth/logout-all"),
+        ("get", "/api/v1/auth/me"),
+        ("get", "/api/v1/auth/sessions"),
+        ("delete", "/api/v1/auth/sessions/{id}"),
+        ("post", "/api/v1/auth/verify"),
+        ("post", "/api/v1/auth/request-password-reset"),
+        ("post", "/api/v1/auth/reset-password"),
+        ("post", "/api/v1/auth/verify-email"),
+        ("post", "/api/v1/auth/resend-verification"),
+        ("get", "/api/v1/admin/users"),
+        ("patch", "/api/v1/admin/users/{id}"),
+        ("post", "/api/v1/admin/users/{id}/disable"),
+        ("post", "/api/v1/admin/users/{id}/enable"),
+        ("get", "/api/v1/admin/audit-log"),
+        ("get", "/.well-known/jwks.json"),
+    ] {
+        let operation = &paths[path][method];
+        assert!(operation.is_object(), "{method} {path} is documented");
+        assert!(
+            operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{method} {path} has a tag"
+        );
+    }
+    let login = &paths["/api/v1/auth/login"]["post"]["responses"];
+    for status in ["200", "401", "403", "422", "429"] {
+        assert!(login[status].is_object(), "login documents {status}");
+    }
+    assert!(
+        login["401"]["content"]["application/problem+json"].is_object(),
+        "errors are problem documents"
+    );
+}
