@@ -194,3 +194,86 @@ fn free_port() -> u16 {
         .expect("an address")
         .port()
 }
+
+#[test]
+fn admin_create_makes_the_first_admin_once_with_a_generated_password() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let create = || {
+        agora(
+            dir.path(),
+            &[
+                "admin",
+                "create",
+                "--email",
+                "root@example.com",
+                "--username",
+                "root",
+            ],
+            &[("RUST_LOG", "warn")],
+        )
+        .output()
+        .expect("agora runs")
+    };
+    let output = create();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("created admin root (root@example.com)"),
+        "{stdout}"
+    );
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("generated password (shown once): "))
+        .expect("a generated password");
+    assert!(password.len() >= 32, "{password}");
+
+    let again = create();
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("the username root is already taken"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn admin_create_reads_a_password_from_stdin_and_applies_the_policy() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = agora(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "a@example.com",
+            "--username",
+            "admin2",
+            "--password-stdin",
+        ],
+        &[("RUST_LOG", "warn")],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("agora runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"password1\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("agora ends");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the password is one of the most common"),
+        "{stderr}"
+    );
+}
