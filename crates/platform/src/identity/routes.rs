@@ -243,10 +243,10 @@ async fn login(
         .verify(&body.password, hash)
         .await;
     let Some(user) = user.filter(|_| matched) else {
-        return Err(invalid_credentials());
+        return Err(limit.annotate(invalid_credentials()));
     };
     if user.status != "active" {
-        return Err(account_disabled());
+        return Err(limit.annotate(account_disabled()));
     }
     let now = Utc::now();
     Ok((

@@ -176,6 +176,17 @@ impl RateLimitStatus {
         headers.insert(RATELIMIT_RESET, HeaderValue::from(seconds(self.reset)));
     }
 
+    /// Adds this status's headers to an error answer, so that a failed attempt (a wrong
+    /// password) still shows what is left of its budget.
+    pub fn annotate(&self, error: ApiError) -> ApiError {
+        let mut headers = HeaderMap::new();
+        self.apply_to(&mut headers);
+        headers
+            .into_iter()
+            .filter_map(|(name, value)| name.map(|name| (name, value)))
+            .fold(error, |error, (name, value)| error.with_header(name, value))
+    }
+
     /// The tighter of two statuses (fewer left; on a tie, the longer wait).
     pub fn tighter(self, other: RateLimitStatus) -> RateLimitStatus {
         if (other.remaining, std::cmp::Reverse(other.reset))
