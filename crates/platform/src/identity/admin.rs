@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{Role, User};
+use super::routes::optional_text;
 use super::sessions;
 use super::viewer::AdminUser;
 use crate::AppState;
@@ -153,21 +154,15 @@ pub struct ReasonRequest {
 
 /// A reason of at most 500 characters; `required` makes an empty one a field error.
 fn reason(value: Option<String>, required: bool) -> ApiResult<Option<String>> {
-    match value.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
-        Some(r) if r.chars().count() > 500 => Err(ApiError::invalid_field(
-            "reason",
-            "must be at most 500 characters",
-        )),
+    match optional_text(value, 500).map_err(|e| ApiError::invalid_field("reason", e))? {
         None if required => Err(ApiError::invalid_field("reason", "is required")),
         other => Ok(other),
     }
 }
 
 async fn find_user(conn: &impl sea_orm::ConnectionTrait, id: UserId) -> ApiResult<users::Model> {
-    users::Entity::find_by_id(id.0)
-        .one(conn)
-        .await
-        .map_err(DbError::from)?
+    super::users::find(conn, id.0)
+        .await?
         .ok_or_else(|| ApiError::not_found("no such user"))
 }
 

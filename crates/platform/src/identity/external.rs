@@ -157,10 +157,7 @@ impl ExternalProvider {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         jsonwebtoken::decode::<ExternalClaims>(token, &key, &validation)
             .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                other => TokenError::Invalid(format!("{other:?}")),
-            })
+            .map_err(TokenError::from)
     }
 
     /// The key a token names, fetching the JWKS when it is unknown or stale.

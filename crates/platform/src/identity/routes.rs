@@ -105,7 +105,7 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-fn account_disabled() -> ApiError {
+pub(super) fn account_disabled() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "account_disabled",
@@ -203,7 +203,7 @@ fn already_registered(username: bool, email: bool) -> ApiError {
 }
 
 /// A trimmed optional text of at most `max` characters; empty means absent.
-fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, String> {
+pub(super) fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, String> {
     match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
         Some(v) if v.chars().count() > max => Err(format!("must be at most {max} characters")),
         other => Ok(other),

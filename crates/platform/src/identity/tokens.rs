@@ -50,6 +50,15 @@ pub enum TokenError {
     Invalid(String),
 }
 
+impl From<jsonwebtoken::errors::Error> for TokenError {
+    fn from(err: jsonwebtoken::errors::Error) -> Self {
+        match err.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            other => TokenError::Invalid(format!("{other:?}")),
+        }
+    }
+}
+
 /// Issues and verifies access tokens.
 pub struct TokenService {
     algorithm: Algorithm,
@@ -191,10 +200,7 @@ impl TokenService {
         }
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                other => TokenError::Invalid(format!("{other:?}")),
-            })?;
+            .map_err(TokenError::from)?;
         let mut verified = self.verified.write().unwrap_or_else(|e| e.into_inner());
         if verified.len() >= VERIFIED_CACHE_SIZE {
             verified.retain(|_, claims| claims.exp + LEEWAY_SECONDS >= now);

@@ -17,6 +17,7 @@ use sea_orm::EntityTrait;
 
 use super::external::{ExternalProvider, local_user};
 use super::model::Role;
+use super::routes::account_disabled;
 use super::tokens::TokenError;
 use crate::AppState;
 use crate::entities::users;
@@ -127,11 +128,7 @@ async fn authenticate_external(
     let claims = external.verify(token).await.map_err(token_error)?;
     let user = local_user(state.db(), external.issuer(), &claims, Utc::now()).await?;
     if user.status != "active" {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "account_disabled",
-            "this account is disabled",
-        ));
+        return Err(account_disabled());
     }
     Ok(Viewer {
         user_id: UserId(user.id),
