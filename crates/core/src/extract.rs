@@ -7,7 +7,7 @@
 //! and 404 for a path parameter that cannot name anything (a malformed id).
 
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -30,11 +30,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json_content_type(req.headers()) {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "the request body must be JSON (Content-Type: application/json)",
-            ));
+            return Err(not_json());
         }
         let bytes = Bytes::from_request(req, state)
             .await
@@ -43,10 +39,43 @@ where
     }
 }
 
+/// An optional JSON body (`Option<Json<T>>`): no body at all is `None`; a body must be JSON.
+impl<T, S> OptionalFromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            return <Self as FromRequest<S>>::from_request(req, state)
+                .await
+                .map(Some);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        if bytes.is_empty() {
+            Ok(None)
+        } else {
+            Err(not_json())
+        }
+    }
+}
+
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the request body must be JSON (Content-Type: application/json)",
+    )
 }
 
 /// Parses a JSON document into `T`, telling syntax errors (400) from shape errors (422).
@@ -205,6 +234,17 @@ impl FieldErrors {
             Err(ApiError::validation(self.0))
         }
     }
+}
+
+/// For fields of PATCH bodies that may be cleared: `Option<Option<T>>` where an absent field is
+/// `None` (leave it) and `null` is `Some(None)` (clear it). Use with
+/// `#[serde(default, deserialize_with = "agora_core::extract::nullable")]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 //! - [`error`]: [`ApiError`], the one error type, rendered as an RFC 9457 problem document;
 //! - [`extract`]: request extractors that answer bad input with that problem document;
 //! - [`id`]: typed UUIDv7 identifiers;
-//! - [`request_context`]: the id of the request being handled.
+//! - [`pagination`]: list parameters, cursors and list bodies;
+//! - [`request_context`]: the id of the request being handled;
+//! - [`time`]: the clock, at the precision the databases keep;
+//! - [`version`]: optimistic locking (`If-Match`, `version_conflict`).
 
 pub mod config;
 pub mod error;
@@ -12,6 +15,8 @@ pub mod extract;
 pub mod id;
 pub mod pagination;
 pub mod request_context;
+pub mod time;
+pub mod version;
 
 pub use error::{ApiError, ApiResult, FieldError, Problem};
 pub use id::{OrganizationId, SessionId, UserId};

@@ -1,14 +1,15 @@
 //! Agora's platform: the services every product module uses.
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
-//! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits and
-//! outgoing [`email`]. Jobs, notifications, real time, media, moderation and search are added
-//! here by the issues that build them.
+//! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
+//! outgoing [`email`] and [`idempotency`] keys for creates. Jobs, notifications, real time,
+//! media, moderation and search are added here by the issues that build them.
 
 pub mod audit;
 pub mod email;
 pub mod entities;
 pub mod health;
+pub mod idempotency;
 pub mod identity;
 pub mod migrations;
 pub mod module;

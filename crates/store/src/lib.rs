@@ -5,6 +5,7 @@
 pub mod db;
 pub mod error;
 pub mod migrate;
+pub mod query;
 pub mod redis;
 
 pub use crate::redis::Redis;

@@ -1,7 +1,11 @@
 //! The `tasks` module: per-user tasks with optimistic locking (plan: tasks.md).
 //!
-//! Not built yet: the module mounts no routes and adds no tables. Its issue fills in the
-//! resources, one folder each (routes, types, queries and rules together; see ARCHITECTURE.md).
+//! The smallest product, and the model the others follow (ARCHITECTURE.md, "A product
+//! module"): one `MODULE` with the module's router and migrations, and one folder per
+//! resource holding its routes, types, queries and rules.
+
+pub mod migrations;
+pub mod tasks;
 
 use agora_platform::{AppState, Module};
 use agora_store::sea_orm_migration::MigrationTrait;
@@ -16,10 +20,10 @@ pub const MODULE: Module = Module {
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    tasks::router()
 }
 
 /// Schema migrations of the module.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    Vec::new()
+    migrations::migrations()
 }

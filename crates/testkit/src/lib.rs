@@ -290,6 +290,34 @@ impl TestApp {
         &self.state
     }
 
+    /// `SELECT COUNT(*) FROM {from}`: how many rows a request left behind
+    /// (`app.count("tasks WHERE user_id = '…'")`).
+    pub async fn count(&self, from: &str) -> i64 {
+        use agora_store::sea_orm::{ConnectionTrait, Statement};
+        let sql = format!("SELECT COUNT(*) AS n FROM {from}");
+        let row = self
+            .db()
+            .reader()
+            .query_one_raw(Statement::from_string(self.db().backend(), sql.clone()))
+            .await
+            .unwrap_or_else(|err| panic!("`{sql}` failed: {err}"))
+            .unwrap_or_else(|| panic!("`{sql}` returned no row"));
+        row.try_get::<i64>("", "n")
+            .unwrap_or_else(|err| panic!("`{sql}` returned no count: {err}"))
+    }
+
+    /// Runs one statement on the application's database (to age a row, say); returns the
+    /// number of rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        use agora_store::sea_orm::{ConnectionTrait, Statement};
+        self.db()
+            .writer()
+            .execute_raw(Statement::from_string(self.db().backend(), sql.to_owned()))
+            .await
+            .unwrap_or_else(|err| panic!("`{sql}` failed: {err}"))
+            .rows_affected()
+    }
+
     pub fn database(&self) -> &TestDatabase {
         &self.database
     }

@@ -3,6 +3,7 @@
 
 pub mod audit_log;
 pub mod external_identities;
+pub mod idempotency_keys;
 pub mod one_time_tokens;
 pub mod organization_members;
 pub mod organizations;

@@ -5,9 +5,10 @@ use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{NumberedPage, PageParams};
 use agora_core::{ApiError, ApiResult, Problem, UserId};
 use agora_store::DbError;
+use agora_store::query::like_contains;
 use axum::extract::State;
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -63,18 +64,6 @@ impl AccountStatus {
             AccountStatus::Disabled => "disabled",
         }
     }
-}
-
-/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
-fn like_contains(text: &str) -> LikeExpr {
-    let escaped: String = text
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
 /// Users, newest first, with search and filters.

@@ -5,11 +5,13 @@ use agora_store::sea_orm_migration::MigrationTrait;
 mod m20261123_000001_accounts;
 mod m20261123_000002_email_outbox;
 mod m20261123_000003_identity;
+mod m20261123_000004_idempotency;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261123_000001_accounts::Migration),
         Box::new(m20261123_000002_email_outbox::Migration),
         Box::new(m20261123_000003_identity::Migration),
+        Box::new(m20261123_000004_idempotency::Migration),
     ]
 }

@@ -108,10 +108,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
         .expect("query")
         .expect("the user");
     let hash = user.password_hash.expect("a hash");
-    assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
-    );
+    assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
 }
 

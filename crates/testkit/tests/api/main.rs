@@ -20,3 +20,4 @@ mod ratelimit;
 mod recovery;
 mod redis;
 mod shutdown;
+mod tasks;

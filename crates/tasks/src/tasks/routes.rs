@@ -1,0 +1,271 @@
+//! The task routes: `/users/{user_id}/tasks[/{id}[/complete]]`.
+//!
+//! Every route takes `Viewer` and checks that `{user_id}` is the caller (403 otherwise, the
+//! plan's "user_id in the token vs the URL" rule); queries are scoped by that user, so another
+//! user's task id answers 404. Writes go through [`write`]: read the task in a transaction,
+//! check the version, apply the change, and update on the condition that the version is still
+//! the one read.
+
+use agora_core::extract::{Json, Path, Query};
+use agora_core::pagination::CursorPage;
+use agora_core::version::{IfMatch, etag, expected_version, version_conflict};
+use agora_core::{ApiError, ApiResult, Problem, UserId, time};
+use agora_platform::AppState;
+use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
+use agora_platform::identity::Viewer;
+use agora_store::DbError;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use super::model::{CreateTask, ReplaceTask, Task, TaskFilter, TaskId, UpdateTask, VersionOnly};
+use super::queries::{self, ListQuery, Written};
+use super::rules::TaskContent;
+
+/// A task with its version as the `ETag`.
+type VersionedTask = ([(HeaderName, HeaderValue); 1], Json<Task>);
+
+fn versioned(task: Task) -> VersionedTask {
+    ([etag(task.version)], Json(task))
+}
+
+fn no_such_task() -> ApiError {
+    ApiError::not_found("no such task")
+}
+
+/// List your tasks: search, filters, sort, cursor pages.
+#[utoipa::path(get, path = "/users/{user_id}/tasks", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = UserId, Path, description = "Your own user id"), TaskFilter),
+    responses(
+        (status = 200, body = CursorPage<Task>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another user's tasks", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(user_id): Path<UserId>,
+    Query(filter): Query<TaskFilter>,
+) -> ApiResult<Json<CursorPage<Task>>> {
+    viewer.require_self(user_id)?;
+    let query = ListQuery::new(filter)?;
+    let (items, next_cursor) =
+        queries::list(state.db().reader(), user_id, &query, time::now()).await?;
+    Ok(Json(CursorPage { items, next_cursor }))
+}
+
+/// What makes two creates "the same request" for `Idempotency-Key`.
+const CREATE_ROUTE: &str = "POST /users/{user_id}/tasks";
+
+/// Create a task. With an `Idempotency-Key`, a retry returns the first response and creates
+/// nothing.
+#[utoipa::path(post, path = "/users/{user_id}/tasks", tag = "tasks", security(("bearer" = [])),
+    params(
+        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters (a UUID); a retry with the same key and body returns the first response"),
+    ),
+    request_body = CreateTask,
+    responses(
+        (status = 201, description = "Created (or, with `Idempotent-Replayed: true`, created by an earlier request with this key)", body = Task),
+        (status = 400, description = "A malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another user's path", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another body", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(user_id): Path<UserId>,
+    key: Option<IdempotencyKey>,
+    Json(body): Json<CreateTask>,
+) -> ApiResult<Response> {
+    viewer.require_self(user_id)?;
+    let fingerprint = Fingerprint::of(CREATE_ROUTE, &body);
+    let content = body.content().map_err(ApiError::validation)?;
+    let now = time::now();
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let pending = match idempotency::claim(&txn, user_id, key.as_ref(), fingerprint, now).await? {
+        Claim::Replay(response) => return Ok(response),
+        Claim::Fresh(pending) => pending,
+    };
+    let task = queries::insert(&txn, user_id, content, now).await?;
+    let response = pending.respond(&txn, StatusCode::CREATED, &task).await?;
+    txn.commit().await.map_err(DbError::from)?;
+    Ok(response)
+}
+
+/// One task.
+#[utoipa::path(get, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(
+        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("id" = TaskId, Path, description = "Task id"),
+    ),
+    responses(
+        (status = 200, description = "The task; `ETag` is its version", body = Task),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another user's path", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((user_id, id)): Path<(UserId, TaskId)>,
+) -> ApiResult<VersionedTask> {
+    viewer.require_self(user_id)?;
+    let task = queries::find(state.db().reader(), user_id, id)
+        .await?
+        .ok_or_else(no_such_task)?;
+    Ok(versioned(task))
+}
+
+/// Replace a task: every field is set, and those left out take their defaults.
+#[utoipa::path(put, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(
+        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("id" = TaskId, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "The version this change is based on, e.g. `\"3\"` (or a `version` field)"),
+    ),
+    request_body = ReplaceTask,
+    responses(
+        (status = 200, description = "The task at its new version", body = Task),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version_conflict`: the task is at another version (`current_version`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match unreadable or disagreeing with `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No version given", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace_task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((user_id, id)): Path<(UserId, TaskId)>,
+    if_match: IfMatch,
+    Json(body): Json<ReplaceTask>,
+) -> ApiResult<VersionedTask> {
+    viewer.require_self(user_id)?;
+    let expected = expected_version(if_match, body.version)?;
+    write(&state, user_id, id, expected, |current| {
+        body.content(current).map_err(ApiError::validation)
+    })
+    .await
+}
+
+/// Change some fields of a task; `null` clears `description` or `due_at`.
+#[utoipa::path(patch, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(
+        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("id" = TaskId, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "The version this change is based on (or a `version` field)"),
+    ),
+    request_body = UpdateTask,
+    responses(
+        (status = 200, description = "The task at its new version", body = Task),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No version given", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((user_id, id)): Path<(UserId, TaskId)>,
+    if_match: IfMatch,
+    Json(body): Json<UpdateTask>,
+) -> ApiResult<VersionedTask> {
+    viewer.require_self(user_id)?;
+    let expected = expected_version(if_match, body.version)?;
+    write(&state, user_id, id, expected, |current| {
+        body.apply_to(current).map_err(ApiError::validation)
+    })
+    .await
+}
+
+/// Toggle completion: an open task becomes done, a done task becomes todo.
+#[utoipa::path(patch, path = "/users/{user_id}/tasks/{id}/complete", tag = "tasks", security(("bearer" = [])),
+    params(
+        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("id" = TaskId, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "The version this change is based on (or a `version` field)"),
+    ),
+    request_body(content = Option<VersionOnly>, description = "Optional when If-Match is sent"),
+    responses(
+        (status = 200, description = "The task at its new version", body = Task),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No version given", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn complete_task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((user_id, id)): Path<(UserId, TaskId)>,
+    if_match: IfMatch,
+    body: Option<Json<VersionOnly>>,
+) -> ApiResult<VersionedTask> {
+    viewer.require_self(user_id)?;
+    let expected = expected_version(if_match, body.and_then(|Json(b)| b.version))?;
+    write(&state, user_id, id, expected, |current| {
+        Ok(TaskContent {
+            status: current.status.toggled(),
+            ..current.content()
+        })
+    })
+    .await
+}
+
+/// Delete a task.
+#[utoipa::path(delete, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+    params(
+        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("id" = TaskId, Path, description = "Task id"),
+        ("If-Match" = String, Header, description = "The version of the task being deleted"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((user_id, id)): Path<(UserId, TaskId)>,
+    if_match: IfMatch,
+) -> ApiResult<StatusCode> {
+    viewer.require_self(user_id)?;
+    let expected = expected_version(if_match, None)?;
+    settle(queries::delete(state.db().writer(), user_id, id, expected).await?)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One write based on version `expected`: `change` turns the current task into its new
+/// content (or a validation error).
+async fn write(
+    state: &AppState,
+    user_id: UserId,
+    id: TaskId,
+    expected: i64,
+    change: impl FnOnce(&Task) -> ApiResult<TaskContent>,
+) -> ApiResult<VersionedTask> {
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let current = queries::find(&txn, user_id, id)
+        .await?
+        .ok_or_else(no_such_task)?;
+    if current.version != expected {
+        return Err(version_conflict(current.version));
+    }
+    let content = change(&current)?;
+    let task = settle(queries::update(&txn, &current, expected, content, time::now()).await?)?;
+    txn.commit().await.map_err(DbError::from)?;
+    Ok(versioned(task))
+}
+
+fn settle<T>(written: Written<T>) -> ApiResult<T> {
+    match written {
+        Written::Done(value) => Ok(value),
+        Written::Stale { current } => Err(version_conflict(current)),
+        Written::Missing => Err(no_such_task()),
+    }
+}
