@@ -222,6 +222,26 @@ pub async fn purge_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> D
     Ok(result.rows_affected)
 }
 
+/// Purges expired keys every hour until `stop` completes (started with the server; the
+/// scheduler of the jobs issue will take this over). Several instances purging at once is
+/// harmless: the deletes are idempotent.
+pub async fn purge_hourly(db: agora_store::Db, stop: impl std::future::Future<Output = ()>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {
+                match purge_expired(db.writer(), agora_core::time::now()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+                    Err(err) => tracing::warn!(error = %err, "purging idempotency keys failed"),
+                }
+            }
+        }
+    }
+}
+
 async fn find(
     txn: &DatabaseTransaction,
     user: UserId,

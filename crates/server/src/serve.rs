@@ -36,6 +36,11 @@ pub async fn serve(
         stopped(stop_rx.clone()),
     ));
 
+    tokio::spawn(agora_platform::idempotency::purge_hourly(
+        state.db().clone(),
+        stopped(stop_rx.clone()),
+    ));
+
     let mut stopping = stop_rx.clone();
     let server = axum::serve(
         listener,
