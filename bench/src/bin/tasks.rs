@@ -58,9 +58,15 @@ async fn main() {
         ("status=todo", format!("{base}&status=todo")),
         ("tag=work", format!("{base}&tag=work")),
         ("q=report (search)", format!("{base}&q=report")),
-        ("overdue=true, sort=due", format!("{base}&overdue=true&sort=due")),
+        (
+            "overdue=true, sort=due",
+            format!("{base}&overdue=true&sort=due"),
+        ),
         // Newest first, half the tasks are newer than every overdue one: a scan of ~5,000 rows.
-        ("overdue=true (newest first)", format!("{base}&overdue=true")),
+        (
+            "overdue=true (newest first)",
+            format!("{base}&overdue=true"),
+        ),
     ];
     for (name, url) in scenarios {
         for _ in 0..requests / 10 {

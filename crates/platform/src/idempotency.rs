@@ -25,7 +25,7 @@
 
 use agora_core::{ApiError, ApiResult, UserId};
 use agora_store::{DbError, DbResult};
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::OptionalFromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -86,17 +86,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
         IdempotencyKey::parse(value)
             .map(Some)
             .map_err(ApiError::bad_request)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = ApiError;
-
-    /// For routes that require a key.
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state)
-            .await?
-            .ok_or_else(|| ApiError::bad_request("this route requires an Idempotency-Key header"))
     }
 }
 
