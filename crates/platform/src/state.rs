@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agora_core::config::Config;
-use agora_store::{Db, Redis};
+use agora_store::{Cache, Db, Redis};
 
 use crate::email::Mailer;
 use crate::identity::Identity;
@@ -23,6 +23,7 @@ struct Inner {
     // Rate limits: the limiter, and the shared Redis when `REDIS_URL` is set.
     rate_limiter: RateLimiter,
     redis: Option<Redis>,
+    cache: Cache,
 }
 
 impl AppState {
@@ -46,6 +47,7 @@ impl AppState {
             started_at: Instant::now(),
             email,
             rate_limiter,
+            cache: Cache::new(redis.clone()),
             redis,
         })))
     }
@@ -76,6 +78,11 @@ impl AppState {
     }
 
     /// The shared Redis, when `REDIS_URL` is configured.
+    /// The cache of read-mostly data (shared through Redis when configured).
+    pub fn cache(&self) -> &Cache {
+        &self.0.cache
+    }
+
     pub fn redis(&self) -> Option<&Redis> {
         self.0.redis.as_ref()
     }

@@ -1,7 +1,8 @@
 //! Agora's storage layer: the database (SQLite or PostgreSQL behind one handle), schema
-//! migrations and, when configured, the shared Redis. Object storage, the key-value cache and
-//! pub/sub join it in later issues.
+//! migrations, the cache (in process, or in the shared Redis when configured) and the Redis
+//! handle itself. Object storage joins it in a later issue.
 
+pub mod cache;
 pub mod db;
 pub mod error;
 pub mod migrate;
@@ -9,6 +10,7 @@ pub mod query;
 pub mod redis;
 
 pub use crate::redis::Redis;
+pub use cache::Cache;
 pub use db::{Db, DbOptions};
 pub use error::{DbError, DbResult};
 pub use migrate::{MIGRATIONS_TABLE, MigrationSource, MigrationState, Migrator};
