@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use agora_bench::Latencies;
 use agora_core::UserId;
 use agora_tasks::tasks::queries;
-use agora_tasks::tasks::rules::{Priority, Status, TaskContent};
+use agora_tasks::tasks::rules::{self, Priority, Status, TaskContent};
 use agora_testkit::TestApp;
 use chrono::Utc;
 use serde_json::Value;
@@ -117,14 +117,11 @@ async fn seed(app: &TestApp, user: UserId) {
             status: [Status::Todo, Status::InProgress, Status::Done][i % 3],
             priority: [Priority::Low, Priority::Medium, Priority::High][i % 3],
             due_at: (i % 2 == 0).then(|| now + chrono::Duration::hours(i as i64 - 5_000)),
-            tags: vec![
+            tags: rules::tags(vec![
                 TAGS[i % TAGS.len()].to_owned(),
                 TAGS[(i / 8) % TAGS.len()].to_owned(),
-            ]
-            .into_iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+            ])
+            .expect("valid tags"),
         };
         let created = agora_core::time::to_stored(now - Duration::from_secs((TASKS - i) as u64));
         queries::insert(&txn, user, content, created)

@@ -77,12 +77,12 @@ impl AppState {
         &self.0.rate_limiter
     }
 
-    /// The shared Redis, when `REDIS_URL` is configured.
     /// The cache of read-mostly data (shared through Redis when configured).
     pub fn cache(&self) -> &Cache {
         &self.0.cache
     }
 
+    /// The shared Redis, when `REDIS_URL` is configured.
     pub fn redis(&self) -> Option<&Redis> {
         self.0.redis.as_ref()
     }

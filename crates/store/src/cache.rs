@@ -74,10 +74,6 @@ impl Cache {
         redis.map_or_else(Cache::local, Cache::shared)
     }
 
-    pub fn is_shared(&self) -> bool {
-        matches!(self.0, Backend::Shared(_))
-    }
-
     /// The value under `key`, if present, fresh and of type `T`.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         let json: Arc<str> = match &self.0 {

@@ -291,19 +291,23 @@ impl TestApp {
     }
 
     /// `SELECT COUNT(*) FROM {from}`: how many rows a request left behind
-    /// (`app.count("tasks WHERE user_id = '…'")`).
+    /// (`app.count("tasks WHERE status = 'done'")`).
     pub async fn count(&self, from: &str) -> i64 {
-        use agora_store::sea_orm::{ConnectionTrait, Statement};
-        let sql = format!("SELECT COUNT(*) AS n FROM {from}");
-        let row = self
-            .db()
-            .reader()
-            .query_one_raw(Statement::from_string(self.db().backend(), sql.clone()))
+        self.try_count(from)
             .await
-            .unwrap_or_else(|err| panic!("`{sql}` failed: {err}"))
-            .unwrap_or_else(|| panic!("`{sql}` returned no row"));
-        row.try_get::<i64>("", "n")
-            .unwrap_or_else(|err| panic!("`{sql}` returned no count: {err}"))
+            .unwrap_or_else(|err| panic!("counting rows of `{from}` failed: {err}"))
+    }
+
+    /// [`TestApp::count`] for a test that expects the query may fail (a missing table).
+    pub async fn try_count(&self, from: &str) -> Result<i64, agora_store::sea_orm::DbErr> {
+        use agora_store::sea_orm::{ConnectionTrait, DbErr, Statement};
+        let sql = format!("SELECT COUNT(*) AS n FROM {from}");
+        self.db()
+            .reader()
+            .query_one_raw(Statement::from_string(self.db().backend(), sql))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("COUNT(*) returned no row".into()))?
+            .try_get::<i64>("", "n")
     }
 
     /// Runs one statement on the application's database (to age a row, say); returns the

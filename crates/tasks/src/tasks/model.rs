@@ -88,16 +88,32 @@ pub struct CreateTask {
 impl CreateTask {
     /// The task this describes, or every invalid field.
     pub fn content(self) -> Result<TaskContent, Vec<agora_core::FieldError>> {
-        full_content(
-            None,
-            self.title,
-            self.description,
-            self.status,
-            self.completed,
-            self.priority,
-            self.due_at,
-            self.tags,
-        )
+        self.content_over(None)
+    }
+
+    /// The same, for a request that replaces a task now at status `current` (which decides
+    /// what `completed: false` means).
+    fn content_over(
+        self,
+        current: Option<Status>,
+    ) -> Result<TaskContent, Vec<agora_core::FieldError>> {
+        let mut problems = Problems::default();
+        let title = problems.check("title", rules::title(&self.title));
+        let description = problems.check("description", rules::description(self.description));
+        let status = problems.check(
+            "status",
+            rules::status(current, self.status, self.completed),
+        );
+        let tags = problems.check("tags", rules::tags(self.tags.unwrap_or_default()));
+        problems.into_result()?;
+        Ok(TaskContent {
+            title: title.unwrap_or_default(),
+            description: description.flatten(),
+            status: status.flatten().unwrap_or(Status::Todo),
+            priority: self.priority.unwrap_or(Priority::Medium),
+            due_at: self.due_at.map(agora_core::time::to_stored),
+            tags: tags.unwrap_or_default(),
+        })
     }
 }
 
@@ -118,16 +134,16 @@ pub struct ReplaceTask {
 
 impl ReplaceTask {
     pub fn content(self, current: &Task) -> Result<TaskContent, Vec<agora_core::FieldError>> {
-        full_content(
-            Some(current.status),
-            self.title,
-            self.description,
-            self.status,
-            self.completed,
-            self.priority,
-            self.due_at,
-            self.tags,
-        )
+        CreateTask {
+            title: self.title,
+            description: self.description,
+            status: self.status,
+            completed: self.completed,
+            priority: self.priority,
+            due_at: self.due_at,
+            tags: self.tags,
+        }
+        .content_over(Some(current.status))
     }
 }
 
@@ -190,33 +206,6 @@ impl UpdateTask {
 #[serde(deny_unknown_fields)]
 pub struct VersionOnly {
     pub version: Option<i64>,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn full_content(
-    current: Option<Status>,
-    title: String,
-    description: Option<String>,
-    status: Option<Status>,
-    completed: Option<bool>,
-    priority: Option<Priority>,
-    due_at: Option<DateTime<Utc>>,
-    tags: Option<Vec<String>>,
-) -> Result<TaskContent, Vec<agora_core::FieldError>> {
-    let mut problems = Problems::default();
-    let title = problems.check("title", rules::title(&title));
-    let description = problems.check("description", rules::description(description));
-    let status = problems.check("status", rules::status(current, status, completed));
-    let tags = problems.check("tags", rules::tags(tags.unwrap_or_default()));
-    problems.into_result()?;
-    Ok(TaskContent {
-        title: title.unwrap_or_default(),
-        description: description.flatten(),
-        status: status.flatten().unwrap_or(Status::Todo),
-        priority: priority.unwrap_or(Priority::Medium),
-        due_at: due_at.map(agora_core::time::to_stored),
-        tags: tags.unwrap_or_default(),
-    })
 }
 
 /// What the list is sorted by.

@@ -92,7 +92,7 @@ pub async fn update(
         now,
     );
     let result = task::Entity::update_many()
-        .col_expr(task::Column::Title, Expr::value(content.title.clone()))
+        .col_expr(task::Column::Title, Expr::value(&content.title))
         .col_expr(
             task::Column::Description,
             Expr::value(content.description.clone()),
@@ -121,10 +121,20 @@ pub async fn update(
             .await?;
         insert_tags(conn, current.user_id, current.id.0, &content.tags).await?;
     }
-    Ok(match find(conn, current.user_id, current.id).await? {
-        Some(task) => Written::Done(task),
-        None => Written::Missing,
-    })
+    // What was just written, without reading it back.
+    Ok(Written::Done(Task {
+        completed: content.status == Status::Done,
+        title: content.title,
+        description: content.description,
+        status: content.status,
+        priority: content.priority,
+        due_at: content.due_at,
+        tags: content.tags,
+        updated_at: now,
+        completed_at,
+        version: expected + 1,
+        ..current.clone()
+    }))
 }
 
 /// Deletes the task if it is still at `expected` version (its tags go with it).

@@ -27,14 +27,14 @@ async fn every_migration_reverts_and_reapplies_cleanly() {
     let status = migrator.status(app.db()).await.expect("status");
     assert!(status.iter().all(|m| !m.applied), "{status:?}");
     // Dropped tables are gone.
-    assert!(count_users(&app).await.is_err());
+    assert!(app.try_count("users").await.is_err());
 
     let applied = migrator
         .up(app.db())
         .await
         .expect("every migration reapplies");
     assert_eq!(applied as u32, count);
-    assert_eq!(count_users(&app).await.expect("users exists again"), 0);
+    assert_eq!(app.try_count("users").await.expect("users exists again"), 0);
 }
 
 #[tokio::test]
@@ -87,7 +87,7 @@ async fn concurrent_writes_all_succeed() {
     for result in reads {
         result.expect("task").expect("every read succeeds");
     }
-    assert_eq!(count_users(&app).await.expect("count"), 64);
+    assert_eq!(app.try_count("users").await.expect("count"), 64);
 }
 
 #[tokio::test]
@@ -162,18 +162,4 @@ async fn insert_user(
         ])
         .to_owned();
     conn.execute(&insert).await.map(drop)
-}
-
-async fn count_users(app: &TestApp) -> Result<i64, agora_store::sea_orm::DbErr> {
-    let backend = app.db().backend();
-    let row = app
-        .db()
-        .reader()
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT COUNT(*) AS n FROM users",
-        ))
-        .await?
-        .expect("a row");
-    row.try_get::<i64>("", "n")
 }
