@@ -163,6 +163,18 @@ pub const SETTINGS: &[Setting] = &[
         "How long `/health/ready` waits for each dependency before calling it down.",
     ),
     setting(
+        "realtime_heartbeat",
+        "AGORA_REALTIME_HEARTBEAT",
+        "30s",
+        "How often the server pings each WebSocket (`/api/v1/ws`); a socket that has sent nothing (no pong, no frame) for two intervals is closed.",
+    ),
+    setting(
+        "realtime_send_queue",
+        "AGORA_REALTIME_SEND_QUEUE",
+        "256",
+        "Events waiting to be sent to one WebSocket before the server gives up on that (slow) client and closes it; from 1 to 65536.",
+    ),
+    setting(
         "trusted_proxies",
         "AGORA_TRUSTED_PROXIES",
         "",
@@ -350,6 +362,15 @@ pub struct RateLimits {
     pub password_reset: Rate,
 }
 
+/// Settings of the real-time hub (`/api/v1/ws`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Realtime {
+    /// How often each socket is pinged; silence for two intervals closes it.
+    pub heartbeat: Duration,
+    /// Events queued for one socket before it counts as too slow and is closed.
+    pub send_queue: usize,
+}
+
 /// How access tokens are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlgorithm {
@@ -440,6 +461,7 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limits: RateLimits,
+    pub realtime: Realtime,
     pub modules: Vec<String>,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -588,6 +610,13 @@ impl Config {
             register: layers.required("rate_limit_register", parse_rate)?,
             password_reset: layers.required("rate_limit_password_reset", parse_rate)?,
         };
+        let realtime = Realtime {
+            heartbeat: layers.required("realtime_heartbeat", parse_duration)?,
+            send_queue: layers.required("realtime_send_queue", |v| match v.parse::<usize>() {
+                Ok(n) if (1..=65_536).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a whole number from 1 to 65536")),
+            })?,
+        };
         let smtp_url = layers.parse("smtp_url", parse_smtp_url)?;
         let email_transport = match layers.required("email_transport", |v| match v {
             "log" | "smtp" => Ok(v == "smtp"),
@@ -668,6 +697,7 @@ impl Config {
             redis_prefix,
             trusted_proxies,
             rate_limits,
+            realtime,
             modules,
             cors_origins,
             log_format,
@@ -735,6 +765,10 @@ impl Config {
                     "rate_limit_login" => self.rate_limits.login.to_string(),
                     "rate_limit_register" => self.rate_limits.register.to_string(),
                     "rate_limit_password_reset" => self.rate_limits.password_reset.to_string(),
+                    "realtime_heartbeat" => {
+                        humantime::format_duration(self.realtime.heartbeat).to_string()
+                    }
+                    "realtime_send_queue" => self.realtime.send_queue.to_string(),
                     "modules" => self.modules.join(","),
                     "cors_origins" => self.cors_origins.join(","),
                     "log_format" => match self.log_format {

@@ -12,6 +12,7 @@ pub const MODULE: Module = Module {
     name: "forums",
     router,
     migrations,
+    rooms: &[],
 };
 
 /// Routes of the module, relative to `/api/v1`.

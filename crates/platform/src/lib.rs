@@ -2,8 +2,8 @@
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
 //! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
-//! outgoing [`email`] and [`idempotency`] keys for creates. Jobs, notifications, real time,
-//! media, moderation and search are added here by the issues that build them.
+//! outgoing [`email`], [`idempotency`] keys for creates and the [`realtime`] hub (`/ws`). Jobs,
+//! notifications, media, moderation and search are added here by the issues that build them.
 
 pub mod audit;
 pub mod email;
@@ -14,6 +14,7 @@ pub mod identity;
 pub mod migrations;
 pub mod module;
 pub mod ratelimit;
+pub mod realtime;
 pub mod state;
 pub mod tls;
 
@@ -22,9 +23,11 @@ pub use state::AppState;
 
 use utoipa_axum::router::OpenApiRouter;
 
-/// The platform's routes under `/api/v1` (identity, administration, audit log).
+/// The platform's routes under `/api/v1` (identity, administration, audit log, real time).
 pub fn api_router() -> OpenApiRouter<AppState> {
-    identity::api_router().merge(audit::router())
+    identity::api_router()
+        .merge(audit::router())
+        .merge(realtime::router())
 }
 
 /// The platform's routes at the root: health checks and `/.well-known/jwks.json`.

@@ -4,6 +4,7 @@ use agora_store::MigrationSource;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::realtime::RoomKind;
 
 /// A product module: its routes (with their OpenAPI description) and its migrations.
 ///
@@ -16,4 +17,7 @@ pub struct Module {
     /// Routes relative to `/api/v1`.
     pub router: fn() -> OpenApiRouter<AppState>,
     pub migrations: MigrationSource,
+    /// The kinds of real-time rooms the module owns (`topic`, `conversation`), each with the
+    /// rule that decides who may join one.
+    pub rooms: &'static [RoomKind],
 }

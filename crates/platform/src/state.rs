@@ -9,6 +9,7 @@ use agora_store::{Cache, Db, Redis};
 use crate::email::Mailer;
 use crate::identity::Identity;
 use crate::ratelimit::{Quotas, RateLimiter};
+use crate::realtime::{Hub, RoomKind};
 
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -24,6 +25,7 @@ struct Inner {
     rate_limiter: RateLimiter,
     redis: Option<Redis>,
     cache: Cache,
+    realtime: Hub,
 }
 
 impl AppState {
@@ -36,8 +38,19 @@ impl AppState {
     /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
     /// carries the rate-limit budgets of every instance.
     pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
+        Self::with_rooms(config, db, redis, &[])
+    }
+
+    /// With the real-time room kinds of the enabled modules (the server's choice).
+    pub fn with_rooms(
+        config: Config,
+        db: Db,
+        redis: Option<Redis>,
+        rooms: &[RoomKind],
+    ) -> Result<Self, String> {
         let identity = Identity::new(&config, redis.clone())?;
         let email = Mailer::from_config(&config)?;
+        let realtime = Hub::new(config.realtime, redis.clone(), rooms);
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
         Ok(Self(Arc::new(Inner {
@@ -48,6 +61,7 @@ impl AppState {
             email,
             rate_limiter,
             cache: Cache::new(redis.clone()),
+            realtime,
             redis,
         })))
     }
@@ -80,6 +94,11 @@ impl AppState {
     /// The cache of read-mostly data (shared through Redis when configured).
     pub fn cache(&self) -> &Cache {
         &self.0.cache
+    }
+
+    /// The real-time hub: publish events to WebSocket clients (`realtime::Hub::publish`).
+    pub fn realtime(&self) -> &Hub {
+        &self.0.realtime
     }
 
     /// The shared Redis, when `REDIS_URL` is configured.

@@ -3,6 +3,7 @@
 
 use agora_core::ApiError;
 use agora_core::config::Config;
+use agora_platform::realtime::RoomKind;
 use agora_platform::{AppState, Module};
 use agora_store::{Db, DbOptions, Migrator};
 use anyhow::Context;
@@ -52,6 +53,16 @@ pub struct App {
 
 /// Connects, migrates (unless `migrate` is false) and builds the router.
 pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
+    build_with_rooms(config, migrate, &[]).await
+}
+
+/// [`build`], with real-time room kinds beyond those of the enabled modules (tests use it to
+/// have rooms that several users may join).
+pub async fn build_with_rooms(
+    config: Config,
+    migrate: bool,
+    extra_rooms: &[RoomKind],
+) -> anyhow::Result<App> {
     let db = connect(&config).await?;
     if migrate {
         let applied = migrator()
@@ -75,7 +86,13 @@ pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
         ),
         None => None,
     };
-    let state = AppState::with_redis(config, db, redis).map_err(anyhow::Error::msg)?;
+    let rooms: Vec<RoomKind> = MODULES
+        .iter()
+        .filter(|m| config.module_enabled(m.name))
+        .flat_map(|m| m.rooms.iter().copied())
+        .chain(extra_rooms.iter().copied())
+        .collect();
+    let state = AppState::with_rooms(config, db, redis, &rooms).map_err(anyhow::Error::msg)?;
     // Not fatal: with `--no-migrate` on an empty database the table is missing, and
     // `/health/ready` is what reports that.
     if let Err(err) = state.identity().load_revocations(state.db()).await {

@@ -41,7 +41,14 @@ pub async fn serve(
         stopped(stop_rx.clone()),
     ));
 
+    // Real time: with Redis, events of every instance delivered here; presence kept alive.
+    tokio::spawn(agora_platform::realtime::run(
+        state.clone(),
+        stopped(stop_rx.clone()),
+    ));
+
     let mut stopping = stop_rx.clone();
+    let hub = state.realtime().clone();
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -50,6 +57,9 @@ pub async fn serve(
         let mut stop_rx = stop_rx;
         let _ = stop_rx.wait_for(|stop| *stop).await;
         tracing::info!("shutting down: no new connections, finishing in-flight requests");
+        // Upgraded sockets are not in-flight requests: axum does not wait for them, so they
+        // are told to close (1001, going away) here.
+        hub.shutdown();
     });
 
     let result = tokio::select! {
@@ -62,6 +72,7 @@ pub async fn serve(
             Ok(())
         }
     };
+    state.realtime().closed(grace).await;
     // The worker heard the same signal; it finishes the email it is sending, if any (an SMTP
     // delivery is bounded by its own timeout). Aborted past the grace period, it leaves
     // that email to be claimed again once its lease runs out.

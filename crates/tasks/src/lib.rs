@@ -16,6 +16,7 @@ pub const MODULE: Module = Module {
     name: "tasks",
     router,
     migrations,
+    rooms: &[],
 };
 
 /// Routes of the module, relative to `/api/v1`.

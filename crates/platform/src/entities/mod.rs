@@ -10,3 +10,4 @@ pub mod organizations;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;
+pub mod ws_tickets;

@@ -1,0 +1,18 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "ws_tickets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub ticket_hash: String,
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub role: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
