@@ -20,6 +20,7 @@
 
 pub mod proxy;
 pub mod smtp;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ use agora::App;
 use agora_core::Problem;
 use agora_core::config::{Config, DatabaseKind};
 use agora_platform::AppState;
+use agora_platform::realtime::RoomKind;
 use agora_store::Db;
 use reqwest::Method;
 use serde::Serialize;
@@ -141,6 +143,19 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Another handle on the same database, for a second instance of the application (its own
+    /// data directory); the database lives as long as the first handle.
+    pub fn second_handle(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            kind: self.kind,
+            dir: tempfile::tempdir().expect("a temporary directory for the test"),
+            schema: None,
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(schema) = self.schema.take() {
@@ -181,12 +196,19 @@ pub async fn run_on_postgres(url: &str, sql: &str) {
 pub struct TestAppBuilder {
     env: HashMap<String, String>,
     migrate: bool,
+    rooms: Vec<RoomKind>,
 }
 
 impl TestAppBuilder {
     /// Sets a configuration variable, as the environment would (`AGORA_MODULES`, ...).
     pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
         self.env.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Adds a kind of real-time room, as a module would declare it.
+    pub fn room_kind(mut self, kind: RoomKind) -> Self {
+        self.rooms.push(kind);
         self
     }
 
@@ -204,7 +226,7 @@ impl TestAppBuilder {
     /// Starts the application on a database the test prepared.
     pub async fn spawn_on(self, database: TestDatabase) -> TestApp {
         let config = self.config(&database);
-        let app = agora::build(config, self.migrate)
+        let app = agora::app::build_with_rooms(config, self.migrate, &self.rooms)
             .await
             .unwrap_or_else(|err| panic!("the application failed to start: {err:#}"));
         let state = app.state.clone();
@@ -270,6 +292,7 @@ impl TestApp {
         TestAppBuilder {
             env: HashMap::new(),
             migrate: true,
+            rooms: Vec::new(),
         }
     }
 
@@ -380,6 +403,11 @@ impl TestApp {
             .await;
         response.assert_status(StatusCode::OK);
         TestUser::from_auth(&response.json())
+    }
+
+    /// A WebSocket to `/api/v1/ws` signed in as `user`.
+    pub async fn socket(&self, user: &TestUser) -> ws::TestSocket {
+        ws::TestSocket::connect(self.address(), &user.access_token).await
     }
 
     /// Asks the server to shut down gracefully and waits until it has.

@@ -158,7 +158,12 @@ async fn run(state: AppState, viewer: Viewer, mut socket: WebSocket) {
     tracing::debug!(user = %viewer.user_id, ?ending, "WebSocket closed");
     connection.leave_all().await;
     if let Some(frame) = ending.close_frame() {
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+        // A client too slow to read its events will not read this either: barely wait.
+        let limit = match ending {
+            Ending::TooSlow => CLOSE_TIMEOUT / 10,
+            _ => CLOSE_TIMEOUT,
+        };
+        let _ = tokio::time::timeout(limit, socket.send(Message::Close(Some(frame)))).await;
     }
 }
 

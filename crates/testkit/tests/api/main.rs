@@ -18,6 +18,7 @@ mod identity_limits;
 mod middleware;
 mod openapi;
 mod ratelimit;
+mod realtime;
 mod recovery;
 mod redis;
 mod shutdown;
