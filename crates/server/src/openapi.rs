@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "platform", description = "Health, documentation and server-wide endpoints"),
         (name = "identity", description = "Accounts, sign-in, tokens and sessions"),
         (name = "admin", description = "Administration of accounts and the audit log (admins only)"),
+        (name = "realtime", description = "The WebSocket of real-time events (`/ws`, protocol in docs/realtime.md) and its tickets"),
     ),
 )]
 struct ApiDoc;

@@ -123,6 +123,7 @@ enum Ending {
     TooSlow,
     Silent,
     FrameTooLarge,
+    SessionRevoked,
 }
 
 impl Ending {
@@ -133,6 +134,7 @@ impl Ending {
             Ending::TooSlow => (close_code::POLICY, "too slow: the send queue is full"),
             Ending::Silent => (close_code::POLICY, "no answer to pings"),
             Ending::FrameTooLarge => (close_code::SIZE, "frame too large"),
+            Ending::SessionRevoked => (close_code::POLICY, "the session has ended"),
         };
         Some(CloseFrame {
             code,
@@ -197,6 +199,8 @@ impl Connection {
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() >= interval * 2 {
                         Err(Ending::Silent)
+                    } else if self.session_revoked() {
+                        Err(Ending::SessionRevoked)
                     } else {
                         self.send(socket, Message::Ping(Default::default())).await
                     }
@@ -215,6 +219,14 @@ impl Connection {
                 return ending;
             }
         }
+    }
+
+    /// Whether the user signed out (or was signed out) of the session this socket opened with;
+    /// checked at each heartbeat, a look-up in the in-process revocation set.
+    fn session_revoked(&self) -> bool {
+        self.viewer
+            .session_id
+            .is_some_and(|sid| self.state.identity().revocations.is_revoked(sid.0))
     }
 
     /// Sends one frame, unless the socket must close first (it fell behind, or the server is

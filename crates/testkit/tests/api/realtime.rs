@@ -564,6 +564,28 @@ async fn a_silent_client_is_dropped_after_two_missed_heartbeats() {
 }
 
 #[tokio::test]
+async fn signing_out_closes_the_sessions_sockets_at_the_next_heartbeat() {
+    let app = TestApp::builder()
+        .env("AGORA_REALTIME_HEARTBEAT", "200ms")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let mut socket = app.socket(&alice).await;
+    socket.subscribe(&user_room(&alice)).await;
+    app.post("/api/v1/auth/logout")
+        .bearer(&alice.access_token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let close = socket.closed().await.expect("a close frame");
+    assert_eq!(
+        close.code,
+        tungstenite::protocol::frame::coding::CloseCode::Policy
+    );
+    assert_eq!(close.reason.as_str(), "the session has ended");
+}
+
+#[tokio::test]
 async fn on_shutdown_sockets_are_closed_as_going_away() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
