@@ -43,7 +43,6 @@ const SECRET: &str = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz";
 struct Instance {
     child: Child,
     address: String,
-    _data: Option<tempfile::TempDir>,
 }
 
 impl Drop for Instance {
@@ -91,25 +90,22 @@ async fn start(data_dir: &Path, redis: Option<(&str, &str)>, migrate: bool) -> I
             .env("REDIS_URL", url)
             .env("AGORA_REDIS_PREFIX", prefix);
     }
-    let child = command.spawn().expect("agora serve started");
-    let address = format!("127.0.0.1:{port}");
+    let instance = Instance {
+        child: command.spawn().expect("agora serve started"),
+        address: format!("127.0.0.1:{port}"),
+    };
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client
-            .get(format!("http://{address}/health"))
+        let health = client
+            .get(format!("http://{}/health", instance.address))
             .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Instance {
-                child,
-                address,
-                _data: None,
-            };
+            .await;
+        if health.is_ok_and(|r| r.status().is_success()) {
+            return instance;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("agora serve did not answer on {address}");
+    panic!("agora serve did not answer on {}", instance.address);
 }
 
 fn rss_kib(instance: &Instance) -> u64 {
