@@ -78,7 +78,9 @@ async fn start(data_dir: &Path, redis: Option<(&str, &str)>, migrate: bool) -> I
         .env("AGORA_LISTEN", format!("127.0.0.1:{port}"))
         .env("AGORA_DATA_DIR", data_dir)
         .env("AGORA_SECRET_KEY", SECRET)
-        .env("AGORA_RATE_LIMIT_GENERAL", "100000000/1s")
+        // The token issuer: one for both instances, so either accepts the other's tokens.
+        .env("AGORA_PUBLIC_URL", "http://agora.bench")
+        .env("AGORA_RATE_LIMIT_GENERAL", "1000000/1s")
         .env("AGORA_RATE_LIMIT_REGISTER", "100000/1s")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());
@@ -303,6 +305,7 @@ async fn main() {
             .unwrap_or(default)
     };
     let (connections, subscribers, events) = (arg(1, 10_000), arg(2, 1_000), arg(3, 200));
+    agora_platform::tls::install_crypto_provider();
 
     memory(connections).await;
 
