@@ -239,6 +239,21 @@ async fn a_user_cannot_join_another_users_room_or_an_unknown_kind() {
 }
 
 #[tokio::test]
+async fn a_socket_joins_at_most_a_hundred_rooms() {
+    let app = TestApp::builder().room_kind(LOBBY).spawn().await;
+    let alice = app.register("alice").await;
+    let mut socket = app.socket(&alice).await;
+    for n in 0..agora_platform::realtime::MAX_ROOMS_PER_SOCKET {
+        socket.subscribe(&format!("lobby:{n}")).await;
+    }
+    socket
+        .send_json(json!({ "type": "subscribe", "room": "lobby:one-too-many" }))
+        .await;
+    let error = next_but_presence(&mut socket).await;
+    assert_eq!(error["code"], "too_many_rooms", "{error}");
+}
+
+#[tokio::test]
 async fn malformed_frames_are_answered_with_an_error_and_the_socket_stays_open() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
