@@ -2,8 +2,9 @@
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
 //! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
-//! outgoing [`email`] and [`idempotency`] keys for creates. Jobs, notifications, real time,
-//! media, moderation and search are added here by the issues that build them.
+//! outgoing [`email`], [`idempotency`] keys for creates, and durable [`jobs`] with their
+//! scheduler. Notifications, real time, media, moderation and search are added here by the
+//! issues that build them.
 
 pub mod audit;
 pub mod email;
@@ -11,6 +12,7 @@ pub mod entities;
 pub mod health;
 pub mod idempotency;
 pub mod identity;
+pub mod jobs;
 pub mod migrations;
 pub mod module;
 pub mod ratelimit;
@@ -22,9 +24,11 @@ pub use state::AppState;
 
 use utoipa_axum::router::OpenApiRouter;
 
-/// The platform's routes under `/api/v1` (identity, administration, audit log).
+/// The platform's routes under `/api/v1` (identity, administration, audit log, jobs).
 pub fn api_router() -> OpenApiRouter<AppState> {
-    identity::api_router().merge(audit::router())
+    identity::api_router()
+        .merge(audit::router())
+        .merge(jobs::routes::router())
 }
 
 /// The platform's routes at the root: health checks and `/.well-known/jwks.json`.

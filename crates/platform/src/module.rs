@@ -4,8 +4,10 @@ use agora_store::MigrationSource;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::jobs::{JobKind, Schedule};
 
-/// A product module: its routes (with their OpenAPI description) and its migrations.
+/// A product module: its routes (with their OpenAPI description), its migrations, and the jobs
+/// it runs in the background.
 ///
 /// Each product crate exposes one `pub const MODULE: Module`; the server mounts the routers of
 /// the modules enabled by `AGORA_MODULES` and runs every module's migrations.
@@ -16,4 +18,13 @@ pub struct Module {
     /// Routes relative to `/api/v1`.
     pub router: fn() -> OpenApiRouter<AppState>,
     pub migrations: MigrationSource,
+    /// The kinds of job it enqueues, with their handlers (`crate::jobs`).
+    pub jobs: fn() -> Vec<JobKind>,
+    /// Its periodic jobs (each names one of its kinds), by default cron expression.
+    pub schedules: &'static [Schedule],
+}
+
+/// For a module that runs no jobs: `jobs: no_jobs`.
+pub fn no_jobs() -> Vec<JobKind> {
+    Vec::new()
 }

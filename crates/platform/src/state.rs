@@ -8,6 +8,7 @@ use agora_store::{Cache, Db, Redis};
 
 use crate::email::Mailer;
 use crate::identity::Identity;
+use crate::jobs::Jobs;
 use crate::ratelimit::{Quotas, RateLimiter};
 
 /// Shared by every request; cheap to clone (one `Arc`).
@@ -20,6 +21,7 @@ struct Inner {
     identity: Identity,
     started_at: Instant,
     email: Mailer,
+    jobs: Jobs,
     // Rate limits: the limiter, and the shared Redis when `REDIS_URL` is set.
     rate_limiter: RateLimiter,
     redis: Option<Redis>,
@@ -46,6 +48,7 @@ impl AppState {
             identity,
             started_at: Instant::now(),
             email,
+            jobs: Jobs::default(),
             rate_limiter,
             cache: Cache::new(redis.clone()),
             redis,
@@ -68,9 +71,14 @@ impl AppState {
         self.0.started_at.elapsed()
     }
 
-    /// Outgoing email: the transport, and [`Mailer::wake`] for the worker.
+    /// Outgoing email: the transport and the sender.
     pub fn mailer(&self) -> &Mailer {
         &self.0.email
+    }
+
+    /// The job queue: [`Jobs::wake`] after enqueueing.
+    pub fn jobs(&self) -> &Jobs {
+        &self.0.jobs
     }
 
     pub fn rate_limiter(&self) -> &RateLimiter {

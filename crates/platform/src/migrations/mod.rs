@@ -6,6 +6,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_email_outbox;
 mod m20261123_000003_identity;
 mod m20261123_000004_idempotency;
+mod m20261123_000005_jobs;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -13,5 +14,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000002_email_outbox::Migration),
         Box::new(m20261123_000003_identity::Migration),
         Box::new(m20261123_000004_idempotency::Migration),
+        Box::new(m20261123_000005_jobs::Migration),
     ]
 }

@@ -15,6 +15,7 @@ mod external_auth;
 mod health;
 mod identity;
 mod identity_limits;
+mod jobs;
 mod middleware;
 mod openapi;
 mod ratelimit;
