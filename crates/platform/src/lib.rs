@@ -3,8 +3,8 @@
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
 //! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
 //! outgoing [`email`], [`idempotency`] keys for creates, and durable [`jobs`] with their
-//! scheduler. Notifications, real time, media, moderation and search are added here by the
-//! issues that build them.
+//! scheduler, and [`notifications`]. Real time, media, moderation and search are added here by
+//! the issues that build them.
 
 pub mod audit;
 pub mod email;
@@ -15,6 +15,7 @@ pub mod identity;
 pub mod jobs;
 pub mod migrations;
 pub mod module;
+pub mod notifications;
 pub mod ratelimit;
 pub mod state;
 pub mod tls;
@@ -24,11 +25,13 @@ pub use state::AppState;
 
 use utoipa_axum::router::OpenApiRouter;
 
-/// The platform's routes under `/api/v1` (identity, administration, audit log, jobs).
+/// The platform's routes under `/api/v1` (identity, administration, audit log, jobs,
+/// notifications).
 pub fn api_router() -> OpenApiRouter<AppState> {
     identity::api_router()
         .merge(audit::router())
         .merge(jobs::routes::router())
+        .merge(notifications::routes::router())
 }
 
 /// The platform's routes at the root: health checks and `/.well-known/jwks.json`.

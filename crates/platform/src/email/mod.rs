@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::jobs::{self, Job, JobContext, JobError, JobKind};
 pub use lettre::Address;
 pub use outbox::{EmailStatus, StoredEmail};
-pub use templates::Template;
+pub use templates::{DigestItem, Template};
 pub use transport::{SendError, Transport};
 
 agora_core::id_type!(

@@ -309,6 +309,7 @@ pub fn platform_kinds(state: &AppState) -> Vec<JobKind> {
         crate::email::send_job(state.mailer().clone()),
         queue::purge_job(),
         crate::idempotency::purge_job(),
+        crate::notifications::digest::job(),
     ]
 }
 
@@ -322,6 +323,7 @@ pub const PLATFORM_SCHEDULES: &[Schedule] = &[
         kind: crate::idempotency::PurgeExpiredKeys::KIND,
         cron: "10 * * * *",
     },
+    crate::notifications::digest::SCHEDULE,
 ];
 
 /// How this process names itself in `locked_by`: host and process id.

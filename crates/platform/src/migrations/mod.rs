@@ -7,6 +7,7 @@ mod m20261123_000002_email_outbox;
 mod m20261123_000003_identity;
 mod m20261123_000004_idempotency;
 mod m20261123_000005_jobs;
+mod m20261123_000007_notifications;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -15,5 +16,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000003_identity::Migration),
         Box::new(m20261123_000004_idempotency::Migration),
         Box::new(m20261123_000005_jobs::Migration),
+        Box::new(m20261123_000007_notifications::Migration),
     ]
 }

@@ -17,6 +17,7 @@ mod identity;
 mod identity_limits;
 mod jobs;
 mod middleware;
+mod notifications;
 mod openapi;
 mod ratelimit;
 mod recovery;

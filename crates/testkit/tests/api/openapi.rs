@@ -76,11 +76,12 @@ async fn with_no_modules_the_platform_still_serves() {
         .assert_status(StatusCode::OK);
     let doc: Value = app.get("/openapi.json").send().await.json();
     let paths = doc["paths"].as_object().expect("paths");
-    // Only the platform's own routes: identity and administration.
+    // Only the platform's own routes: identity, administration, notifications.
     assert!(
         paths.keys().all(|p| !p.starts_with("/api/v1/")
             || p.starts_with("/api/v1/auth/")
-            || p.starts_with("/api/v1/admin/")),
+            || p.starts_with("/api/v1/admin/")
+            || p.starts_with("/api/v1/notifications")),
         "no module routes: {:?}",
         paths.keys()
     );
