@@ -82,23 +82,12 @@ impl Row {
 
 /// The user's channels for `kind`.
 pub async fn channels(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> DbResult<Channels> {
-    let select = Query::select()
-        .columns([
-            NotificationPreferences::Kind,
-            NotificationPreferences::InApp,
-            NotificationPreferences::EmailDigest,
-            NotificationPreferences::Realtime,
-        ])
-        .from(NotificationPreferences::Table)
-        .and_where(Expr::col(NotificationPreferences::UserId).eq(user.0))
-        .and_where(Expr::col(NotificationPreferences::Kind).is_in([kind, DEFAULT_KIND]))
-        .to_owned();
-    let rows = conn
-        .query_all(&select)
-        .await?
-        .iter()
-        .map(|row| Row::from_query_result(row, ""))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = rows(
+        conn,
+        user,
+        Some(Expr::col(NotificationPreferences::Kind).is_in([kind, DEFAULT_KIND])),
+    )
+    .await?;
     let chosen = |wanted: &str| {
         rows.iter()
             .find(|row| row.kind == wanted)
@@ -111,7 +100,23 @@ pub async fn channels(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> 
 
 /// The user's choices, by kind (`default` included when chosen).
 pub async fn list(conn: &impl ConnectionTrait, user: UserId) -> DbResult<Vec<(String, Channels)>> {
-    let select = Query::select()
+    Ok(rows(conn, user, None)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let channels = row.channels();
+            (row.kind, channels)
+        })
+        .collect())
+}
+
+/// The user's rows (of the kinds `which` picks), by kind.
+async fn rows(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    which: Option<sea_orm::sea_query::SimpleExpr>,
+) -> DbResult<Vec<Row>> {
+    let mut select = Query::select()
         .columns([
             NotificationPreferences::Kind,
             NotificationPreferences::InApp,
@@ -122,14 +127,15 @@ pub async fn list(conn: &impl ConnectionTrait, user: UserId) -> DbResult<Vec<(St
         .and_where(Expr::col(NotificationPreferences::UserId).eq(user.0))
         .order_by(NotificationPreferences::Kind, Order::Asc)
         .to_owned();
-    conn.query_all(&select)
+    if let Some(which) = which {
+        select.and_where(which);
+    }
+    Ok(conn
+        .query_all(&select)
         .await?
         .iter()
-        .map(|row| {
-            let row = Row::from_query_result(row, "")?;
-            Ok((row.kind.clone(), row.channels()))
-        })
-        .collect()
+        .map(|row| Row::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Records the user's channels for `kind` (checked by [`check_kind`] before).

@@ -15,7 +15,7 @@ use agora_platform::jobs::queue::{self, JobFilter};
 use agora_platform::jobs::{JobKinds, RetryPolicy, StoredJob, Worker, WorkerOptions};
 use agora_store::Db;
 use agora_testkit::smtp::{SmtpServerTls, TestSmtpServer};
-use agora_testkit::{TestApp, TestDatabase, test_config};
+use agora_testkit::{TestApp, services_without_server, test_config};
 use chrono::{DateTime, Utc};
 
 fn verify_email(to: &str) -> OutgoingEmail {
@@ -28,22 +28,6 @@ fn verify_email(to: &str) -> OutgoingEmail {
                 .expect("a valid link"),
         },
     }
-}
-
-/// The services over a migrated database with no server, hence no worker of its own: the test
-/// drives delivery with [`deliver_due`] at the times it chooses.
-async fn outbox_state() -> (AppState, TestDatabase) {
-    let database = TestDatabase::create().await;
-    let config = TestApp::builder().config(&database);
-    let db = agora::app::connect(&config)
-        .await
-        .expect("the test database");
-    agora::app::migrator()
-        .up(&db)
-        .await
-        .expect("the migrations apply");
-    let state = AppState::new(config, db).expect("the services start");
-    (state, database)
 }
 
 /// A job worker that runs `email.send` jobs only, through `mailer`, with `max_attempts` and
@@ -135,7 +119,7 @@ fn decode_quoted_printable(data: &str) -> String {
 
 #[tokio::test]
 async fn an_email_and_its_job_exist_only_if_their_transaction_commits() {
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
 
@@ -283,7 +267,7 @@ async fn smtp_authenticates_after_starttls_with_the_credentials_of_the_url() {
         ),
         smtp.certificate_pem(),
     );
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
     let id = enqueue_committed(db, verify_email("carol@example.com"), now).await;
@@ -311,7 +295,7 @@ async fn a_starttls_server_with_an_untrusted_certificate_gets_nothing() {
         &format!("smtp://127.0.0.1:{}?tls=starttls", smtp.port),
         None,
     );
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
     let id = enqueue_committed(db, verify_email("dave@example.com"), now).await;
@@ -333,7 +317,7 @@ async fn implicit_tls_delivers_over_smtps() {
         &format!("smtps://127.0.0.1:{}", smtp.port),
         smtp.certificate_pem(),
     );
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
     let id = enqueue_committed(db, verify_email("erin@example.com"), now).await;
@@ -355,7 +339,7 @@ async fn a_wrong_smtp_password_is_a_permanent_failure() {
         &format!("smtp://mailer:wrong@127.0.0.1:{}", smtp.port),
         None,
     );
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
     let id = enqueue_committed(db, verify_email("frank@example.com"), now).await;
@@ -393,7 +377,7 @@ async fn a_server_that_stops_answering_times_out_and_is_retried() {
         .expect("the SMTP transport builds")
         .with_timeout(Duration::from_millis(500));
     let mailer = Mailer::new(Transport::Smtp(transport), config.email_from.clone());
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
     let id = enqueue_committed(db, verify_email("ivan@example.com"), now).await;
@@ -419,7 +403,7 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
         .start()
         .await;
     let mailer = smtp_mailer(&format!("smtp://127.0.0.1:{}", smtp.port), None);
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let worker = email_worker(&state, mailer, 3);
     let start = agora_core::time::now();
@@ -485,7 +469,7 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
 async fn concurrent_workers_send_each_email_exactly_once() {
     let smtp = TestSmtpServer::start().await;
     let mailer = smtp_mailer(&format!("smtp://127.0.0.1:{}", smtp.port), None);
-    let (state, _database) = outbox_state().await;
+    let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();
     let mut ids = Vec::new();

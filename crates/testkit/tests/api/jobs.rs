@@ -14,7 +14,7 @@ use agora_platform::jobs::{
     self, Enqueue, Enqueued, Job, JobContext, JobError, JobId, JobKind, JobKinds, JobStatus,
     RetryPolicy, Schedule, StoredJob, Worker, WorkerOptions,
 };
-use agora_testkit::{Server, TestApp, TestDatabase};
+use agora_testkit::{Server, TestApp, TestDatabase, services_without_server};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,20 +33,6 @@ fn probe(label: &str) -> Probe {
     Probe {
         label: label.to_owned(),
     }
-}
-
-/// Services over a migrated database with no server, hence no worker but the test's.
-async fn queue_state() -> (AppState, TestDatabase) {
-    let database = TestDatabase::create().await;
-    let config = TestApp::builder().config(&database);
-    let db = agora::app::connect(&config)
-        .await
-        .expect("the test database");
-    agora::app::migrator()
-        .up(&db)
-        .await
-        .expect("the migrations apply");
-    (AppState::new(config, db).expect("the services"), database)
 }
 
 const FAST_RETRY: RetryPolicy = RetryPolicy {
@@ -83,7 +69,7 @@ async fn stored(state: &AppState, id: JobId) -> StoredJob {
 
 #[tokio::test]
 async fn a_job_exists_only_if_its_transaction_commits() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let now = agora_core::time::now();
     let txn = state.db().begin().await.expect("a transaction");
     jobs::enqueue(&txn, &probe("rolled back"), now)
@@ -107,7 +93,7 @@ async fn a_job_exists_only_if_its_transaction_commits() {
 
 #[tokio::test]
 async fn a_failing_job_is_retried_with_growing_waits_then_kept_dead_with_its_last_error() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let dead_hook = Arc::new(AtomicU32::new(0));
     let hook = dead_hook.clone();
     let kind = JobKind::new(|ctx: JobContext, job: Probe| async move {
@@ -198,7 +184,7 @@ async fn a_failing_job_is_retried_with_growing_waits_then_kept_dead_with_its_las
 
 #[tokio::test]
 async fn a_job_that_fails_then_succeeds_ends_succeeded() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let kind = JobKind::new(|ctx: JobContext, _: Probe| async move {
         if ctx.attempt < 2 {
             Err(JobError::retry("not yet"))
@@ -220,7 +206,7 @@ async fn a_job_that_fails_then_succeeds_ends_succeeded() {
 
 #[tokio::test]
 async fn a_permanent_error_or_an_unreadable_payload_kills_the_job_at_once() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let kind = JobKind::new(|_: JobContext, _: Probe| async move {
         Err::<(), _>(JobError::permanent("the input is wrong"))
     })
@@ -255,7 +241,7 @@ async fn a_permanent_error_or_an_unreadable_payload_kills_the_job_at_once() {
 
 #[tokio::test]
 async fn a_run_that_overruns_its_timeout_or_panics_is_a_failed_attempt() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let kind = JobKind::new(|_: JobContext, job: Probe| async move {
         if job.label == "panics" {
             panic!("the handler has a bug");
@@ -290,7 +276,7 @@ async fn a_run_that_overruns_its_timeout_or_panics_is_a_failed_attempt() {
 
 #[tokio::test]
 async fn a_job_whose_worker_died_mid_run_is_picked_up_after_its_lease() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     // Worker A's handler never finishes by itself; A is killed while running it.
     let started = Arc::new(tokio::sync::Notify::new());
     let signal = started.clone();
@@ -363,7 +349,7 @@ async fn a_job_whose_worker_died_mid_run_is_picked_up_after_its_lease() {
 
 #[tokio::test]
 async fn a_job_interrupted_on_its_last_attempt_is_dead_when_claimed_again() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let kind = JobKind::new(|_: JobContext, _: Probe| async move { Ok(()) })
         .retry(RetryPolicy {
             max_attempts: 1,
@@ -384,7 +370,7 @@ async fn a_job_interrupted_on_its_last_attempt_is_dead_when_claimed_again() {
 
 #[tokio::test]
 async fn concurrent_workers_run_each_job_exactly_once() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let runs = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let workers: Vec<Worker> = (0..4)
         .map(|_| {
@@ -419,7 +405,7 @@ async fn concurrent_workers_run_each_job_exactly_once() {
 
 #[tokio::test]
 async fn a_unique_job_is_enqueued_once_while_it_waits_or_runs() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let now = agora_core::time::now();
     let unique = || Enqueue {
         run_at: None,
@@ -478,7 +464,7 @@ fn probe_kinds() -> JobKinds {
 
 #[tokio::test]
 async fn a_scheduled_job_is_enqueued_once_per_tick_by_two_instances() {
-    let (state, _database) = queue_state().await;
+    let (state, _database) = services_without_server().await;
     let overrides = Default::default();
     let instance_a = Scheduler::new(state.db().clone(), EVERY_SECOND, &overrides, &probe_kinds())
         .expect("a valid schedule");
