@@ -157,6 +157,24 @@ pub const SETTINGS: &[Setting] = &[
         "On SIGTERM or SIGINT, how long in-flight requests may take to finish.",
     ),
     setting(
+        "jobs_workers",
+        "AGORA_JOBS_WORKERS",
+        "4",
+        "Background jobs this instance runs at once (email delivery, scheduled clean-ups, ...). `0`: this instance runs none and only enqueues; another instance must run them.",
+    ),
+    setting(
+        "jobs_poll_interval",
+        "AGORA_JOBS_POLL_INTERVAL",
+        "1s",
+        "How often a job worker looks for due jobs. A job enqueued on this instance is started at once; one enqueued on another instance waits for this poll.",
+    ),
+    setting(
+        "schedules",
+        "AGORA_SCHEDULES",
+        "",
+        "Changes to the periodic jobs, as `name=cron` pairs separated by `;` (`jobs.purge=0 4 * * *; idempotency.purge=off`). A cron expression has five fields (minute hour day-of-month month day-of-week) or six with seconds first, in UTC; `off` turns a schedule off. The schedules and their defaults are listed by `agora jobs schedules`.",
+    ),
+    setting(
         "health_timeout",
         "AGORA_HEALTH_TIMEOUT",
         "2s",
@@ -469,6 +487,11 @@ pub struct Config {
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub health_timeout: Duration,
+    /// Jobs run at once by this instance's worker (0: none).
+    pub jobs_workers: usize,
+    pub jobs_poll_interval: Duration,
+    /// Schedule name → cron expression or `off`, replacing the built-in defaults.
+    pub schedules: BTreeMap<String, String>,
     pub jwt_algorithm: JwtAlgorithm,
     pub external_auth: Option<ExternalAuth>,
     /// `None` until the server resolves it (from the data directory in development).
@@ -651,6 +674,14 @@ impl Config {
         let request_timeout = layers.required("request_timeout", parse_duration)?;
         let shutdown_timeout = layers.required("shutdown_timeout", parse_duration)?;
         let health_timeout = layers.required("health_timeout", parse_duration)?;
+        let jobs_workers = layers.required("jobs_workers", |v| match v.parse::<usize>() {
+            Ok(n) if n <= 256 => Ok(n),
+            _ => Err(format!("`{v}` is not a whole number from 0 to 256")),
+        })?;
+        let jobs_poll_interval = layers.required("jobs_poll_interval", parse_duration)?;
+        let schedules = layers
+            .parse("schedules", parse_schedules)?
+            .unwrap_or_default();
         let public_url = match layers.parse("public_url", parse_public_url)? {
             Some(url) => url,
             None => {
@@ -705,6 +736,9 @@ impl Config {
             request_timeout,
             shutdown_timeout,
             health_timeout,
+            jobs_workers,
+            jobs_poll_interval,
+            schedules,
             jwt_algorithm,
             external_auth,
             secret_key,
@@ -783,6 +817,16 @@ impl Config {
                         humantime::format_duration(self.shutdown_timeout).to_string()
                     }
                     "health_timeout" => humantime::format_duration(self.health_timeout).to_string(),
+                    "jobs_workers" => self.jobs_workers.to_string(),
+                    "jobs_poll_interval" => {
+                        humantime::format_duration(self.jobs_poll_interval).to_string()
+                    }
+                    "schedules" => self
+                        .schedules
+                        .iter()
+                        .map(|(name, cron)| format!("{name}={cron}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                     "jwt_algorithm" => match self.jwt_algorithm {
                         JwtAlgorithm::EdDsa => "EdDSA".to_owned(),
                         JwtAlgorithm::Hs256 => "HS256".to_owned(),
@@ -1210,6 +1254,23 @@ fn parse_public_url(value: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// `name=cron; name=off`: the cron expressions are checked when the scheduler starts, where
+/// the schedules are known.
+fn parse_schedules(value: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut schedules = BTreeMap::new();
+    for pair in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, cron) = pair
+            .split_once('=')
+            .map(|(name, cron)| (name.trim(), cron.trim()))
+            .filter(|(name, cron)| !name.is_empty() && !cron.is_empty())
+            .ok_or_else(|| format!("`{pair}` is not `name=cron expression` (or `name=off`)"))?;
+        if schedules.insert(name.to_owned(), cron.to_owned()).is_some() {
+            return Err(format!("`{name}` is given twice"));
+        }
+    }
+    Ok(schedules)
+}
+
 fn parse_duration(value: &str) -> Result<Duration, String> {
     let duration = humantime::parse_duration(value)
         .map_err(|_| format!("`{value}` is not a duration such as 30s, 500ms or 2m"))?;
@@ -1626,6 +1687,27 @@ mod tests {
         ] {
             let err = load(None, &[("REDIS_URL", bad)]).expect_err(bad);
             assert_eq!(err.setting, "REDIS_URL");
+        }
+    }
+
+    #[test]
+    fn schedules_are_name_cron_pairs_separated_by_semicolons() {
+        let parsed = parse_schedules(" jobs.purge = 0 4 * * 1,3 ; idempotency.purge=off;")
+            .expect("valid pairs");
+        assert_eq!(
+            parsed.into_iter().collect::<Vec<_>>(),
+            [
+                ("idempotency.purge".to_owned(), "off".to_owned()),
+                ("jobs.purge".to_owned(), "0 4 * * 1,3".to_owned()),
+            ]
+        );
+        for bad in [
+            "jobs.purge",
+            "=0 * * * *",
+            "jobs.purge=",
+            "a=off; a=0 * * * *",
+        ] {
+            assert!(parse_schedules(bad).is_err(), "{bad}");
         }
     }
 

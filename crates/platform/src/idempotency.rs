@@ -38,6 +38,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::entities::idempotency_keys;
+use crate::jobs::{Job, JobContext, JobError, JobKind};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -211,24 +212,20 @@ pub async fn purge_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> D
     Ok(result.rows_affected)
 }
 
-/// Purges expired keys every hour until `stop` completes (started with the server; the
-/// scheduler of the jobs issue will take this over). Several instances purging at once is
-/// harmless: the deletes are idempotent.
-pub async fn purge_hourly(db: agora_store::Db, stop: impl std::future::Future<Output = ()>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tick.tick() => {
-                match purge_expired(db.writer(), agora_core::time::now()).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
-                    Err(err) => tracing::warn!(error = %err, "purging idempotency keys failed"),
-                }
-            }
-        }
-    }
+/// The scheduled purge of expired keys (`idempotency.purge`, hourly by default).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PurgeExpiredKeys {}
+
+impl Job for PurgeExpiredKeys {
+    const KIND: &'static str = "idempotency.purge";
+}
+
+pub(crate) fn purge_job() -> JobKind {
+    JobKind::new(|ctx: JobContext, _: PurgeExpiredKeys| async move {
+        let purged = purge_expired(ctx.state.db().writer(), agora_core::time::now()).await?;
+        tracing::info!(purged, "purged expired idempotency keys");
+        Ok::<_, JobError>(())
+    })
 }
 
 async fn find(

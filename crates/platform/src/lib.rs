@@ -2,8 +2,9 @@
 //!
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
 //! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
-//! outgoing [`email`], [`idempotency`] keys for creates and the [`realtime`] hub (`/ws`). Jobs,
-//! notifications, media, moderation and search are added here by the issues that build them.
+//! outgoing [`email`], [`idempotency`] keys for creates, durable [`jobs`] with their
+//! scheduler, [`notifications`] and the [`realtime`] hub (`/ws`). Media, moderation and search
+//! are added here by the issues that build them.
 
 pub mod audit;
 pub mod email;
@@ -11,8 +12,10 @@ pub mod entities;
 pub mod health;
 pub mod idempotency;
 pub mod identity;
+pub mod jobs;
 pub mod migrations;
 pub mod module;
+pub mod notifications;
 pub mod ratelimit;
 pub mod realtime;
 pub mod state;
@@ -23,10 +26,13 @@ pub use state::AppState;
 
 use utoipa_axum::router::OpenApiRouter;
 
-/// The platform's routes under `/api/v1` (identity, administration, audit log, real time).
+/// The platform's routes under `/api/v1` (identity, administration, audit log, jobs,
+/// notifications, real time).
 pub fn api_router() -> OpenApiRouter<AppState> {
     identity::api_router()
         .merge(audit::router())
+        .merge(jobs::routes::router())
+        .merge(notifications::routes::router())
         .merge(realtime::router())
 }
 

@@ -4,9 +4,11 @@ use agora_store::MigrationSource;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::jobs::{JobKind, Schedule};
 use crate::realtime::RoomKind;
 
-/// A product module: its routes (with their OpenAPI description) and its migrations.
+/// A product module: its routes (with their OpenAPI description), its migrations, the jobs it
+/// runs in the background and the real-time rooms it owns.
 ///
 /// Each product crate exposes one `pub const MODULE: Module`; the server mounts the routers of
 /// the modules enabled by `AGORA_MODULES` and runs every module's migrations.
@@ -17,7 +19,16 @@ pub struct Module {
     /// Routes relative to `/api/v1`.
     pub router: fn() -> OpenApiRouter<AppState>,
     pub migrations: MigrationSource,
+    /// The kinds of job it enqueues, with their handlers (`crate::jobs`).
+    pub jobs: fn() -> Vec<JobKind>,
+    /// Its periodic jobs (each names one of its kinds), by default cron expression.
+    pub schedules: &'static [Schedule],
     /// The kinds of real-time rooms the module owns (`topic`, `conversation`), each with the
     /// rule that decides who may join one.
     pub rooms: &'static [RoomKind],
+}
+
+/// For a module that runs no jobs: `jobs: no_jobs`.
+pub fn no_jobs() -> Vec<JobKind> {
+    Vec::new()
 }

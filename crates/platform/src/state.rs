@@ -8,6 +8,7 @@ use agora_store::{Cache, Db, Redis};
 
 use crate::email::Mailer;
 use crate::identity::Identity;
+use crate::jobs::Jobs;
 use crate::ratelimit::{Quotas, RateLimiter};
 use crate::realtime::{Hub, RoomKind};
 
@@ -21,6 +22,7 @@ struct Inner {
     identity: Identity,
     started_at: Instant,
     email: Mailer,
+    jobs: Jobs,
     // Rate limits: the limiter, and the shared Redis when `REDIS_URL` is set.
     rate_limiter: RateLimiter,
     redis: Option<Redis>,
@@ -59,6 +61,7 @@ impl AppState {
             identity,
             started_at: Instant::now(),
             email,
+            jobs: Jobs::default(),
             rate_limiter,
             cache: Cache::new(redis.clone()),
             realtime,
@@ -82,9 +85,14 @@ impl AppState {
         self.0.started_at.elapsed()
     }
 
-    /// Outgoing email: the transport, and [`Mailer::wake`] for the worker.
+    /// Outgoing email: the transport and the sender.
     pub fn mailer(&self) -> &Mailer {
         &self.0.email
+    }
+
+    /// The job queue: [`Jobs::wake`] after enqueueing.
+    pub fn jobs(&self) -> &Jobs {
+        &self.0.jobs
     }
 
     pub fn rate_limiter(&self) -> &RateLimiter {

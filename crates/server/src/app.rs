@@ -3,6 +3,8 @@
 
 use agora_core::ApiError;
 use agora_core::config::Config;
+use agora_platform::jobs::schedule::Scheduler;
+use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
 use agora_platform::realtime::RoomKind;
 use agora_platform::{AppState, Module};
 use agora_store::{Db, DbOptions, Migrator};
@@ -49,6 +51,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
 pub struct App {
     pub state: AppState,
     pub router: Router,
+    /// Runs the jobs of the platform and of the enabled modules.
+    pub worker: Worker,
+    pub scheduler: Scheduler,
 }
 
 /// Connects, migrates (unless `migrate` is false) and builds the router.
@@ -86,9 +91,7 @@ pub async fn build_with_rooms(
         ),
         None => None,
     };
-    let rooms: Vec<RoomKind> = MODULES
-        .iter()
-        .filter(|m| config.module_enabled(m.name))
+    let rooms: Vec<RoomKind> = enabled(&config)
         .flat_map(|m| m.rooms.iter().copied())
         .chain(extra_rooms.iter().copied())
         .collect();
@@ -99,13 +102,64 @@ pub async fn build_with_rooms(
         tracing::warn!(error = %err, "cannot load recently revoked sessions");
     }
     let router = router(state.clone());
-    Ok(App { state, router })
+    App::new(state, router)
+}
+
+impl App {
+    /// `router` served with `state`, with the worker and scheduler of the jobs of the platform
+    /// and the enabled modules. Fails on a `schedules` setting that does not fit them.
+    pub fn new(state: AppState, router: Router) -> anyhow::Result<App> {
+        let kinds = job_kinds(&state).map_err(anyhow::Error::msg)?;
+        let scheduler = Scheduler::new(
+            state.db().clone(),
+            &schedules(state.config()),
+            &state.config().schedules,
+            &kinds,
+        )
+        .map_err(|err| {
+            anyhow::anyhow!("invalid configuration: AGORA_SCHEDULES (`schedules`): {err}")
+        })?;
+        let worker = Worker::new(
+            state.clone(),
+            kinds,
+            WorkerOptions::from_config(state.config()),
+        );
+        Ok(App {
+            state,
+            router,
+            worker,
+            scheduler,
+        })
+    }
+}
+
+fn enabled(config: &Config) -> impl Iterator<Item = &'static Module> + '_ {
+    MODULES.iter().filter(|m| config.module_enabled(m.name))
+}
+
+/// The kinds of job this instance runs: the platform's and the enabled modules'.
+pub fn job_kinds(state: &AppState) -> Result<JobKinds, String> {
+    let mut kinds = jobs::platform_kinds(state);
+    for module in enabled(state.config()) {
+        kinds.extend((module.jobs)());
+    }
+    JobKinds::new(kinds)
+}
+
+/// The periodic jobs, with their default cron expressions: the platform's and the enabled
+/// modules'.
+pub fn schedules(config: &Config) -> Vec<Schedule> {
+    let mut schedules = jobs::PLATFORM_SCHEDULES.to_vec();
+    for module in enabled(config) {
+        schedules.extend_from_slice(module.schedules);
+    }
+    schedules
 }
 
 /// The routes of the platform and the enabled modules, with their OpenAPI document.
 pub fn api(config: &Config) -> OpenApiRouter<AppState> {
     let mut v1 = agora_platform::api_router();
-    for module in MODULES.iter().filter(|m| config.module_enabled(m.name)) {
+    for module in enabled(config) {
         v1 = v1.merge((module.router)());
     }
     OpenApiRouter::with_openapi(openapi::base())

@@ -1,5 +1,5 @@
 //! The command line: `agora [serve] | migrate up|down|status | config [--reference] |
-//! admin create`.
+//! admin create | jobs list|stats|retry|purge|schedules`.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
+use crate::jobs_command::{self, JobsAction};
 use crate::{app, logging, secrets, serve};
 
 #[derive(Debug, Parser)]
@@ -41,6 +42,11 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// See the job queue, retry dead jobs, purge finished ones.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
     },
     /// Print the effective configuration, secrets hidden.
     Config {
@@ -107,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             logging::init(config.log_format);
             admin(config, action).await
         }
+        Command::Jobs { action } => jobs_command::run(config, action).await,
         Command::Config { .. } => {
             print_config(&config);
             Ok(())

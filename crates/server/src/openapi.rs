@@ -21,7 +21,8 @@ use utoipa::{Modify, OpenApi as _};
     tags(
         (name = "platform", description = "Health, documentation and server-wide endpoints"),
         (name = "identity", description = "Accounts, sign-in, tokens and sessions"),
-        (name = "admin", description = "Administration of accounts and the audit log (admins only)"),
+        (name = "admin", description = "Administration of accounts, the audit log and the job queue (admins only)"),
+        (name = "notifications", description = "The signed-in user's notifications and their channels"),
         (name = "realtime", description = "The WebSocket of real-time events (`/ws`, protocol in docs/realtime.md) and its tickets"),
     ),
 )]

@@ -16,7 +16,12 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let App { state, router } = app;
+    let App {
+        state,
+        router,
+        worker,
+        scheduler,
+    } = app;
     let grace = state.config().shutdown_timeout;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -24,20 +29,13 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     });
 
-    let email_worker = tokio::spawn(agora_platform::email::worker::run(
-        state.db().clone(),
-        state.mailer().clone(),
-        stopped(stop_rx.clone()),
-    ));
+    let job_worker = tokio::spawn(worker.run(stopped(stop_rx.clone())));
+    let wake_state = state.clone();
+    tokio::spawn(scheduler.run(move || wake_state.jobs().wake(), stopped(stop_rx.clone())));
 
     // With Redis: revocations made on other instances, applied here.
     tokio::spawn(agora_platform::identity::follow_revocations(
         state.clone(),
-        stopped(stop_rx.clone()),
-    ));
-
-    tokio::spawn(agora_platform::idempotency::purge_hourly(
-        state.db().clone(),
         stopped(stop_rx.clone()),
     ));
 
@@ -73,12 +71,12 @@ pub async fn serve(
         }
     };
     state.realtime().closed(grace).await;
-    // The worker heard the same signal; it finishes the email it is sending, if any (an SMTP
-    // delivery is bounded by its own timeout). Aborted past the grace period, it leaves
-    // that email to be claimed again once its lease runs out.
-    let abort = email_worker.abort_handle();
-    if tokio::time::timeout(grace, email_worker).await.is_err() {
-        tracing::warn!(?grace, "the email worker did not stop in time; aborting it");
+    // The worker heard the same signal; it finishes the jobs it is running (each bounded by
+    // its timeout). Aborted past the grace period, it leaves them to be claimed again once
+    // their lease runs out.
+    let abort = job_worker.abort_handle();
+    if tokio::time::timeout(grace, job_worker).await.is_err() {
+        tracing::warn!(?grace, "the job worker did not stop in time; aborting it");
         abort.abort();
     }
     state.db().close().await;

@@ -277,3 +277,96 @@ fn admin_create_reads_a_password_from_stdin_and_applies_the_policy() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn jobs_commands_list_count_retry_and_purge_the_queue() {
+    use agora_platform::jobs::Enqueue;
+    use agora_platform::jobs::queue::{self, Outcome};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/agora.db", dir.path().display());
+    let env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("RUST_LOG", "warn"),
+    ];
+    let run = |args: &[&str]| {
+        let output = agora(dir.path(), args, &env).output().expect("agora runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stdout, stderr)
+    };
+    let (code, _, stderr) = run(&["migrate", "up"]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // Two jobs of a kind no server runs: one waiting, one dead after a failure.
+    let config = agora_core::config::Config::load(None, |name| {
+        (name == "DATABASE_URL").then(|| database_url.clone())
+    })
+    .expect("a configuration");
+    let db = agora::app::connect(&config).await.expect("the database");
+    let now = agora_core::time::now();
+    let payload = serde_json::json!({});
+    for _ in 0..2 {
+        queue::insert(db.writer(), "test.cli", &payload, Enqueue::default(), now)
+            .await
+            .expect("enqueued");
+    }
+    let lease = now + chrono::Duration::minutes(1);
+    let claimed = queue::claim_next(db.writer(), &["test.cli"], now, lease, "test")
+        .await
+        .expect("claims")
+        .expect("a job");
+    let dead = Outcome::Dead {
+        error: "the relay said no".into(),
+    };
+    assert!(
+        queue::record(db.writer(), &claimed, &dead, now)
+            .await
+            .expect("records")
+    );
+    db.close().await;
+
+    let (code, stdout, stderr) = run(&["jobs", "list", "--status", "dead"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(&claimed.id.to_string()), "{stdout}");
+    assert!(stdout.contains("the relay said no"), "{stdout}");
+    assert!(stdout.contains("1 of 1 job(s)"), "{stdout}");
+
+    let (_, stdout, _) = run(&["jobs", "stats"]);
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("test.cli"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let counts: Vec<&str> = line.split_whitespace().skip(1).collect();
+    // queued, due, retrying, running, succeeded, dead
+    assert_eq!(counts, ["1", "1", "0", "0", "0", "1"], "{stdout}");
+
+    let (code, stdout, _) = run(&["jobs", "retry", "--dead"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("queued 1 dead job(s) again"), "{stdout}");
+    let (_, stdout, _) = run(&["jobs", "list", "--status", "queued"]);
+    assert!(stdout.contains("2 of 2 job(s)"), "{stdout}");
+    let (_, stdout, _) = run(&["jobs", "retry", &claimed.id.to_string()]);
+    assert!(stdout.contains("not dead; left alone"), "{stdout}");
+
+    let (code, stdout, _) = run(&[
+        "jobs",
+        "purge",
+        "--status",
+        "succeeded",
+        "--older-than",
+        "1d",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("deleted 0 succeeded job(s)"), "{stdout}");
+    // Only finished jobs can be purged: clap refuses the rest.
+    let (code, _, stderr) = run(&["jobs", "purge", "--status", "queued"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let (code, _, stderr) = run(&["jobs", "purge", "--status", "dead", "--older-than", "soon"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("`soon` is not a duration"), "{stderr}");
+
+    let (_, stdout, _) = run(&["jobs", "schedules"]);
+    assert!(stdout.contains("jobs.purge"), "{stdout}");
+    assert!(stdout.contains("idempotency.purge"), "{stdout}");
+}

@@ -12,6 +12,8 @@ pub const MODULE: Module = Module {
     name: "social",
     router,
     migrations,
+    jobs: agora_platform::module::no_jobs,
+    schedules: &[],
     rooms: &[],
 };
 

@@ -16,6 +16,8 @@ pub const MODULE: Module = Module {
     name: "tasks",
     router,
     migrations,
+    jobs: agora_platform::module::no_jobs,
+    schedules: &[],
     rooms: &[],
 };
 

@@ -263,6 +263,22 @@ impl TestAppBuilder {
     }
 }
 
+/// The application's services over a fresh, migrated database, with no server and hence no
+/// job worker but the ones the test drives (`Worker::run_due`) at the times it chooses.
+pub async fn services_without_server() -> (AppState, TestDatabase) {
+    let database = TestDatabase::create().await;
+    let config = TestApp::builder().config(&database);
+    let db = agora::app::connect(&config)
+        .await
+        .expect("the test database");
+    agora::app::migrator()
+        .up(&db)
+        .await
+        .expect("the migrations apply");
+    let state = AppState::new(config, db).expect("the services start");
+    (state, database)
+}
+
 /// A configuration for tests that build their own router (no database is opened).
 pub fn test_config(env: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::from([

@@ -1,10 +1,11 @@
 //! Outgoing email: an outbox in the database and a worker that delivers it.
 //!
 //! A change that sends email (sign-up, password reset) calls [`enqueue`] on its own
-//! transaction: the message is rendered and written to the `emails` table there, so it exists
-//! if and only if the change commits, and a crash between the two cannot lose or invent one.
-//! The [`worker`] then claims due rows, hands them to the [`Transport`] (log or SMTP), and
-//! marks them sent, or retries with backoff until they are dead (`docs/decisions/0006-email.md`).
+//! transaction: the message is rendered and written to the `emails` table there, with an
+//! `email.send` job ([`crate::jobs`]), so both exist if and only if the change commits, and a
+//! crash between the two cannot lose or invent one. A job worker then hands the message to the
+//! [`Transport`] (log or SMTP) and marks it sent; a failure is retried with backoff by the job
+//! queue until the job, and with it the email, is dead (`docs/decisions/0006-email.md`).
 //!
 //! ```ignore
 //! let txn = state.db().begin().await?;
@@ -14,14 +15,12 @@
 //!     template: Template::VerifyEmail { username, link },
 //! }, Utc::now()).await?;
 //! txn.commit().await?;
-//! state.mailer().wake(); // deliver now rather than at the worker's next poll
+//! state.jobs().wake(); // deliver now rather than at the worker's next poll
 //! ```
 
 pub mod outbox;
-pub mod retry;
 pub mod templates;
 pub mod transport;
-pub mod worker;
 
 use std::sync::Arc;
 
@@ -31,11 +30,12 @@ use chrono::{DateTime, Utc};
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use sea_orm::ConnectionTrait;
-use tokio::sync::Notify;
+use serde::{Deserialize, Serialize};
 
+use crate::jobs::{self, Job, JobContext, JobError, JobKind};
 pub use lettre::Address;
 pub use outbox::{EmailStatus, StoredEmail};
-pub use templates::Template;
+pub use templates::{DigestItem, Template};
 pub use transport::{SendError, Transport};
 
 agora_core::id_type!(
@@ -50,10 +50,11 @@ pub struct OutgoingEmail {
     pub template: Template,
 }
 
-/// Renders `message` and writes it to the outbox on `conn`, due at once.
+/// Renders `message` and writes it to the outbox on `conn`, with the job that sends it.
 ///
 /// Call it with the transaction of the change that causes the email: the email is then sent
-/// if and only if that transaction commits. Afterwards, [`Mailer::wake`] has it sent at once.
+/// if and only if that transaction commits. Afterwards, `state.jobs().wake()` has it sent at
+/// once rather than at the worker's next poll.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     message: OutgoingEmail,
@@ -69,28 +70,84 @@ pub async fn enqueue(
     })?;
     let id = EmailId::new();
     outbox::insert(conn, id, message.to.as_ref(), name, &rendered, now).await?;
+    jobs::enqueue(conn, &SendEmail { email_id: id }, now).await?;
     tracing::debug!(email = %id, template = name, "email queued");
     Ok(id)
 }
 
-/// What delivers email: the transport, the sender, and the bell that wakes the worker.
-/// Cheap to clone; the application state holds one.
+/// The job that delivers one email of the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendEmail {
+    pub email_id: EmailId,
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "email.send";
+}
+
+/// How `email.send` jobs run: through `mailer`, 10 attempts over about three hours. A
+/// recipient the transport refuses for good (a malformed address) kills the job at once. The
+/// outbox row follows: attempts and last error after each failure, `sent` or `dead` at the end.
+pub fn send_job(mailer: Mailer) -> JobKind {
+    JobKind::new(move |ctx: JobContext, job: SendEmail| {
+        let mailer = mailer.clone();
+        async move { deliver(&ctx, &mailer, job.email_id).await }
+    })
+    // Longer than any send: SMTP sends time out after 60 s.
+    .timeout(std::time::Duration::from_secs(90))
+    .on_dead(
+        |ctx: JobContext, job: SendEmail, error: String| async move {
+            if let Err(err) = outbox::mark_dead(ctx.state.db().writer(), job.email_id, &error).await
+            {
+                tracing::warn!(email = %job.email_id, error = %err, "cannot mark the email dead");
+            }
+        },
+    )
+}
+
+async fn deliver(ctx: &JobContext, mailer: &Mailer, id: EmailId) -> Result<(), JobError> {
+    let db = ctx.state.db().writer();
+    let email = outbox::find(db, id)
+        .await?
+        .ok_or_else(|| JobError::permanent(format!("the email {id} is not in the outbox")))?;
+    if email.status != EmailStatus::Queued {
+        // Sent before its job's outcome was recorded (the worker died): nothing more to do.
+        return Ok(());
+    }
+    let sent = match mailer.message(&email) {
+        Ok(message) => mailer.transport().send(id, &message).await,
+        Err(err) => Err(err),
+    };
+    match sent {
+        Ok(()) => {
+            outbox::mark_sent(db, id, ctx.attempt, Utc::now()).await?;
+            tracing::info!(email = %id, template = %email.template, attempt = ctx.attempt, "email sent");
+            Ok(())
+        }
+        Err(err) => {
+            outbox::record_failure(db, id, ctx.attempt, &err.message).await?;
+            Err(if err.permanent {
+                JobError::permanent(err.message)
+            } else {
+                JobError::retry(err.message)
+            })
+        }
+    }
+}
+
+/// What delivers email: the transport and the sender. Cheap to clone; the application state
+/// holds one.
 #[derive(Clone)]
 pub struct Mailer(Arc<MailerInner>);
 
 struct MailerInner {
     transport: Transport,
     from: Mailbox,
-    wake: Notify,
 }
 
 impl Mailer {
     pub fn new(transport: Transport, from: Mailbox) -> Self {
-        Self(Arc::new(MailerInner {
-            transport,
-            from,
-            wake: Notify::new(),
-        }))
+        Self(Arc::new(MailerInner { transport, from }))
     }
 
     /// The transport and sender of the configuration (`email_transport`, `smtp_url`,
@@ -107,18 +164,6 @@ impl Mailer {
 
     pub fn from(&self) -> &Mailbox {
         &self.0.from
-    }
-
-    /// Asks the worker to look for due email now rather than at its next poll. Call it after
-    /// the transaction that enqueued the email has committed (before, the worker may not see
-    /// the row yet). Harmless when nothing is due.
-    pub fn wake(&self) {
-        self.0.wake.notify_one();
-    }
-
-    /// Completes at the next [`Mailer::wake`] (or at once if one came since the last wait).
-    pub(crate) async fn woken(&self) {
-        self.0.wake.notified().await;
     }
 
     /// The message for a stored email, from the configured sender. Its `Message-ID` is derived

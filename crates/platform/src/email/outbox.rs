@@ -1,16 +1,9 @@
-//! The `emails` table: writing a message into the outbox, and the claim / complete / fail steps
-//! of a durable queue that the worker drives.
-//!
-//! A worker **claims** the oldest due row with one conditional `UPDATE`: the row must still be
-//! `queued` and due, or `sending` with a lease that has run out (its worker died). The update
-//! sets `sending`, a new lease and one more attempt, so two workers never hold the same row:
-//! on PostgreSQL the candidate is picked and locked by a subquery with `FOR UPDATE SKIP LOCKED`
-//! (rows other workers are claiming are passed over, not waited for); SQLite has one writer at
-//! a time anyway (SeaQuery leaves the lock clause out there).
+//! The `emails` table: the messages written into the outbox and what became of them. Delivery
+//! itself is an `email.send` job (`super::send_job`); this module records its outcome.
 
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, LockBehavior, LockType, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
 use uuid::Uuid;
 
@@ -28,8 +21,6 @@ enum Emails {
     BodyHtml,
     Status,
     Attempts,
-    NextAttemptAt,
-    LockedUntil,
     LastError,
     CreatedAt,
     SentAt,
@@ -38,10 +29,8 @@ enum Emails {
 /// Where an email is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailStatus {
-    /// Waiting for `next_attempt_at`.
+    /// Waiting for its job (the first attempt or a retry).
     Queued,
-    /// Claimed by a worker until `locked_until`.
-    Sending,
     Sent,
     /// Gave up; `last_error` says why. Kept for an operator to see.
     Dead,
@@ -51,14 +40,13 @@ impl EmailStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             EmailStatus::Queued => "queued",
-            EmailStatus::Sending => "sending",
             EmailStatus::Sent => "sent",
             EmailStatus::Dead => "dead",
         }
     }
 
     fn parse(value: &str) -> Option<Self> {
-        [Self::Queued, Self::Sending, Self::Sent, Self::Dead]
+        [Self::Queued, Self::Sent, Self::Dead]
             .into_iter()
             .find(|s| s.as_str() == value)
     }
@@ -74,10 +62,8 @@ pub struct StoredEmail {
     pub body_text: String,
     pub body_html: String,
     pub status: EmailStatus,
-    /// Attempts begun so far.
+    /// Attempts made so far (as of the last one recorded).
     pub attempts: u32,
-    pub next_attempt_at: DateTime<Utc>,
-    pub locked_until: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -93,8 +79,6 @@ struct Row {
     body_html: String,
     status: String,
     attempts: i32,
-    next_attempt_at: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
     last_error: Option<String>,
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
@@ -114,8 +98,6 @@ impl Row {
             body_html: self.body_html,
             status,
             attempts: u32::try_from(self.attempts).unwrap_or(0),
-            next_attempt_at: self.next_attempt_at,
-            locked_until: self.locked_until,
             last_error: self.last_error,
             created_at: self.created_at,
             sent_at: self.sent_at,
@@ -123,7 +105,7 @@ impl Row {
     }
 }
 
-/// Writes a rendered email, due at once, on `conn` (a transaction: the caller's).
+/// Writes a rendered email on `conn` (a transaction: the caller's); `super::enqueue` adds its job.
 pub async fn insert(
     conn: &impl ConnectionTrait,
     id: EmailId,
@@ -143,7 +125,6 @@ pub async fn insert(
             Emails::BodyHtml,
             Emails::Status,
             Emails::Attempts,
-            Emails::NextAttemptAt,
             Emails::CreatedAt,
         ])
         .values_panic([
@@ -156,112 +137,59 @@ pub async fn insert(
             EmailStatus::Queued.as_str().into(),
             0.into(),
             now.into(),
-            now.into(),
         ])
         .to_owned();
     conn.execute(&insert).await?;
     Ok(())
 }
 
-/// Rows a worker may take at `now`: due and queued, or abandoned mid-send.
-fn claimable(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(
-            Expr::col(Emails::Status)
-                .eq(EmailStatus::Queued.as_str())
-                .and(Expr::col(Emails::NextAttemptAt).lte(now)),
-        )
-        .add(
-            Expr::col(Emails::Status)
-                .eq(EmailStatus::Sending.as_str())
-                .and(Expr::col(Emails::LockedUntil).lt(now)),
-        )
-}
-
-/// Claims the email that has waited longest among those claimable at `now`, for `lease`:
-/// it becomes `sending` until `now + lease`, with one more attempt counted.
-pub async fn claim_next(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    lease: std::time::Duration,
-) -> DbResult<Option<StoredEmail>> {
-    let locked_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-    let candidate = Query::select()
-        .column(Emails::Id)
-        .from(Emails::Table)
-        .cond_where(claimable(now))
-        .order_by(Emails::NextAttemptAt, Order::Asc)
-        .limit(1)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
-    let claim = Query::update()
-        .table(Emails::Table)
-        .value(Emails::Status, EmailStatus::Sending.as_str())
-        .value(Emails::LockedUntil, locked_until)
-        .value(Emails::Attempts, Expr::col(Emails::Attempts).add(1))
-        .cond_where(
-            Condition::all()
-                // `=` and not `IN`: PostgreSQL then runs the subquery once, before the update,
-                // and the row it locks is the row updated. With `IN` it may plan a join that
-                // finds a row another worker claimed meanwhile and returns nothing, although
-                // other rows were free.
-                .add(Expr::col(Emails::Id).eq(candidate))
-                .add(claimable(now)),
-        )
-        .returning_all()
-        .to_owned();
-    let row = conn.query_one(&claim).await?;
-    match row {
-        Some(row) => Ok(Some(Row::from_query_result(&row, "")?.into_email()?)),
-        None => Ok(None),
-    }
-}
-
-/// Records a delivery. Only the claim that is still current (same attempt) may complete it.
+/// Records the delivery of the email (on its `attempts`-th attempt).
 pub async fn mark_sent(
     conn: &impl ConnectionTrait,
-    email: &StoredEmail,
+    id: EmailId,
+    attempts: u32,
     now: DateTime<Utc>,
-) -> DbResult<bool> {
+) -> DbResult<()> {
     let update = Query::update()
         .table(Emails::Table)
         .value(Emails::Status, EmailStatus::Sent.as_str())
+        .value(Emails::Attempts, i64::from(attempts))
         .value(Emails::SentAt, now)
-        .value(Emails::LockedUntil, Option::<DateTime<Utc>>::None)
-        .cond_where(current_claim(email))
+        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
         .to_owned();
-    Ok(conn.execute(&update).await?.rows_affected() == 1)
+    conn.execute(&update).await?;
+    Ok(())
 }
 
-/// Records a failed attempt: queued again for `retry_at`, or dead when that is `None`.
-pub async fn mark_failed(
+/// Records a failed attempt (the `attempts`-th) and why; the job queue decides what follows.
+pub async fn record_failure(
     conn: &impl ConnectionTrait,
-    email: &StoredEmail,
+    id: EmailId,
+    attempts: u32,
     error: &str,
-    retry_at: Option<DateTime<Utc>>,
-) -> DbResult<bool> {
-    let mut update = Query::update();
-    update
+) -> DbResult<()> {
+    let update = Query::update()
         .table(Emails::Table)
+        .value(Emails::Attempts, i64::from(attempts))
         .value(Emails::LastError, error)
-        .value(Emails::LockedUntil, Option::<DateTime<Utc>>::None)
-        .cond_where(current_claim(email));
-    match retry_at {
-        Some(at) => update
-            .value(Emails::Status, EmailStatus::Queued.as_str())
-            .value(Emails::NextAttemptAt, at),
-        None => update.value(Emails::Status, EmailStatus::Dead.as_str()),
-    };
-    Ok(conn.execute(&update).await?.rows_affected() == 1)
+        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
+        .and_where(Expr::col(Emails::Status).eq(EmailStatus::Queued.as_str()))
+        .to_owned();
+    conn.execute(&update).await?;
+    Ok(())
 }
 
-/// The row is still `sending` under the claim that `email` came from: if the lease ran out and
-/// another worker claimed it again, the attempt count has moved on.
-fn current_claim(email: &StoredEmail) -> Condition {
-    Condition::all()
-        .add(Expr::col(Emails::Id).eq(email.id.as_uuid()))
-        .add(Expr::col(Emails::Status).eq(EmailStatus::Sending.as_str()))
-        .add(Expr::col(Emails::Attempts).eq(i64::from(email.attempts)))
+/// Gives up on the email: its job is dead, with `error` as the last word.
+pub async fn mark_dead(conn: &impl ConnectionTrait, id: EmailId, error: &str) -> DbResult<()> {
+    let update = Query::update()
+        .table(Emails::Table)
+        .value(Emails::Status, EmailStatus::Dead.as_str())
+        .value(Emails::LastError, error)
+        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
+        .and_where(Expr::col(Emails::Status).eq(EmailStatus::Queued.as_str()))
+        .to_owned();
+    conn.execute(&update).await?;
+    Ok(())
 }
 
 /// One email by id.
@@ -277,8 +205,7 @@ pub async fn find(conn: &impl ConnectionTrait, id: EmailId) -> DbResult<Option<S
     }
 }
 
-/// Every email, oldest first (for operators and tests; the outbox is expected to stay small
-/// enough, sent rows being cleaned up by a scheduled job once jobs exist).
+/// Every email, oldest first (for tests and operators on a small outbox).
 pub async fn list(conn: &impl ConnectionTrait) -> DbResult<Vec<StoredEmail>> {
     let select = Query::select()
         .expr(Expr::cust("*"))

@@ -40,6 +40,14 @@ const FILES: &[(&str, &str)] = &[
         "welcome.txt",
         include_str!("../../templates/email/welcome.txt"),
     ),
+    (
+        "notification_digest.html",
+        include_str!("../../templates/email/notification_digest.html"),
+    ),
+    (
+        "notification_digest.txt",
+        include_str!("../../templates/email/notification_digest.txt"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -65,6 +73,19 @@ pub enum Template {
     PasswordReset { username: String, link: Url },
     /// Greets a new account; `link` leads to the application.
     Welcome { username: String, link: Url },
+    /// The unread notifications of a day; `link` leads to all of them.
+    NotificationDigest {
+        username: String,
+        items: Vec<DigestItem>,
+        link: Url,
+    },
+}
+
+/// One notification in a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestItem {
+    pub title: String,
+    pub link: Url,
 }
 
 /// A rendered email.
@@ -82,6 +103,7 @@ impl Template {
             Template::VerifyEmail { .. } => "verify_email",
             Template::PasswordReset { .. } => "password_reset",
             Template::Welcome { .. } => "welcome",
+            Template::NotificationDigest { .. } => "notification_digest",
         }
     }
 
@@ -90,6 +112,7 @@ impl Template {
             Template::VerifyEmail { .. } => "Confirm your email address",
             Template::PasswordReset { .. } => "Reset your password",
             Template::Welcome { .. } => "Welcome to Agora",
+            Template::NotificationDigest { .. } => "Your unread notifications",
         }
     }
 
@@ -99,6 +122,17 @@ impl Template {
             | Template::PasswordReset { username, link }
             | Template::Welcome { username, link } => {
                 context! { username => username, link => link.as_str() }
+            }
+            Template::NotificationDigest {
+                username,
+                items,
+                link,
+            } => {
+                let items: Vec<_> = items
+                    .iter()
+                    .map(|item| context! { title => item.title.as_str(), link => item.link.as_str() })
+                    .collect();
+                context! { username => username, items => items, link => link.as_str() }
             }
         };
         let render = |extension: &str| {
@@ -136,6 +170,14 @@ mod tests {
             },
             Template::Welcome {
                 username: username.to_owned(),
+                link: link(),
+            },
+            Template::NotificationDigest {
+                username: username.to_owned(),
+                items: vec![DigestItem {
+                    title: format!("{username} replied to your topic"),
+                    link: link(),
+                }],
                 link: link(),
             },
         ]
@@ -190,7 +232,15 @@ mod tests {
     fn subjects_and_names_differ_per_template() {
         let templates = all("bob");
         let names: Vec<_> = templates.iter().map(Template::name).collect();
-        assert_eq!(names, ["verify_email", "password_reset", "welcome"]);
+        assert_eq!(
+            names,
+            [
+                "verify_email",
+                "password_reset",
+                "welcome",
+                "notification_digest"
+            ]
+        );
         let subjects: Vec<_> = templates
             .iter()
             .map(|t| t.render().expect("renders").subject)
@@ -200,7 +250,8 @@ mod tests {
             [
                 "Confirm your email address",
                 "Reset your password",
-                "Welcome to Agora"
+                "Welcome to Agora",
+                "Your unread notifications"
             ]
         );
     }

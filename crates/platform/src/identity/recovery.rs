@@ -122,7 +122,7 @@ async fn send_password_reset(state: &AppState, email: &EmailAddress) -> ApiResul
     };
     email::enqueue(&txn, message, now).await?;
     txn.commit().await.map_err(DbError::from)?;
-    state.mailer().wake();
+    state.jobs().wake();
     Ok(())
 }
 
@@ -225,7 +225,7 @@ async fn verify_email(
     };
     email::enqueue(&txn, welcome, now).await?;
     txn.commit().await.map_err(DbError::from)?;
-    state.mailer().wake();
+    state.jobs().wake();
     Ok(Json(User::from(user)))
 }
 
@@ -270,6 +270,6 @@ async fn resend_verification(
     let txn = db.begin().await.map_err(DbError::from)?;
     send_verification(&state, &txn, &user, now).await?;
     txn.commit().await.map_err(DbError::from)?;
-    state.mailer().wake();
+    state.jobs().wake();
     Ok(StatusCode::ACCEPTED)
 }

@@ -182,7 +182,7 @@ async fn register(
     super::recovery::send_verification(&state, &txn, &user, now).await?;
     let response = sign_in(&state, &txn, user, meta, now).await?;
     txn.commit().await.map_err(agora_store::DbError::from)?;
-    state.mailer().wake();
+    state.jobs().wake();
     Ok((StatusCode::CREATED, limit, Json(response)))
 }
 

@@ -6,7 +6,9 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_email_outbox;
 mod m20261123_000003_identity;
 mod m20261123_000004_idempotency;
+mod m20261123_000005_jobs;
 mod m20261123_000006_ws_tickets;
+mod m20261123_000007_notifications;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -14,6 +16,8 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000002_email_outbox::Migration),
         Box::new(m20261123_000003_identity::Migration),
         Box::new(m20261123_000004_idempotency::Migration),
+        Box::new(m20261123_000005_jobs::Migration),
         Box::new(m20261123_000006_ws_tickets::Migration),
+        Box::new(m20261123_000007_notifications::Migration),
     ]
 }

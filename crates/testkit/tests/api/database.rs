@@ -38,6 +38,80 @@ async fn every_migration_reverts_and_reapplies_cleanly() {
 }
 
 #[tokio::test]
+async fn emails_waiting_before_the_job_queue_existed_get_a_job_each() {
+    use agora_store::sea_orm::sea_query::Query;
+
+    // No worker: the test looks at the job before anything runs it.
+    let app = TestApp::builder()
+        .env("AGORA_JOBS_WORKERS", "0")
+        .spawn()
+        .await;
+    let migrator = migrator();
+    let status = migrator.status(app.db()).await.expect("status");
+    let after_jobs = status
+        .iter()
+        .skip_while(|m| m.name != "m20261123_000005_jobs")
+        .count() as u32;
+    migrator
+        .down(app.db(), after_jobs)
+        .await
+        .expect("reverts to the outbox's own queue");
+    // An email waiting in the old outbox, with one failed attempt behind it.
+    let id = uuid::Uuid::now_v7();
+    let now = agora_core::time::now();
+    let insert = Query::insert()
+        .into_table("emails")
+        .columns([
+            "id",
+            "to_address",
+            "subject",
+            "template",
+            "body_text",
+            "body_html",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+        ])
+        .values_panic([
+            id.into(),
+            "old@example.com".into(),
+            "Hello".into(),
+            "verify_email".into(),
+            "text".into(),
+            "<p>html</p>".into(),
+            "queued".into(),
+            1.into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    app.db().writer().execute(&insert).await.expect("inserted");
+
+    migrator.up(app.db()).await.expect("reapplies");
+    let (jobs, _) = agora_platform::jobs::queue::list(
+        app.db().reader(),
+        &agora_platform::jobs::queue::JobFilter::default(),
+        0,
+        10,
+    )
+    .await
+    .expect("listed");
+    let job = jobs
+        .iter()
+        .find(|job| job.payload["email_id"] == id.to_string())
+        .expect("the waiting email has a job");
+    assert_eq!(
+        (job.kind.as_str(), job.attempts, job.run_at),
+        ("email.send", 1, now)
+    );
+    assert_eq!(
+        app.try_count("emails WHERE status = 'queued'").await.ok(),
+        Some(1)
+    );
+}
+
+#[tokio::test]
 async fn without_migrations_readiness_reports_the_missing_schema() {
     let app = TestApp::builder().without_migrations().spawn().await;
     let response = app.get("/health/ready").send().await;

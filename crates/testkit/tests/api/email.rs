@@ -1,19 +1,21 @@
-//! Outgoing email: the outbox follows its transaction, the worker started by the server
-//! delivers through the log and SMTP transports, and the retry, dead and lease rules hold.
-//! SMTP runs against a real server (aiosmtpd, `agora_testkit::smtp`), never a stub.
+//! Outgoing email: the outbox (and its `email.send` job) follows its transaction, the job worker
+//! started by the server delivers through the log and SMTP transports, and failures are retried
+//! until the email is dead. SMTP runs against a real server (aiosmtpd, `agora_testkit::smtp`),
+//! never a stub. The queue's own rules (leases, concurrency) are tested in `jobs.rs`.
 
 use std::time::Duration;
 
 use agora_core::config::EmailTransport;
-use agora_platform::email::retry::RetryPolicy;
-use agora_platform::email::transport::{LogTransport, SmtpTransport};
-use agora_platform::email::worker::{WorkerOptions, deliver_due};
+use agora_platform::AppState;
+use agora_platform::email::transport::SmtpTransport;
 use agora_platform::email::{
     self, EmailId, EmailStatus, Mailer, OutgoingEmail, StoredEmail, Template, Transport, outbox,
 };
+use agora_platform::jobs::queue::{self, JobFilter};
+use agora_platform::jobs::{JobKinds, RetryPolicy, StoredJob, Worker, WorkerOptions};
 use agora_store::Db;
 use agora_testkit::smtp::{SmtpServerTls, TestSmtpServer};
-use agora_testkit::{TestApp, TestDatabase, test_config};
+use agora_testkit::{TestApp, services_without_server, test_config};
 use chrono::{DateTime, Utc};
 
 fn verify_email(to: &str) -> OutgoingEmail {
@@ -28,19 +30,35 @@ fn verify_email(to: &str) -> OutgoingEmail {
     }
 }
 
-/// A migrated database with no server, hence no worker of its own: the test drives delivery
-/// with [`deliver_due`] at the times it chooses.
-async fn outbox_db() -> (Db, TestDatabase) {
-    let database = TestDatabase::create().await;
-    let config = TestApp::builder().config(&database);
-    let db = agora::app::connect(&config)
+/// A job worker that runs `email.send` jobs only, through `mailer`, with `max_attempts` and
+/// waits of 10 s doubling to 60 s.
+fn email_worker(state: &AppState, mailer: Mailer, max_attempts: u32) -> Worker {
+    let kind = email::send_job(mailer).retry(RetryPolicy {
+        max_attempts,
+        base_delay: Duration::from_secs(10),
+        max_delay: Duration::from_secs(60),
+    });
+    let kinds = JobKinds::new([kind]).expect("one kind");
+    Worker::new(state.clone(), kinds, WorkerOptions::default())
+}
+
+/// Runs the email jobs due at `now`; how many ran.
+async fn deliver_due(worker: &Worker, now: DateTime<Utc>) -> usize {
+    worker.run_due(now, 100).await.expect("delivery runs")
+}
+
+/// The `email.send` job of the email `id`.
+async fn job_of(db: &Db, id: EmailId) -> StoredJob {
+    let filter = JobFilter {
+        status: None,
+        kind: Some("email.send".into()),
+    };
+    let (jobs, _) = queue::list(db.reader(), &filter, 0, 100)
         .await
-        .expect("the test database");
-    agora::app::migrator()
-        .up(&db)
-        .await
-        .expect("the migrations apply");
-    (db, database)
+        .expect("the queue is readable");
+    jobs.into_iter()
+        .find(|job| job.payload["email_id"] == id.to_string())
+        .expect("the email has a job")
 }
 
 async fn enqueue_committed(db: &Db, message: OutgoingEmail, now: DateTime<Utc>) -> EmailId {
@@ -99,21 +117,11 @@ fn decode_quoted_printable(data: &str) -> String {
     String::from_utf8(out).expect("UTF-8 text")
 }
 
-fn fast_options(max_attempts: u32) -> WorkerOptions {
-    WorkerOptions {
-        retry: RetryPolicy {
-            max_attempts,
-            base_delay: Duration::from_secs(10),
-            max_delay: Duration::from_secs(60),
-        },
-        ..WorkerOptions::default()
-    }
-}
-
 #[tokio::test]
-async fn an_email_exists_only_if_its_transaction_commits() {
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
+async fn an_email_and_its_job_exist_only_if_their_transaction_commits() {
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
 
     let txn = db.begin().await.expect("a transaction");
     email::enqueue(&txn, verify_email("alice@example.com"), now)
@@ -121,8 +129,14 @@ async fn an_email_exists_only_if_its_transaction_commits() {
         .expect("queued");
     txn.rollback().await.expect("the rollback");
     assert!(outbox::list(db.reader()).await.expect("list").is_empty());
+    let (jobs, _) = queue::list(db.reader(), &JobFilter::default(), 0, 10)
+        .await
+        .expect("the queue is readable");
+    assert!(jobs.is_empty(), "{jobs:?}");
 
-    let id = enqueue_committed(&db, verify_email("alice@example.com"), now).await;
+    let id = enqueue_committed(db, verify_email("alice@example.com"), now).await;
+    let job = job_of(db, id).await;
+    assert_eq!((job.attempts, job.run_at), (0, now));
     let rows = outbox::list(db.reader()).await.expect("list");
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
@@ -147,8 +161,13 @@ async fn an_email_exists_only_if_its_transaction_commits() {
 #[tokio::test]
 async fn the_server_worker_writes_log_transport_email_into_the_data_directory() {
     let app = TestApp::spawn().await;
-    let id = enqueue_committed(app.db(), verify_email("alice@example.com"), Utc::now()).await;
-    app.state().mailer().wake();
+    let id = enqueue_committed(
+        app.db(),
+        verify_email("alice@example.com"),
+        agora_core::time::now(),
+    )
+    .await;
+    app.state().jobs().wake();
 
     let file = app
         .database()
@@ -182,7 +201,6 @@ async fn the_server_worker_writes_log_transport_email_into_the_data_directory() 
         if row.status == EmailStatus::Sent {
             assert_eq!(row.attempts, 1);
             assert!(row.sent_at.is_some());
-            assert!(row.locked_until.is_none());
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "{row:?}");
@@ -208,8 +226,8 @@ async fn the_server_worker_delivers_through_the_configured_smtp_server() {
                 .expect("a link"),
         },
     };
-    let id = enqueue_committed(app.db(), message, Utc::now()).await;
-    app.state().mailer().wake();
+    let id = enqueue_committed(app.db(), message, agora_core::time::now()).await;
+    app.state().jobs().wake();
 
     let messages = smtp.wait_for_messages(1).await;
     let received = &messages[0];
@@ -249,15 +267,14 @@ async fn smtp_authenticates_after_starttls_with_the_credentials_of_the_url() {
         ),
         smtp.certificate_pem(),
     );
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
-    let id = enqueue_committed(&db, verify_email("carol@example.com"), now).await;
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
+    let id = enqueue_committed(db, verify_email("carol@example.com"), now).await;
 
-    let attempted = deliver_due(&db, &mailer, &fast_options(3), now)
-        .await
-        .expect("delivery runs");
+    let attempted = deliver_due(&email_worker(&state, mailer, 3), now).await;
     assert_eq!(attempted, 1);
-    let row = stored(&db, id).await;
+    let row = stored(db, id).await;
     assert_eq!(row.status, EmailStatus::Sent, "{:?}", row.last_error);
 
     let messages = smtp.messages();
@@ -278,14 +295,13 @@ async fn a_starttls_server_with_an_untrusted_certificate_gets_nothing() {
         &format!("smtp://127.0.0.1:{}?tls=starttls", smtp.port),
         None,
     );
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
-    let id = enqueue_committed(&db, verify_email("dave@example.com"), now).await;
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
+    let id = enqueue_committed(db, verify_email("dave@example.com"), now).await;
 
-    deliver_due(&db, &mailer, &fast_options(3), now)
-        .await
-        .expect("delivery runs");
-    let row = stored(&db, id).await;
+    deliver_due(&email_worker(&state, mailer, 3), now).await;
+    let row = stored(db, id).await;
     assert_eq!(row.status, EmailStatus::Queued, "retried later");
     assert!(row.last_error.is_some());
     assert!(smtp.messages().is_empty());
@@ -301,14 +317,13 @@ async fn implicit_tls_delivers_over_smtps() {
         &format!("smtps://127.0.0.1:{}", smtp.port),
         smtp.certificate_pem(),
     );
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
-    let id = enqueue_committed(&db, verify_email("erin@example.com"), now).await;
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
+    let id = enqueue_committed(db, verify_email("erin@example.com"), now).await;
 
-    deliver_due(&db, &mailer, &fast_options(3), now)
-        .await
-        .expect("delivery runs");
-    assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
+    deliver_due(&email_worker(&state, mailer, 3), now).await;
+    assert_eq!(stored(db, id).await.status, EmailStatus::Sent);
     let messages = smtp.messages();
     assert_eq!(messages.len(), 1);
     assert!(messages[0].tls);
@@ -324,14 +339,13 @@ async fn a_wrong_smtp_password_is_a_permanent_failure() {
         &format!("smtp://mailer:wrong@127.0.0.1:{}", smtp.port),
         None,
     );
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
-    let id = enqueue_committed(&db, verify_email("frank@example.com"), now).await;
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
+    let id = enqueue_committed(db, verify_email("frank@example.com"), now).await;
 
-    deliver_due(&db, &mailer, &fast_options(5), now)
-        .await
-        .expect("delivery runs");
-    let row = stored(&db, id).await;
+    deliver_due(&email_worker(&state, mailer, 5), now).await;
+    let row = stored(db, id).await;
     assert_eq!(row.status, EmailStatus::Dead, "{:?}", row.last_error);
     assert_eq!(row.attempts, 1);
     let error = row.last_error.expect("the reason is kept");
@@ -363,20 +377,19 @@ async fn a_server_that_stops_answering_times_out_and_is_retried() {
         .expect("the SMTP transport builds")
         .with_timeout(Duration::from_millis(500));
     let mailer = Mailer::new(Transport::Smtp(transport), config.email_from.clone());
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
-    let id = enqueue_committed(&db, verify_email("ivan@example.com"), now).await;
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
+    let id = enqueue_committed(db, verify_email("ivan@example.com"), now).await;
 
     let started = std::time::Instant::now();
-    deliver_due(&db, &mailer, &fast_options(3), now)
-        .await
-        .expect("delivery runs");
+    deliver_due(&email_worker(&state, mailer, 3), now).await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
-    let row = stored(&db, id).await;
+    let row = stored(db, id).await;
     assert_eq!((row.status, row.attempts), (EmailStatus::Queued, 1));
     let error = row.last_error.expect("the reason is kept");
     assert!(error.contains("did not complete"), "{error}");
@@ -390,21 +403,16 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
         .start()
         .await;
     let mailer = smtp_mailer(&format!("smtp://127.0.0.1:{}", smtp.port), None);
-    let (db, _database) = outbox_db().await;
-    let options = fast_options(3);
-    let start = Utc::now();
-    let id = enqueue_committed(&db, verify_email("grace@example.com"), start).await;
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let worker = email_worker(&state, mailer, 3);
+    let start = agora_core::time::now();
+    let id = enqueue_committed(db, verify_email("grace@example.com"), start).await;
 
     // First attempt: refused, queued again 5 to 10 s later (10 s, less up to half of jitter).
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, start)
-            .await
-            .expect("runs"),
-        1
-    );
-    let first = stored(&db, id).await;
-    assert_eq!(first.status, EmailStatus::Queued);
-    assert_eq!(first.attempts, 1);
+    assert_eq!(deliver_due(&worker, start).await, 1);
+    let first = stored(db, id).await;
+    assert_eq!((first.status, first.attempts), (EmailStatus::Queued, 1));
     assert!(
         first
             .last_error
@@ -413,45 +421,31 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
             .contains("451"),
         "{first:?}"
     );
-    let wait = first.next_attempt_at - start;
+    let retry_at = job_of(db, id).await.run_at;
+    let wait = retry_at - start;
     assert!(
-        wait >= chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(10),
+        wait >= chrono::Duration::seconds(5) && wait <= chrono::Duration::seconds(11),
         "{wait}"
     );
 
     // Not due before then.
-    let early = first.next_attempt_at - chrono::Duration::milliseconds(1);
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, early)
-            .await
-            .expect("runs"),
-        0
-    );
+    let early = retry_at - chrono::Duration::milliseconds(1);
+    assert_eq!(deliver_due(&worker, early).await, 0);
 
     // Second attempt: the wait doubles (10 to 20 s).
-    let second_at = first.next_attempt_at;
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, second_at)
-            .await
-            .expect("runs"),
-        1
-    );
-    let second = stored(&db, id).await;
+    assert_eq!(deliver_due(&worker, retry_at).await, 1);
+    let second = stored(db, id).await;
     assert_eq!((second.status, second.attempts), (EmailStatus::Queued, 2));
-    let wait = second.next_attempt_at - second_at;
+    let third_at = job_of(db, id).await.run_at;
+    let wait = third_at - retry_at;
     assert!(
-        wait >= chrono::Duration::seconds(10) && wait <= chrono::Duration::seconds(20),
+        wait >= chrono::Duration::seconds(10) && wait <= chrono::Duration::seconds(21),
         "{wait}"
     );
 
     // Third and last attempt: dead, with the server's answer kept.
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, second.next_attempt_at)
-            .await
-            .expect("runs"),
-        1
-    );
-    let dead = stored(&db, id).await;
+    assert_eq!(deliver_due(&worker, third_at).await, 1);
+    let dead = stored(db, id).await;
     assert_eq!((dead.status, dead.attempts), (EmailStatus::Dead, 3));
     assert!(
         dead.last_error
@@ -460,88 +454,35 @@ async fn a_refusing_server_is_retried_with_backoff_until_the_email_is_dead() {
             .contains("451")
     );
     assert!(dead.sent_at.is_none());
+    assert_eq!(
+        job_of(db, id).await.status,
+        agora_platform::jobs::JobStatus::Dead
+    );
 
     // A dead email is never tried again.
     let much_later = start + chrono::Duration::days(1);
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, much_later)
-            .await
-            .expect("runs"),
-        0
-    );
+    assert_eq!(deliver_due(&worker, much_later).await, 0);
     assert!(smtp.messages().is_empty());
-}
-
-#[tokio::test]
-async fn an_email_whose_worker_died_mid_send_is_claimed_again_when_its_lease_runs_out() {
-    let (db, database) = outbox_db().await;
-    let mail_dir = database.dir.path().join("mail");
-    let mailer = Mailer::new(
-        Transport::Log(LogTransport::new(&mail_dir)),
-        "Agora <noreply@localhost>".parse().expect("a mailbox"),
-    );
-    let options = fast_options(3);
-    let start = Utc::now();
-    let id = enqueue_committed(&db, verify_email("heidi@example.com"), start).await;
-
-    // A worker claims the email and dies before recording anything.
-    let claimed = outbox::claim_next(db.writer(), start, options.lease)
-        .await
-        .expect("the claim runs")
-        .expect("the email is claimed");
-    assert_eq!((claimed.id, claimed.attempts), (id, 1));
-    assert_eq!(claimed.status, EmailStatus::Sending);
-
-    // While the lease lasts, no other worker takes it.
-    let during = start + chrono::Duration::seconds(1);
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, during)
-            .await
-            .expect("runs"),
-        0
-    );
-    assert_eq!(stored(&db, id).await.status, EmailStatus::Sending);
-
-    // After it, the email is claimed again and sent.
-    let after = start
-        + chrono::Duration::from_std(options.lease).expect("a lease")
-        + chrono::Duration::seconds(1);
-    assert_eq!(
-        deliver_due(&db, &mailer, &options, after)
-            .await
-            .expect("runs"),
-        1
-    );
-    let row = stored(&db, id).await;
-    assert_eq!((row.status, row.attempts), (EmailStatus::Sent, 2));
-    assert!(mail_dir.join(format!("{id}.eml")).exists());
-
-    // The dead worker's late report no longer counts.
-    assert!(
-        !outbox::mark_failed(db.writer(), &claimed, "late", None)
-            .await
-            .expect("runs")
-    );
-    assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
 }
 
 #[tokio::test]
 async fn concurrent_workers_send_each_email_exactly_once() {
     let smtp = TestSmtpServer::start().await;
     let mailer = smtp_mailer(&format!("smtp://127.0.0.1:{}", smtp.port), None);
-    let (db, _database) = outbox_db().await;
-    let now = Utc::now();
+    let (state, _database) = services_without_server().await;
+    let db = state.db();
+    let now = agora_core::time::now();
     let mut ids = Vec::new();
     for n in 0..12 {
-        ids.push(enqueue_committed(&db, verify_email(&format!("user{n}@example.com")), now).await);
+        ids.push(enqueue_committed(db, verify_email(&format!("user{n}@example.com")), now).await);
     }
 
-    let options = fast_options(3);
-    let workers = (0..3).map(|_| deliver_due(&db, &mailer, &options, now));
-    let attempted: usize = futures::future::join_all(workers)
+    let workers: Vec<Worker> = (0..3)
+        .map(|_| email_worker(&state, mailer.clone(), 3))
+        .collect();
+    let attempted: usize = futures::future::join_all(workers.iter().map(|w| deliver_due(w, now)))
         .await
         .into_iter()
-        .map(|result| result.expect("delivery runs"))
         .sum();
     assert_eq!(attempted, 12);
 
@@ -552,6 +493,6 @@ async fn concurrent_workers_send_each_email_exactly_once() {
     assert_eq!(messages.len(), 12, "no email was sent twice");
     assert_eq!(recipients.len(), 12);
     for id in ids {
-        assert_eq!(stored(&db, id).await.status, EmailStatus::Sent);
+        assert_eq!(stored(db, id).await.status, EmailStatus::Sent);
     }
 }

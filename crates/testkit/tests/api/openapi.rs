@@ -76,11 +76,12 @@ async fn with_no_modules_the_platform_still_serves() {
         .assert_status(StatusCode::OK);
     let doc: Value = app.get("/openapi.json").send().await.json();
     let paths = doc["paths"].as_object().expect("paths");
-    // Only the platform's own routes: identity, administration and real time.
+    // Only the platform's own routes: identity, administration, notifications, real time.
     assert!(
         paths.keys().all(|p| !p.starts_with("/api/v1/")
             || p.starts_with("/api/v1/auth/")
             || p.starts_with("/api/v1/admin/")
+            || p.starts_with("/api/v1/notifications")
             || p.starts_with("/api/v1/ws")),
         "no module routes: {:?}",
         paths.keys()

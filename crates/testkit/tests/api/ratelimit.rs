@@ -234,7 +234,7 @@ fn identity_like_routes(state: &AppState) -> Router {
 async fn identity_like_server(app: &TestApp) -> (Server, TestClient) {
     let state = app.state().clone();
     let router = identity_like_routes(&state);
-    let server = Server::start(App { state, router }).await;
+    let server = Server::start(App::new(state, router).expect("the app")).await;
     let client = TestClient::new(server.address);
     (server, client)
 }

@@ -617,3 +617,32 @@ async fn on_shutdown_sockets_are_closed_as_going_away() {
         .expect("the server stopped in time")
         .expect("cleanly");
 }
+
+#[tokio::test]
+async fn a_notification_delivered_in_real_time_reaches_the_recipients_room() {
+    use agora_platform::notifications::{self, NewNotification};
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let mut socket = app.socket(&alice).await;
+    socket.subscribe(&user_room(&alice)).await;
+    let delivered = notifications::notify(
+        app.db().writer(),
+        NewNotification {
+            user_id: alice.id.parse().expect("a user id"),
+            kind: "forum.reply".into(),
+            actor_id: None,
+            title: "a reply".into(),
+            body: None,
+            link: None,
+            payload: json!({}),
+        },
+        agora_core::time::now(),
+    )
+    .await
+    .expect("delivered");
+    notifications::after_commit(app.state(), delivered).await;
+    let event = socket.next_of_type("notification.created").await;
+    assert_eq!(event["room"], user_room(&alice));
+    assert_eq!(event["payload"]["title"], "a reply");
+    assert!(event["payload"]["id"].is_string(), "{event}");
+}

@@ -21,7 +21,7 @@ async fn a_request_in_flight_at_shutdown_still_completes() {
         ),
         state.config(),
     );
-    let mut server = Server::start(App { state, router }).await;
+    let mut server = Server::start(App::new(state, router).expect("the app")).await;
     let client = TestClient::new(server.address);
 
     let in_flight = tokio::spawn({

@@ -1,5 +1,4 @@
-//! When to try again after a failed attempt: exponential backoff with jitter, up to a number of
-//! attempts. Nothing here knows about email, so the job queue can take it over as it is.
+//! When to try a failed job again: exponential backoff with jitter, up to a number of attempts.
 
 use std::time::Duration;
 
@@ -25,18 +24,20 @@ pub enum AfterFailure {
 }
 
 impl Default for RetryPolicy {
-    /// 10 attempts over about three hours: waits of 30 s, 1, 2, 4, 8, 16, 32 min, then 1 h,
-    /// each shortened by up to half at random.
     fn default() -> Self {
-        Self {
-            max_attempts: 10,
-            base_delay: Duration::from_secs(30),
-            max_delay: Duration::from_secs(3600),
-        }
+        Self::DEFAULT
     }
 }
 
 impl RetryPolicy {
+    /// 10 attempts over about three hours: waits of 30 s, 1, 2, 4, 8, 16, 32 min, then 1 h,
+    /// each shortened by up to half at random.
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        max_attempts: 10,
+        base_delay: Duration::from_secs(30),
+        max_delay: Duration::from_secs(3600),
+    };
+
     /// The wait after failed attempt number `attempt` (1 for the first). `jitter` in `[0, 1]`
     /// picks a point between half the exponential delay and all of it ("equal jitter"), so
     /// tasks that failed together (a relay that was down) do not all come back at once, yet

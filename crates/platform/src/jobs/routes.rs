@@ -1,0 +1,306 @@
+//! What admins see and do with the queue: its depth and failures per kind, the schedules, the
+//! jobs themselves, retrying dead ones and purging finished ones. Changes go to the audit log.
+
+use agora_core::extract::{Json, Path, Query};
+use agora_core::pagination::{NumberedPage, PageParams};
+use agora_core::{ApiError, ApiResult, Problem};
+use agora_store::DbError;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::JobId;
+use super::queue::{self, JobFilter, JobStatus, KindStats, StoredJob};
+use crate::AppState;
+use crate::audit::{self, AuditEntry};
+use crate::identity::AdminUser;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(retry_job))
+        .routes(routes!(retry_dead))
+        .routes(routes!(purge))
+}
+
+/// The queue at a glance.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobsOverview {
+    /// Per kind of job, sorted by kind.
+    pub kinds: Vec<KindStats>,
+    pub schedules: Vec<ScheduleState>,
+}
+
+/// A periodic job as the scheduler last left it.
+#[derive(Debug, Serialize, Deserialize, ToSchema, FromQueryResult)]
+pub struct ScheduleState {
+    /// The kind of job it enqueues.
+    pub name: String,
+    pub cron: String,
+    pub next_run_at: DateTime<Utc>,
+    pub last_run_at: Option<DateTime<Utc>>,
+}
+
+/// Queue depth, due and retrying jobs, failures (dead) per kind, and the schedules.
+#[utoipa::path(get, path = "/admin/jobs/stats", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, body = JobsOverview),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn overview(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<Json<JobsOverview>> {
+    let db = state.db().reader();
+    let kinds = queue::stats(db, Utc::now()).await?;
+    let select = sea_orm::sea_query::Query::select()
+        .expr(sea_orm::sea_query::Expr::cust("*"))
+        .from("job_schedules")
+        .order_by("name", sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    let schedules = db
+        .query_all(&select)
+        .await
+        .map_err(DbError::from)?
+        .iter()
+        .map(|row| ScheduleState::from_query_result(row, ""))
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)?;
+    Ok(Json(JobsOverview { kinds, schedules }))
+}
+
+/// Filters of the job list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct JobListFilter {
+    pub status: Option<JobStatus>,
+    /// A kind of job (`email.send`).
+    pub kind: Option<String>,
+    /// From 1, default 1.
+    pub page: Option<u64>,
+    /// 1–100, default 20.
+    pub per_page: Option<u64>,
+}
+
+/// Jobs, newest first (`?status=dead` for the failures).
+#[utoipa::path(get, path = "/admin/jobs", tag = "admin", security(("bearer" = [])),
+    params(JobListFilter),
+    responses(
+        (status = 200, body = NumberedPage<StoredJob>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_jobs(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(filter): Query<JobListFilter>,
+) -> ApiResult<Json<NumberedPage<StoredJob>>> {
+    let (page, per_page) = PageParams {
+        page: filter.page,
+        per_page: filter.per_page,
+    }
+    .resolve()?;
+    let (items, total) = queue::list(
+        state.db().reader(),
+        &JobFilter {
+            status: filter.status,
+            kind: filter.kind,
+        },
+        (page - 1).saturating_mul(per_page),
+        per_page,
+    )
+    .await?;
+    Ok(Json(NumberedPage {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// One job, with its input and last error.
+#[utoipa::path(get, path = "/admin/jobs/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = StoredJob),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_job(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<JobId>,
+) -> ApiResult<Json<StoredJob>> {
+    Ok(Json(find(state.db().reader(), id).await?))
+}
+
+async fn find(conn: &impl ConnectionTrait, id: JobId) -> ApiResult<StoredJob> {
+    queue::find(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no job with this id"))
+}
+
+/// Queues a dead job again, due now, with its attempts counted afresh.
+#[utoipa::path(post, path = "/admin/jobs/{id}/retry", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "Queued again", body = StoredJob),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job is not dead", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn retry_job(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(id): Path<JobId>,
+) -> ApiResult<Json<StoredJob>> {
+    let now = Utc::now();
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    match queue::retry(&txn, id, now).await? {
+        None => return Err(ApiError::not_found("no job with this id")),
+        Some(false) => return Err(ApiError::conflict("only a dead job can be retried")),
+        Some(true) => {}
+    }
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor: Some(admin.0.user_id),
+            action: "job.retried",
+            target_type: "job",
+            target_id: Some(id.to_string()),
+            reason: None,
+            details: None,
+        },
+        now,
+    )
+    .await?;
+    let job = find(&txn, id).await?;
+    txn.commit().await.map_err(DbError::from)?;
+    state.jobs().wake();
+    Ok(Json(job))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryDeadRequest {
+    /// Only this kind; every kind when left out.
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Affected {
+    /// How many jobs the action changed.
+    pub count: u64,
+}
+
+/// Queues every dead job (of one kind) again.
+#[utoipa::path(post, path = "/admin/jobs/retry-dead", tag = "admin", security(("bearer" = [])),
+    request_body = RetryDeadRequest,
+    responses(
+        (status = 200, description = "How many were queued again", body = Affected),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn retry_dead(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Json(request): Json<RetryDeadRequest>,
+) -> ApiResult<Json<Affected>> {
+    let now = Utc::now();
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let count = queue::retry_dead(&txn, request.kind.as_deref(), now).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor: Some(admin.0.user_id),
+            action: "job.dead_retried",
+            target_type: "job",
+            target_id: None,
+            reason: None,
+            details: Some(serde_json::json!({ "kind": request.kind, "count": count })),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(DbError::from)?;
+    state.jobs().wake();
+    Ok(Json(Affected { count }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeRequest {
+    /// `succeeded` or `dead`.
+    pub status: JobStatus,
+    /// Only jobs finished longer ago than this (`7d`, `12h`); all of them when left out.
+    pub older_than: Option<String>,
+}
+
+/// Deletes finished jobs (succeeded or dead), older than a given age.
+#[utoipa::path(post, path = "/admin/jobs/purge", tag = "admin", security(("bearer" = [])),
+    request_body = PurgeRequest,
+    responses(
+        (status = 200, description = "How many were deleted", body = Affected),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a finished status, or not a duration", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn purge(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Json(request): Json<PurgeRequest>,
+) -> ApiResult<Json<Affected>> {
+    if !matches!(request.status, JobStatus::Succeeded | JobStatus::Dead) {
+        return Err(ApiError::invalid_field(
+            "status",
+            "only finished jobs (`succeeded`, `dead`) can be purged",
+        ));
+    }
+    let now = Utc::now();
+    let before = match request.older_than.as_deref() {
+        None => now,
+        Some(age) => now - parse_age(age).map_err(|m| ApiError::invalid_field("older_than", m))?,
+    };
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let count = queue::purge(&txn, request.status, before).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor: Some(admin.0.user_id),
+            action: "job.purged",
+            target_type: "job",
+            target_id: None,
+            reason: None,
+            details: Some(serde_json::json!({
+                "status": request.status,
+                "older_than": request.older_than,
+                "count": count,
+            })),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(DbError::from)?;
+    Ok(Json(Affected { count }))
+}
+
+/// `7d`, `12h`, `30m` ... as a duration back in time (at most about a century).
+pub fn parse_age(value: &str) -> Result<chrono::Duration, String> {
+    humantime::parse_duration(value.trim())
+        .ok()
+        .and_then(|age| chrono::Duration::from_std(age).ok())
+        .filter(|age| *age <= chrono::Duration::days(36_500))
+        .ok_or_else(|| format!("`{value}` is not a duration such as `7d` or `12h`"))
+}

@@ -1,0 +1,278 @@
+//! `/api/v1/notifications`: the signed-in user's notifications, their read state, and the
+//! channels chosen per kind.
+
+use agora_core::extract::{Json, Path, Query};
+use agora_core::pagination::{CursorPage, check_limit, decode_cursor, encode_cursor};
+use agora_core::{ApiError, ApiResult, Problem, time};
+use axum::extract::State;
+use axum::http::StatusCode;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query as Sql};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::preferences::{self, Channels, DEFAULT_KIND};
+use super::{Notification, NotificationId, Notifications, Row, unread_count};
+use crate::AppState;
+use crate::identity::Viewer;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(count_unread))
+        .routes(routes!(mark_read))
+        .routes(routes!(mark_all_read))
+        .routes(routes!(get_preferences))
+        .routes(routes!(set_preference, reset_preference))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationFilter {
+    /// Only the unread ones.
+    pub unread: Option<bool>,
+    /// 1–100, default 20.
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The viewer's in-app notifications, newest first.
+#[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])),
+    params(NotificationFilter),
+    responses(
+        (status = 200, body = CursorPage<Notification>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(filter): Query<NotificationFilter>,
+) -> ApiResult<Json<CursorPage<Notification>>> {
+    let limit = check_limit("limit", filter.limit)?;
+    let mut condition = mine(&viewer).add(Expr::col(Notifications::InApp).eq(true));
+    if filter.unread == Some(true) {
+        condition = condition.add(Expr::col(Notifications::ReadAt).is_null());
+    }
+    if let Some(cursor) = &filter.cursor {
+        let after: Uuid = decode_cursor(cursor)?
+            .parse()
+            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
+        condition = condition.add(Expr::col(Notifications::Id).lt(after));
+    }
+    // One extra row tells whether there is a next page.
+    let select = Sql::select()
+        .expr(Expr::cust("*"))
+        .from(Notifications::Table)
+        .cond_where(condition)
+        .order_by(Notifications::Id, Order::Desc)
+        .limit(limit + 1)
+        .to_owned();
+    let mut items = rows(state.db().reader(), &select).await?;
+    let next_cursor = if items.len() as u64 > limit {
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        items.last().map(|n| encode_cursor(&n.id.to_string()))
+    } else {
+        None
+    };
+    Ok(Json(CursorPage { items, next_cursor }))
+}
+
+fn mine(viewer: &Viewer) -> Condition {
+    Condition::all().add(Expr::col(Notifications::UserId).eq(viewer.user_id.0))
+}
+
+async fn rows(
+    conn: &impl ConnectionTrait,
+    select: &sea_orm::sea_query::SelectStatement,
+) -> ApiResult<Vec<Notification>> {
+    let rows = conn
+        .query_all(select)
+        .await
+        .map_err(agora_store::DbError::from)?;
+    rows.iter()
+        .map(|row| {
+            Row::from_query_result(row, "")
+                .map(Notification::from)
+                .map_err(|err| agora_store::DbError::from(err).into())
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnreadCount {
+    pub unread: u64,
+}
+
+/// How many in-app notifications the viewer has not read.
+#[utoipa::path(get, path = "/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, body = UnreadCount),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn count_unread(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<UnreadCount>> {
+    let unread = unread_count(state.db().reader(), viewer.user_id).await?;
+    Ok(Json(UnreadCount { unread }))
+}
+
+/// Marks one of the viewer's notifications read (again is harmless: it keeps the first time).
+#[utoipa::path(patch, path = "/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = Notification),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No notification of the viewer's with this id", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn mark_read(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<NotificationId>,
+) -> ApiResult<Json<Notification>> {
+    let db = state.db().writer();
+    let this = mine(&viewer).add(Expr::col(Notifications::Id).eq(id.as_uuid()));
+    let update = Sql::update()
+        .table(Notifications::Table)
+        .value(Notifications::ReadAt, time::now())
+        .cond_where(this.clone().add(Expr::col(Notifications::ReadAt).is_null()))
+        .to_owned();
+    db.execute(&update)
+        .await
+        .map_err(agora_store::DbError::from)?;
+    let select = Sql::select()
+        .expr(Expr::cust("*"))
+        .from(Notifications::Table)
+        .cond_where(this)
+        .to_owned();
+    rows(db, &select)
+        .await?
+        .pop()
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no notification of yours with this id"))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MarkedRead {
+    /// How many were unread until now.
+    pub count: u64,
+}
+
+/// Marks every notification of the viewer read.
+#[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, body = MarkedRead),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn mark_all_read(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<MarkedRead>> {
+    let update = Sql::update()
+        .table(Notifications::Table)
+        .value(Notifications::ReadAt, time::now())
+        .cond_where(mine(&viewer).add(Expr::col(Notifications::ReadAt).is_null()))
+        .to_owned();
+    let count = state
+        .db()
+        .writer()
+        .execute(&update)
+        .await
+        .map_err(agora_store::DbError::from)?
+        .rows_affected();
+    Ok(Json(MarkedRead { count }))
+}
+
+/// The viewer's channels: for kinds without a choice, and per kind chosen.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Preferences {
+    /// For every kind without a choice of its own (the `default` kind).
+    pub default: Channels,
+    pub kinds: Vec<KindPreference>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KindPreference {
+    pub kind: String,
+    #[serde(flatten)]
+    pub channels: Channels,
+}
+
+/// The viewer's notification channels.
+#[utoipa::path(get, path = "/notifications/preferences", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Preferences),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_preferences(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<Preferences>> {
+    let mut default = Channels::DEFAULT;
+    let mut kinds = Vec::new();
+    for (kind, channels) in preferences::list(state.db().reader(), viewer.user_id).await? {
+        if kind == DEFAULT_KIND {
+            default = channels;
+        } else {
+            kinds.push(KindPreference { kind, channels });
+        }
+    }
+    Ok(Json(Preferences { default, kinds }))
+}
+
+fn checked_kind(kind: &str) -> ApiResult<()> {
+    preferences::check_kind(kind).map_err(|message| ApiError::invalid_field("kind", message))
+}
+
+/// Chooses the channels of one kind of notification (`default`: of every kind without a
+/// choice of its own).
+#[utoipa::path(put, path = "/notifications/preferences/{kind}", tag = "notifications", security(("bearer" = [])),
+    params(("kind" = String, Path, description = "`forum.reply`, ..., or `default`")),
+    request_body = Channels,
+    responses(
+        (status = 200, body = KindPreference),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a kind, or a missing channel", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_preference(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(kind): Path<String>,
+    Json(channels): Json<Channels>,
+) -> ApiResult<Json<KindPreference>> {
+    checked_kind(&kind)?;
+    preferences::set(
+        state.db().writer(),
+        viewer.user_id,
+        &kind,
+        channels,
+        time::now(),
+    )
+    .await?;
+    Ok(Json(KindPreference { kind, channels }))
+}
+
+/// Forgets the choice for one kind: it follows `default` again (and `default`, the built-in
+/// channels).
+#[utoipa::path(delete, path = "/notifications/preferences/{kind}", tag = "notifications", security(("bearer" = [])),
+    params(("kind" = String, Path)),
+    responses(
+        (status = 204, description = "Forgotten (or there was no choice)"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a kind", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn reset_preference(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(kind): Path<String>,
+) -> ApiResult<StatusCode> {
+    checked_kind(&kind)?;
+    preferences::reset(state.db().writer(), viewer.user_id, &kind).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
