@@ -553,17 +553,17 @@ async fn presence_and_typing(first: &TestApp, second: &TestApp) {
 #[tokio::test]
 async fn a_silent_client_is_dropped_after_two_missed_heartbeats() {
     let app = TestApp::builder()
-        .env("AGORA_REALTIME_HEARTBEAT", "200ms")
+        .env("AGORA_REALTIME_HEARTBEAT", "300ms")
         .spawn()
         .await;
     let alice = app.register("alice").await;
     let mut silent = app.socket(&alice).await;
     let mut talking = app.socket(&alice).await;
-    // The talking client keeps answering (a frame every 100 ms) while the silent one is not
-    // read at all, so it answers no ping.
+    // The talking client sends a frame every 50 ms (600 ms of silence are allowed); the silent
+    // one is not even read, so it answers no ping.
     tokio::time::timeout(RECEIVE_TIMEOUT, async {
         while app.state().realtime().connections() == 2 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
             assert_nothing_more(&mut talking).await;
         }
     })
