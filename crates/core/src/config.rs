@@ -175,6 +175,24 @@ pub const SETTINGS: &[Setting] = &[
         "Changes to the periodic jobs, as `name=cron` pairs separated by `;` (`jobs.purge=0 4 * * *; idempotency.purge=off`). A cron expression has five fields (minute hour day-of-month month day-of-week) or six with seconds first, in UTC; `off` turns a schedule off. The schedules and their defaults are listed by `agora jobs schedules`.",
     ),
     setting(
+        "geoip_database",
+        "AGORA_GEOIP_DATABASE",
+        "",
+        "A MaxMind-format country database (`GeoLite2-Country.mmdb`) to tell a user's country from their address at onboarding, offline. Takes precedence over `geoip_url`. Neither: the country is left empty.",
+    ),
+    setting(
+        "geoip_url",
+        "AGORA_GEOIP_URL",
+        "",
+        "An ipapi-compatible HTTP lookup, `{ip}` standing for the address (`https://ipapi.co/{ip}/json/`); the answer's `country_code` (or `countryCode`, or `country`) is used. A failing or slow provider leaves the country empty.",
+    ),
+    setting(
+        "geoip_timeout",
+        "AGORA_GEOIP_TIMEOUT",
+        "2s",
+        "How long onboarding waits for the HTTP geolocation provider.",
+    ),
+    setting(
         "health_timeout",
         "AGORA_HEALTH_TIMEOUT",
         "2s",
@@ -459,6 +477,15 @@ impl fmt::Debug for SmtpUrl {
     }
 }
 
+/// Where to look up the country of an address.
+#[derive(Debug, Clone)]
+pub struct GeoIp {
+    pub database: Option<PathBuf>,
+    /// With `{ip}` where the address goes.
+    pub url: Option<String>,
+    pub timeout: Duration,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -492,6 +519,8 @@ pub struct Config {
     pub jobs_poll_interval: Duration,
     /// Schedule name → cron expression or `off`, replacing the built-in defaults.
     pub schedules: BTreeMap<String, String>,
+    /// Where onboarding looks up a user's country.
+    pub geoip: GeoIp,
     pub jwt_algorithm: JwtAlgorithm,
     pub external_auth: Option<ExternalAuth>,
     /// `None` until the server resolves it (from the data directory in development).
@@ -682,6 +711,17 @@ impl Config {
         let schedules = layers
             .parse("schedules", parse_schedules)?
             .unwrap_or_default();
+        let geoip = GeoIp {
+            database: layers.parse("geoip_database", |v| Ok(PathBuf::from(v)))?,
+            url: layers.parse("geoip_url", |v| {
+                let url = v.replace("{ip}", "192.0.2.1");
+                match url::Url::parse(&url) {
+                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(v.to_owned()),
+                    _ => Err(format!("`{v}` is not an http(s) URL with `{{ip}}` in it")),
+                }
+            })?,
+            timeout: layers.required("geoip_timeout", parse_duration)?,
+        };
         let public_url = match layers.parse("public_url", parse_public_url)? {
             Some(url) => url,
             None => {
@@ -739,6 +779,7 @@ impl Config {
             jobs_workers,
             jobs_poll_interval,
             schedules,
+            geoip,
             jwt_algorithm,
             external_auth,
             secret_key,
@@ -818,6 +859,14 @@ impl Config {
                     }
                     "health_timeout" => humantime::format_duration(self.health_timeout).to_string(),
                     "jobs_workers" => self.jobs_workers.to_string(),
+                    "geoip_database" => self
+                        .geoip
+                        .database
+                        .as_ref()
+                        .map(|path| path.display().to_string())
+                        .unwrap_or_default(),
+                    "geoip_url" => self.geoip.url.clone().unwrap_or_default(),
+                    "geoip_timeout" => humantime::format_duration(self.geoip.timeout).to_string(),
                     "jobs_poll_interval" => {
                         humantime::format_duration(self.jobs_poll_interval).to_string()
                     }

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod email;
 pub mod entities;
+pub mod geolocation;
 pub mod health;
 pub mod idempotency;
 pub mod identity;
@@ -16,6 +17,7 @@ pub mod jobs;
 pub mod migrations;
 pub mod module;
 pub mod notifications;
+pub mod profiles;
 pub mod ratelimit;
 pub mod realtime;
 pub mod state;
@@ -33,6 +35,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(jobs::routes::router())
         .merge(notifications::routes::router())
+        .merge(profiles::routes::router())
         .merge(realtime::router())
 }
 

@@ -7,6 +7,7 @@ use agora_core::config::Config;
 use agora_store::{Cache, Db, Redis};
 
 use crate::email::Mailer;
+use crate::geolocation::Geolocator;
 use crate::identity::Identity;
 use crate::jobs::Jobs;
 use crate::ratelimit::{Quotas, RateLimiter};
@@ -28,6 +29,7 @@ struct Inner {
     redis: Option<Redis>,
     cache: Cache,
     realtime: Hub,
+    geolocator: Geolocator,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
         let identity = Identity::new(&config, redis.clone())?;
         let email = Mailer::from_config(&config)?;
         let realtime = Hub::new(config.realtime, redis.clone(), rooms);
+        let geolocator = Geolocator::from_config(&config.geoip)?;
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
         Ok(Self(Arc::new(Inner {
@@ -65,6 +68,7 @@ impl AppState {
             rate_limiter,
             cache: Cache::new(redis.clone()),
             realtime,
+            geolocator,
             redis,
         })))
     }
@@ -102,6 +106,11 @@ impl AppState {
     /// The cache of read-mostly data (shared through Redis when configured).
     pub fn cache(&self) -> &Cache {
         &self.0.cache
+    }
+
+    /// Tells a country from an address (onboarding).
+    pub fn geolocator(&self) -> &Geolocator {
+        &self.0.geolocator
     }
 
     /// The real-time hub: publish events to WebSocket clients (`realtime::Hub::publish`).

@@ -19,6 +19,7 @@ mod jobs;
 mod middleware;
 mod notifications;
 mod openapi;
+mod profiles;
 mod ratelimit;
 mod realtime;
 mod recovery;

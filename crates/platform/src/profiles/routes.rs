@@ -1,0 +1,302 @@
+//! `/users/me`, `/users/{id_or_username}` and `/users/me/onboarding`.
+
+use agora_core::extract::{FieldErrors, Json, Path};
+use agora_core::{ApiError, ApiResult, Problem, UserId, time};
+use agora_store::DbError;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::rules::{self, BIO_MAX, DISPLAY_NAME_MAX, LOCATION_MAX};
+use super::{Changes, Counts, Onboarding, ProfileFields};
+use crate::AppState;
+use crate::entities::users;
+use crate::identity::Viewer;
+use crate::identity::model::User;
+use crate::identity::names::Username;
+use crate::ratelimit::ClientIp;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me, update_me))
+        .routes(routes!(get_user))
+        .routes(routes!(onboard))
+        .merge(super::watchlist::router())
+}
+
+/// The signed-in user: the account, the profile and its counts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    #[serde(flatten)]
+    pub profile: ProfileFields,
+    pub counts: Counts,
+}
+
+async fn me(conn: &impl ConnectionTrait, user: UserId) -> ApiResult<Me> {
+    let account = users::Entity::find_by_id(user.0)
+        .one(conn)
+        .await
+        .map_err(DbError::from)?
+        .ok_or_else(|| ApiError::not_found("no such user"))?;
+    let profile = super::load(conn, user).await?;
+    Ok(Me {
+        user: User::from(account),
+        profile: profile.fields,
+        counts: profile.counts,
+    })
+}
+
+/// Your account and profile.
+#[utoipa::path(get, path = "/users/me", tag = "identity", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Me>> {
+    Ok(Json(me(state.db().reader(), viewer.user_id).await?))
+}
+
+/// A change to your profile: a field left out is kept, `null` clears it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    /// At most 50 characters.
+    #[serde(default, deserialize_with = "agora_core::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Option<Option<String>>,
+    /// At most 160 characters.
+    #[serde(default, deserialize_with = "agora_core::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    /// An http(s) address, at most 200 characters.
+    #[serde(default, deserialize_with = "agora_core::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    /// Free text, at most 100 characters.
+    #[serde(default, deserialize_with = "agora_core::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub location: Option<Option<String>>,
+    /// Up to 10 words of 1–30 characters (stored lower-case, each once).
+    pub interests: Option<Vec<String>>,
+    /// An IANA time zone (`Europe/Berlin`).
+    #[serde(default, deserialize_with = "agora_core::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<Option<String>>,
+}
+
+/// Change your profile.
+#[utoipa::path(patch, path = "/users/me", tag = "identity", security(("bearer" = [])),
+    request_body = UpdateMe,
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks its rule (all such fields are listed)", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_me(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(body): Json<UpdateMe>,
+) -> ApiResult<Json<Me>> {
+    let mut errors = FieldErrors::new();
+    let mut check = |field: &str, value: Option<Option<String>>, max: usize| {
+        value.and_then(|v| errors.check(field, rules::optional_text(v, max)))
+    };
+    let display_name = check("display_name", body.display_name, DISPLAY_NAME_MAX);
+    let bio = check("bio", body.bio, BIO_MAX);
+    let location = check("location", body.location, LOCATION_MAX);
+    let website = body
+        .website
+        .and_then(|v| errors.check("website", rules::website(v)));
+    let interests = body
+        .interests
+        .and_then(|v| errors.check("interests", rules::interests(v)));
+    let timezone = body.timezone.and_then(|v| match v {
+        None => Some(None),
+        Some(name) => errors.check("timezone", rules::timezone(&name)).map(Some),
+    });
+    errors.finish()?;
+
+    let now = time::now();
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    if let Some(display_name) = display_name {
+        set_account(
+            &txn,
+            viewer.user_id,
+            |account| {
+                account.display_name = Set(display_name);
+            },
+            now,
+        )
+        .await?;
+    }
+    let changes = Changes {
+        bio,
+        website,
+        location,
+        interests,
+        timezone,
+        onboarding: None,
+    };
+    super::update(&txn, viewer.user_id, changes, now).await?;
+    let updated = me(&txn, viewer.user_id).await?;
+    txn.commit().await.map_err(DbError::from)?;
+    Ok(Json(updated))
+}
+
+/// Changes the account row of `user` with `change`.
+async fn set_account(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    change: impl FnOnce(&mut users::ActiveModel),
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mut account = users::ActiveModel {
+        id: sea_orm::Unchanged(user.0),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    change(&mut account);
+    account.update(conn).await.map_err(DbError::from)?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnboardingRequest {
+    /// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+    pub timezone: String,
+    /// A new username (3–30 letters, digits or `_`), if the user chose one.
+    pub username: Option<String>,
+}
+
+/// Finish onboarding: the time zone, optionally a username, and the country of the address the
+/// request came from (looked up by the configured geolocation provider; left empty when there
+/// is none or it fails). Only a keyed hash of the address is kept. May be repeated.
+#[utoipa::path(post, path = "/users/me/onboarding", tag = "identity", security(("bearer" = [])),
+    request_body = OnboardingRequest,
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a time zone, or not a username", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn onboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    client: ClientIp,
+    Json(body): Json<OnboardingRequest>,
+) -> ApiResult<Json<Me>> {
+    let mut errors = FieldErrors::new();
+    let timezone = errors.check("timezone", rules::timezone(&body.timezone));
+    let username = body
+        .username
+        .map(|name| errors.check("username", Username::parse(&name)));
+    errors.finish()?;
+
+    // Outside the transaction: a slow provider must not hold a database connection.
+    let country = state.geolocator().country(client.ip()).await;
+    let now = time::now();
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    if let Some(Some(username)) = username {
+        let taken = users::Entity::find()
+            .filter(users::Column::UsernameKey.eq(username.key()))
+            .filter(users::Column::Id.ne(viewer.user_id.0))
+            .one(&txn)
+            .await
+            .map_err(DbError::from)?
+            .is_some();
+        if taken {
+            return Err(ApiError::conflict(format!(
+                "the username {} is already taken",
+                username.as_str()
+            )));
+        }
+        set_account(
+            &txn,
+            viewer.user_id,
+            |account| {
+                account.username = Set(username.as_str().to_owned());
+                account.username_key = Set(username.key());
+            },
+            now,
+        )
+        .await?;
+    }
+    let changes = Changes {
+        timezone: Some(timezone),
+        onboarding: Some(Onboarding {
+            country,
+            ip_hash: state.identity().hash_ip(client.ip()),
+            at: now,
+        }),
+        ..Changes::default()
+    };
+    super::update(&txn, viewer.user_id, changes, now).await?;
+    let updated = me(&txn, viewer.user_id).await?;
+    txn.commit().await.map_err(DbError::from)?;
+    Ok(Json(updated))
+}
+
+/// What anyone may see of a user.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PublicProfile {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub website: Option<String>,
+    pub location: Option<String>,
+    pub interests: Vec<String>,
+    pub counts: Counts,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's public profile, by id or by username (any case). Disabled accounts are not found.
+#[utoipa::path(get, path = "/users/{user_id}", tag = "identity",
+    params(("user_id" = String, Path, description = "A user id, or a username")),
+    responses(
+        (status = 200, body = PublicProfile),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn get_user(
+    State(state): State<AppState>,
+    Path(id_or_username): Path<String>,
+) -> ApiResult<Json<PublicProfile>> {
+    let db = state.db().reader();
+    let by = match uuid::Uuid::parse_str(&id_or_username) {
+        Ok(id) => users::Column::Id.eq(id),
+        Err(_) => match Username::parse(&id_or_username) {
+            Ok(username) => users::Column::UsernameKey.eq(username.key()),
+            Err(_) => return Err(not_found()),
+        },
+    };
+    let account = users::Entity::find()
+        .filter(by)
+        .filter(users::Column::Status.eq("active"))
+        .one(db)
+        .await
+        .map_err(DbError::from)?
+        .ok_or_else(not_found)?;
+    let profile = super::load(db, UserId(account.id)).await?;
+    Ok(Json(PublicProfile {
+        id: UserId(account.id),
+        username: account.username,
+        display_name: account.display_name,
+        bio: profile.fields.bio,
+        website: profile.fields.website,
+        location: profile.fields.location,
+        interests: profile.fields.interests,
+        counts: profile.counts,
+        created_at: account.created_at,
+    }))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("no user with this id or username")
+}

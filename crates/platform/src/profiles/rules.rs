@@ -1,0 +1,152 @@
+//! The rules of profile fields, as plain functions. Limits follow PageShare's (display name 50,
+//! bio 160); the others are ours (decision 0015).
+
+use std::str::FromStr;
+
+pub const DISPLAY_NAME_MAX: usize = 50;
+pub const BIO_MAX: usize = 160;
+pub const WEBSITE_MAX: usize = 200;
+pub const LOCATION_MAX: usize = 100;
+pub const INTERESTS_MAX: usize = 10;
+pub const INTEREST_MAX: usize = 30;
+pub const WATCHLIST_MAX: usize = 100;
+
+/// Trimmed; empty is none; longer than `max` characters is refused.
+pub fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, String> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(format!("must be at most {max} characters")),
+        other => Ok(other),
+    }
+}
+
+/// An `http` or `https` address, at most [`WEBSITE_MAX`] characters.
+pub fn website(value: Option<String>) -> Result<Option<String>, String> {
+    let Some(value) = optional_text(value, WEBSITE_MAX)? else {
+        return Ok(None);
+    };
+    match url::Url::parse(&value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(Some(value))
+        }
+        _ => Err("must be an http or https address".to_owned()),
+    }
+}
+
+/// At most [`INTERESTS_MAX`] words of 1–[`INTEREST_MAX`] characters, lower-cased, each once,
+/// in the order given.
+pub fn interests(values: Vec<String>) -> Result<Vec<String>, String> {
+    let mut kept: Vec<String> = Vec::new();
+    for value in values {
+        let value = value.trim().to_lowercase();
+        if value.is_empty() || value.chars().count() > INTEREST_MAX {
+            return Err(format!("each must be 1 to {INTEREST_MAX} characters"));
+        }
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    if kept.len() > INTERESTS_MAX {
+        return Err(format!("at most {INTERESTS_MAX} interests"));
+    }
+    Ok(kept)
+}
+
+/// An IANA time zone name (`Europe/Berlin`, `UTC`), in its canonical spelling.
+pub fn timezone(value: &str) -> Result<String, String> {
+    chrono_tz::Tz::from_str(value.trim())
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| format!("`{value}` is not an IANA time zone such as Europe/Berlin"))
+}
+
+/// A ticker symbol: 1–10 letters or digits, with at most one inner `.` (`BRK.B`); a leading
+/// `$` or `#` is dropped and letters are upper-cased.
+pub fn symbol(value: &str) -> Result<String, String> {
+    let symbol = value
+        .trim()
+        .trim_start_matches(['$', '#'])
+        .to_ascii_uppercase();
+    let valid = (1..=10).contains(&symbol.len())
+        && symbol.split('.').count() <= 2
+        && symbol
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if valid {
+        Ok(symbol)
+    } else {
+        Err(format!(
+            "`{value}` is not a ticker symbol such as AAPL or BRK.B"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_trimmed_and_bounded_by_characters() {
+        assert_eq!(
+            optional_text(Some("  hi ".into()), 5),
+            Ok(Some("hi".into()))
+        );
+        assert_eq!(optional_text(Some("   ".into()), 5), Ok(None));
+        assert_eq!(
+            optional_text(Some("é".repeat(160)), BIO_MAX).map(|v| v.map(|v| v.chars().count())),
+            Ok(Some(160))
+        );
+        assert!(optional_text(Some("a".repeat(161)), BIO_MAX).is_err());
+    }
+
+    #[test]
+    fn websites_are_http_addresses() {
+        assert_eq!(
+            website(Some("https://agora.example/me".into())),
+            Ok(Some("https://agora.example/me".into()))
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "agora.example",
+            "ftp://agora.example",
+            "https://",
+        ] {
+            assert!(website(Some(bad.into())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn interests_are_lower_case_words_each_once() {
+        assert_eq!(
+            interests(vec!["Options".into(), " options ".into(), "ETFs".into()]),
+            Ok(vec!["options".into(), "etfs".into()])
+        );
+        assert!(interests(vec![String::new()]).is_err());
+        assert!(interests((0..11).map(|n| format!("topic{n}")).collect()).is_err());
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(timezone("Europe/Berlin"), Ok("Europe/Berlin".into()));
+        assert_eq!(timezone(" UTC "), Ok("UTC".into()));
+        for bad in ["Mars/Olympus", "CEST+2", ""] {
+            assert!(timezone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn symbols_are_upper_case_with_one_inner_dot() {
+        assert_eq!(symbol("$aapl"), Ok("AAPL".into()));
+        assert_eq!(symbol("brk.b"), Ok("BRK.B".into()));
+        for bad in [
+            "",
+            "$",
+            "TOOLONGSYMBOL",
+            "A..B",
+            ".A",
+            "A.B.C",
+            "AA PL",
+            "ÄPL",
+        ] {
+            assert!(symbol(bad).is_err(), "{bad}");
+        }
+    }
+}
