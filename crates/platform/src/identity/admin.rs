@@ -19,12 +19,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{Role, User};
-use super::routes::optional_text;
 use super::sessions;
 use super::viewer::AdminUser;
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::entities::users;
+use crate::profiles::rules::optional_text;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

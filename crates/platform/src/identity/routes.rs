@@ -21,6 +21,7 @@ use super::users::{self, NewUser};
 use super::viewer::{Viewer, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
+use crate::profiles::rules::{self, optional_text};
 use crate::ratelimit::{ClientIp, RateLimitStatus};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -132,7 +133,10 @@ async fn register(
     let username = errors.check("username", Username::parse(&body.username));
     let email = errors.check("email", EmailAddress::parse(&body.email));
     let password = errors.check("password", Password::parse(&body.password));
-    let display_name = errors.check("display_name", optional_text(body.display_name, 50));
+    let display_name = errors.check(
+        "display_name",
+        optional_text(body.display_name, rules::DISPLAY_NAME_MAX),
+    );
     let organization_name = errors.check(
         "organization_name",
         optional_text(body.organization_name, 100),
@@ -200,14 +204,6 @@ fn already_registered(username: bool, email: bool) -> ApiError {
         "an account with this username or email already exists",
     )
     .with_errors(errors)
-}
-
-/// A trimmed optional text of at most `max` characters; empty means absent.
-pub(super) fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, String> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(format!("must be at most {max} characters")),
-        other => Ok(other),
-    }
 }
 
 /// Sign in with email or username and password.
