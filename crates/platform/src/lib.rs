@@ -3,8 +3,9 @@
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
 //! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
 //! outgoing [`email`], [`idempotency`] keys for creates, and durable [`jobs`] with their
-//! scheduler, and [`notifications`]. Real time, media, moderation and search are added here by
-//! the issues that build them.
+//! scheduler, [`notifications`], and [`media`] (uploads checked by content, images re-encoded with
+//! thumbnails, stored locally or in S3). Real time, moderation and search are added here by the
+//! issues that build them.
 
 pub mod audit;
 pub mod email;
@@ -13,6 +14,7 @@ pub mod health;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod media;
 pub mod migrations;
 pub mod module;
 pub mod notifications;
@@ -26,15 +28,19 @@ pub use state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 /// The platform's routes under `/api/v1` (identity, administration, audit log, jobs,
-/// notifications).
+/// notifications, media uploads and the profile picture).
 pub fn api_router() -> OpenApiRouter<AppState> {
     identity::api_router()
         .merge(audit::router())
         .merge(jobs::routes::router())
         .merge(notifications::routes::router())
+        .merge(media::routes::router())
 }
 
-/// The platform's routes at the root: health checks and `/.well-known/jwks.json`.
+/// The platform's routes at the root: health checks, `/.well-known/jwks.json` and stored media
+/// (`/media/{key}`).
 pub fn root_router() -> OpenApiRouter<AppState> {
-    health::router().merge(identity::root_router())
+    health::router()
+        .merge(identity::root_router())
+        .merge(media::routes::root_router())
 }

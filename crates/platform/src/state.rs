@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agora_core::config::Config;
-use agora_store::{Cache, Db, Redis};
+use agora_store::{Cache, Db, Redis, Storage};
 
 use crate::email::Mailer;
 use crate::identity::Identity;
@@ -26,6 +26,7 @@ struct Inner {
     rate_limiter: RateLimiter,
     redis: Option<Redis>,
     cache: Cache,
+    storage: Storage,
 }
 
 impl AppState {
@@ -39,6 +40,7 @@ impl AppState {
     /// carries the rate-limit budgets of every instance.
     pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
         let identity = Identity::new(&config, redis.clone())?;
+        let storage = Storage::from_config(&config)?;
         let email = Mailer::from_config(&config)?;
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
@@ -51,6 +53,7 @@ impl AppState {
             jobs: Jobs::default(),
             rate_limiter,
             cache: Cache::new(redis.clone()),
+            storage,
             redis,
         })))
     }
@@ -88,6 +91,11 @@ impl AppState {
     /// The cache of read-mostly data (shared through Redis when configured).
     pub fn cache(&self) -> &Cache {
         &self.0.cache
+    }
+
+    /// Where media is stored: a local folder or an S3 bucket (`storage` setting).
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
     }
 
     /// The shared Redis, when `REDIS_URL` is configured.

@@ -8,6 +8,7 @@ mod m20261123_000003_identity;
 mod m20261123_000004_idempotency;
 mod m20261123_000005_jobs;
 mod m20261123_000007_notifications;
+mod m20261123_000008_media;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -17,5 +18,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000004_idempotency::Migration),
         Box::new(m20261123_000005_jobs::Migration),
         Box::new(m20261123_000007_notifications::Migration),
+        Box::new(m20261123_000008_media::Migration),
     ]
 }

@@ -76,12 +76,14 @@ async fn with_no_modules_the_platform_still_serves() {
         .assert_status(StatusCode::OK);
     let doc: Value = app.get("/openapi.json").send().await.json();
     let paths = doc["paths"].as_object().expect("paths");
-    // Only the platform's own routes: identity, administration, notifications.
+    // Only the platform's own routes: identity, administration, notifications, media.
     assert!(
         paths.keys().all(|p| !p.starts_with("/api/v1/")
             || p.starts_with("/api/v1/auth/")
             || p.starts_with("/api/v1/admin/")
-            || p.starts_with("/api/v1/notifications")),
+            || p.starts_with("/api/v1/notifications")
+            || p.starts_with("/api/v1/media/")
+            || p == "/api/v1/users/me/profile-picture"),
         "no module routes: {:?}",
         paths.keys()
     );
