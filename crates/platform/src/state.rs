@@ -40,6 +40,10 @@ impl AppState {
     /// carries the rate-limit budgets of every instance.
     pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
         let identity = Identity::new(&config, redis.clone())?;
+        if config.s3().is_some() {
+            // The S3 client speaks HTTPS through rustls with the process-wide provider.
+            crate::tls::install_crypto_provider();
+        }
         let storage = Storage::from_config(&config)?;
         let email = Mailer::from_config(&config)?;
         let rate_limiter =

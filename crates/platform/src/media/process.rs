@@ -5,11 +5,11 @@
 //! camera serials), XMP, comments and text chunks of the upload are gone. The choices (see
 //! `docs/decisions/0014-storage-and-media.md`): JPEG stays JPEG (quality 85), PNG stays PNG, WebP
 //! becomes JPEG (PNG when it has transparency) because the `image` crate's WebP encoder is
-//! lossless only, GIF becomes a PNG of its first frame.
+//! lossless only, GIF becomes a PNG of its first frame. JPEG is written by `jpeg-encoder`
+//! (faster than `image`'s encoder), PNG by `image`.
 
 use std::io::Cursor;
 
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
@@ -108,24 +108,38 @@ pub fn process_image(bytes: &[u8], kind: Kind) -> Result<Processed, ProcessError
         Kind::Webp if !image.color().has_alpha() => Kind::Jpeg,
         _ => Kind::Png,
     };
-    let original = encode(&image, output, false)?;
+    // The original is encoded on a second thread while this one makes the thumbnails: the
+    // two take about the same time for a photo, and an upload is usually alone on its cores.
+    let (original, thumbnails) = std::thread::scope(|scope| {
+        let original = scope.spawn(|| encode(&image, output, false));
+        let thumbnails = thumbnails(&image, output);
+        let original = original
+            .join()
+            .unwrap_or_else(|_| Err(ProcessError::Encoding("the encoder panicked".to_owned())));
+        (original, thumbnails)
+    });
+    Ok(Processed {
+        original: original?,
+        thumbnails: thumbnails?,
+    })
+}
+
+/// The thumbnails smaller than `image`, smallest first. Made largest first, each from the one
+/// before: resizing a 1024 px image to 256 is cheaper than resizing the original again.
+fn thumbnails(image: &DynamicImage, output: Kind) -> Result<Vec<(u32, Encoded)>, ProcessError> {
     let mut thumbnails = Vec::new();
-    // Largest first, each from the one before: resizing a 1024 px image to 256 is cheaper than
-    // resizing the original again.
-    let mut source = image;
+    let mut source: Option<DynamicImage> = None;
     for &size in THUMBNAIL_SIZES.iter().rev() {
-        if size >= source.width().max(source.height()) {
+        let from = source.as_ref().unwrap_or(image);
+        if size >= from.width().max(from.height()) {
             continue;
         }
-        let thumbnail = source.thumbnail(size, size);
+        let thumbnail = from.thumbnail(size, size);
         thumbnails.push((size, encode(&thumbnail, output, true)?));
-        source = thumbnail;
+        source = Some(thumbnail);
     }
     thumbnails.reverse();
-    Ok(Processed {
-        original,
-        thumbnails,
-    })
+    Ok(thumbnails)
 }
 
 /// A limit error of the decoder: from the dimensions when the header can be read without
@@ -148,13 +162,25 @@ fn encode(image: &DynamicImage, kind: Kind, thumbnail: bool) -> Result<Encoded, 
     let mut bytes = Vec::new();
     let result = match kind {
         Kind::Jpeg => {
-            // JPEG has no alpha channel; photos decode as RGB or grey already.
-            let encoder = JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
-            if image.color().has_alpha() {
-                DynamicImage::ImageRgb8(image.to_rgb8()).write_with_encoder(encoder)
-            } else {
-                image.write_with_encoder(encoder)
-            }
+            // `jpeg-encoder` writes a JFIF header and the pixels, nothing else. Photos decode
+            // as 8-bit RGB or grey; anything else is converted (JPEG has no alpha channel).
+            let width = u16::try_from(image.width())
+                .map_err(|_| ProcessError::Encoding("wider than JPEG allows".to_owned()))?;
+            let height = u16::try_from(image.height())
+                .map_err(|_| ProcessError::Encoding("taller than JPEG allows".to_owned()))?;
+            let encoder = jpeg_encoder::Encoder::new(&mut bytes, JPEG_QUALITY);
+            let converted;
+            let (pixels, color) = match image {
+                DynamicImage::ImageLuma8(grey) => (grey.as_raw(), jpeg_encoder::ColorType::Luma),
+                DynamicImage::ImageRgb8(rgb) => (rgb.as_raw(), jpeg_encoder::ColorType::Rgb),
+                other => {
+                    converted = other.to_rgb8();
+                    (converted.as_raw(), jpeg_encoder::ColorType::Rgb)
+                }
+            };
+            encoder
+                .encode(pixels, width, height, color)
+                .map_err(|err| image::ImageError::IoError(std::io::Error::other(err)))
         }
         _ => {
             let compression = if thumbnail {

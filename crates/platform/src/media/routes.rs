@@ -14,19 +14,21 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Allowed, MAX_FILES, MAX_REQUEST_BYTES, MediaItem, Saved, objects_of, queries};
+use super::{Allowed, MAX_FILES, MediaItem, Saved, objects_of, queries};
 use crate::AppState;
 use crate::entities::users;
 use crate::identity::Viewer;
 use crate::identity::model::User;
 
 /// `/api/v1` routes: uploads and the profile picture. Their bodies may be as large as
-/// [`MAX_REQUEST_BYTES`] (the server's body-limit layer knows these paths too).
+/// [`MAX_REQUEST_BYTES`]: the server's body-limit layer holds them to that (it knows these
+/// paths, [`super::UPLOAD_PATHS`]), so axum's own default limit is turned off here. A second
+/// limit would wrap the first one's error and hide the 413 from the multipart reader.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upload))
         .routes(routes!(set_profile_picture, delete_profile_picture))
-        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// Root routes: `GET /media/{key}`, whatever the storage backend (S3 is proxied, so that the

@@ -79,13 +79,8 @@ impl MediaApp {
 /// One part of a multipart body: field name, file name, declared type, bytes.
 struct Part<'a>(&'a str, &'a str, &'a str, Vec<u8>);
 
-fn file(name: &str, content_type: &str, bytes: Vec<u8>) -> Part<'static> {
-    Part(
-        "file",
-        Box::leak(name.to_owned().into_boxed_str()),
-        Box::leak(content_type.to_owned().into_boxed_str()),
-        bytes,
-    )
+fn file(name: &'static str, content_type: &'static str, bytes: Vec<u8>) -> Part<'static> {
+    Part("file", name, content_type, bytes)
 }
 
 fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
@@ -165,8 +160,13 @@ fn jpeg_with_gps() -> Vec<u8> {
         tiff.extend_from_slice(&numerator.to_le_bytes());
         tiff.extend_from_slice(&denominator.to_le_bytes());
     }
+    with_exif(&jpeg, &tiff)
+}
+
+/// `jpeg` with an EXIF APP1 segment holding `tiff` right after its SOI marker.
+fn with_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
     let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
+    app1.extend_from_slice(tiff);
     let length = u16::try_from(app1.len() + 2).expect("a short segment");
     let mut out = jpeg[..2].to_vec(); // SOI
     out.extend_from_slice(&[0xFF, 0xE1]);
@@ -174,6 +174,22 @@ fn jpeg_with_gps() -> Vec<u8> {
     out.extend_from_slice(&app1);
     out.extend_from_slice(&jpeg[2..]);
     out
+}
+
+/// A 40 × 20 JPEG whose EXIF orientation (6) says: turn 90° clockwise to show it.
+fn jpeg_rotated() -> Vec<u8> {
+    let jpeg = encode(gradient(40, 20), ImageFormat::Jpeg);
+    let mut tiff: Vec<u8> = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation, SHORT, 1 value
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&6u16.to_le_bytes());
+    tiff.extend_from_slice(&0u16.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    with_exif(&jpeg, &tiff)
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -338,6 +354,27 @@ async fn a_jpeg_loses_its_gps_exif(backend: Backend) {
     image::load_from_memory(&served.body).expect("still a JPEG");
 }
 
+async fn a_photo_is_turned_upright_by_its_exif_orientation(backend: Backend) {
+    let media = MediaApp::spawn(backend).await;
+    let alice = media.app.register("alice").await;
+    let response = media
+        .upload(
+            &alice,
+            &[file("sideways.jpg", "image/jpeg", jpeg_rotated())],
+        )
+        .await;
+    response.assert_status(StatusCode::CREATED);
+    let item = &response.json::<Value>()[0];
+    assert_eq!(
+        (item["width"].as_i64(), item["height"].as_i64()),
+        (Some(20), Some(40))
+    );
+    let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
+    let decoded = image::load_from_memory(&served.body).expect("a JPEG");
+    assert_eq!((decoded.width(), decoded.height()), (20, 40));
+    assert!(!contains(&served.body, b"Exif"));
+}
+
 async fn a_png_named_jpg_is_stored_as_png(backend: Backend) {
     let media = MediaApp::spawn(backend).await;
     let alice = media.app.register("alice").await;
@@ -444,6 +481,25 @@ async fn a_failing_part_leaves_no_file_and_no_row(backend: Backend) {
     assert!(response.problem().detail.starts_with("file[2]"));
     assert_eq!(media.app.count("media").await, 0);
     assert_eq!(media.stored(), Vec::<String>::new());
+}
+
+async fn more_than_ten_files_are_refused_and_nothing_is_kept(backend: Backend) {
+    let media = MediaApp::spawn(backend).await;
+    let alice = media.app.register("alice").await;
+    let parts: Vec<Part<'_>> = (0..11)
+        .map(|_| {
+            file(
+                "a.png",
+                "image/png",
+                encode(gradient(10, 10), ImageFormat::Png),
+            )
+        })
+        .collect();
+    let response = media.upload(&alice, &parts).await;
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.problem().code, "validation_failed");
+    assert_eq!(media.app.count("media").await, 0);
+    assert!(media.stored().is_empty(), "{:?}", media.stored());
 }
 
 async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
@@ -635,11 +691,13 @@ macro_rules! on_each_backend {
 on_each_backend!(
     an_image_is_stored_with_thumbnails_and_served,
     a_jpeg_loses_its_gps_exif,
+    a_photo_is_turned_upright_by_its_exif_orientation,
     a_png_named_jpg_is_stored_as_png,
     a_text_file_named_png_is_unsupported,
     a_decompression_bomb_is_refused_quickly,
     an_image_over_5_mb_is_too_large,
     a_failing_part_leaves_no_file_and_no_row,
+    more_than_ten_files_are_refused_and_nothing_is_kept,
     several_files_and_a_video_are_uploaded_at_once,
     traversal_and_unknown_keys_are_not_found,
     a_new_profile_picture_replaces_and_deletes_the_old_one,
@@ -677,4 +735,56 @@ async fn uploads_need_a_signed_in_caller_and_a_multipart_body() {
         .send()
         .await;
     response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let doc: Value = app.get("/openapi.json").send().await.json();
+    for path in [
+        "/api/v1/media/upload",
+        "/api/v1/users/me/profile-picture",
+        "/media/{key}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+}
+
+/// Two 32 MB videos: each within its own limit (50 MiB), together over the request's (60 MiB).
+fn two_large_videos() -> (String, Vec<u8>) {
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    video.resize(32_000_000, 0);
+    multipart(&[
+        file("a.mp4", "video/mp4", video.clone()),
+        file("b.mp4", "video/mp4", video),
+    ])
+}
+
+#[tokio::test]
+async fn a_request_over_60_mib_is_too_large_declared_or_streamed() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let (content_type, body) = two_large_videos();
+    // With its length declared: refused before the body is read.
+    let response = app
+        .post("/api/v1/media/upload")
+        .bearer(&alice.access_token)
+        .body(&content_type, body.clone())
+        .send()
+        .await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.problem().code, "payload_too_large");
+    // Streamed without a length: cut off at the limit, the first video (stored by then)
+    // deleted again.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(1 << 20).map(|c| Ok(c.to_vec())).collect();
+    let response = app
+        .post("/api/v1/media/upload")
+        .bearer(&alice.access_token)
+        .body(
+            &content_type,
+            reqwest::Body::wrap_stream(futures::stream::iter(chunks)),
+        )
+        .send()
+        .await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.problem().code, "payload_too_large");
+    assert_eq!(app.count("media").await, 0);
+    assert!(files_under(&app.database().dir.path().join("media")).is_empty());
 }
