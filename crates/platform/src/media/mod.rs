@@ -6,13 +6,14 @@
 //! - [`process`]: the image pipeline (limits, orientation, re-encoding, thumbnails);
 //! - [`routes`]: `POST /media/upload`, `POST|DELETE /users/me/profile-picture`, `GET /media/{key}`;
 //! - this module: reading a multipart file within its limit, and storing what the pipeline made
-//!   so that a failure leaves no object behind ([`store_processed`], [`Saved::discard`]).
+//!   so that a failure leaves no object behind ([`prepare`], [`store`], [`Saved::discard`]).
 //!
 //! Ownership is the `media` table (one row per original; thumbnails are variants of its key,
 //! `…/<uuid>_256.jpg`). Why these crates, formats and limits: `docs/decisions/0014-storage-and-media.md`.
 
 pub mod detect;
 pub mod process;
+pub mod queries;
 pub mod routes;
 
 use std::collections::BTreeMap;
@@ -334,50 +335,5 @@ pub async fn prepare(
         Ok((kind, Upload::Image(processed)))
     } else {
         Ok((kind, Upload::Video(bytes)))
-    }
-}
-
-pub mod queries {
-    //! The `media` table.
-
-    use agora_store::DbResult;
-    use agora_store::sea_orm::{
-        ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    };
-    use chrono::{DateTime, Utc};
-    use uuid::Uuid;
-
-    use super::Saved;
-    use crate::entities::media;
-
-    pub async fn insert(
-        conn: &impl ConnectionTrait,
-        owner: Uuid,
-        saved: &Saved,
-        now: DateTime<Utc>,
-    ) -> DbResult<()> {
-        media::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(owner),
-            key: Set(saved.key.to_string()),
-            content_type: Set(saved.kind.content_type().to_owned()),
-            size: Set(saved.size),
-            width: Set(saved.width),
-            height: Set(saved.height),
-            created_at: Set(now),
-        }
-        .insert(conn)
-        .await?;
-        Ok(())
-    }
-
-    /// Forgets the row of an original `key` of `owner`.
-    pub async fn delete(conn: &impl ConnectionTrait, owner: Uuid, key: &str) -> DbResult<()> {
-        media::Entity::delete_many()
-            .filter(media::Column::UserId.eq(owner))
-            .filter(media::Column::Key.eq(key))
-            .exec(conn)
-            .await?;
-        Ok(())
     }
 }
