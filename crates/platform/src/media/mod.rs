@@ -147,6 +147,45 @@ impl Saved {
     }
 }
 
+/// The objects of an upload that has not finished. If the request is dropped before it does
+/// (the client went away mid-upload, a timeout), they are deleted in the background; on every
+/// other path the handler deletes them itself, or keeps them, and then [`Pending::disarm`]s.
+pub struct Pending {
+    storage: Storage,
+    keys: Vec<StorageKey>,
+}
+
+impl Pending {
+    pub fn new(storage: &Storage) -> Pending {
+        Pending {
+            storage: storage.clone(),
+            keys: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, saved: &Saved) {
+        self.keys.extend(saved.written.iter().cloned());
+    }
+
+    /// The upload finished (kept or already cleaned up): nothing to do on drop.
+    pub fn disarm(mut self) {
+        self.keys.clear();
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.keys);
+        let storage = self.storage.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { storage.delete_all(&keys).await });
+        }
+    }
+}
+
 /// Every object that may exist for an original `key`: itself and its thumbnails.
 pub fn objects_of(key: &StorageKey) -> Vec<StorageKey> {
     std::iter::once(key.clone())

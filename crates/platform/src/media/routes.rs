@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Allowed, MAX_FILES, MediaItem, Saved, objects_of, queries};
+use super::{Allowed, MAX_FILES, MediaItem, Pending, Saved, objects_of, queries};
 use crate::AppState;
 use crate::entities::users;
 use crate::identity::Viewer;
@@ -77,6 +77,7 @@ async fn upload(
     let storage = state.storage();
     let now = Utc::now();
     let mut saved: Vec<Saved> = Vec::new();
+    let mut pending = Pending::new(storage);
     // Each file is stored as soon as it is processed (memory holds one file at a time); any
     // failure deletes what the earlier parts stored.
     let outcome: ApiResult<()> = async {
@@ -93,7 +94,9 @@ async fn upload(
             }
             let name = format!("file[{index}]");
             let (kind, upload) = super::prepare(&mut field, Allowed::Any, &name).await?;
-            saved.push(super::store(storage, "uploads", now, kind, upload).await?);
+            let one = super::store(storage, "uploads", now, kind, upload).await?;
+            pending.add(&one);
+            saved.push(one);
             index += 1;
         }
         if saved.is_empty() {
@@ -112,8 +115,10 @@ async fn upload(
     .await;
     if let Err(err) = outcome {
         Saved::discard(&saved, storage).await;
+        pending.disarm();
         return Err(err);
     }
+    pending.disarm();
     Ok((
         StatusCode::CREATED,
         Json(saved.iter().map(Saved::item).collect()),
@@ -140,6 +145,7 @@ async fn set_profile_picture(
     let storage = state.storage();
     let now = Utc::now();
     let mut saved: Option<Saved> = None;
+    let mut pending = Pending::new(storage);
     let outcome: ApiResult<(User, Option<String>)> = async {
         while let Some(mut field) = body.next_field().await.map_err(super::multipart_error)? {
             if field.name() != Some("file") {
@@ -152,7 +158,9 @@ async fn set_profile_picture(
                 ));
             }
             let (kind, upload) = super::prepare(&mut field, Allowed::StillImages, "file").await?;
-            saved = Some(super::store(storage, "avatars", now, kind, upload).await?);
+            let one = super::store(storage, "avatars", now, kind, upload).await?;
+            pending.add(&one);
+            saved = Some(one);
         }
         let Some(new) = &saved else {
             return Err(ApiError::invalid_field(
@@ -186,6 +194,7 @@ async fn set_profile_picture(
     .await;
     match outcome {
         Ok((user, old)) => {
+            pending.disarm();
             delete_picture_files(&state, old.as_deref()).await;
             Ok(Json(user))
         }
@@ -193,6 +202,7 @@ async fn set_profile_picture(
             if let Some(saved) = saved {
                 Saved::discard(&[saved], storage).await;
             }
+            pending.disarm();
             Err(err)
         }
     }

@@ -788,3 +788,75 @@ async fn a_request_over_60_mib_is_too_large_declared_or_streamed() {
     assert_eq!(app.count("media").await, 0);
     assert!(files_under(&app.database().dir.path().join("media")).is_empty());
 }
+
+/// Sends all of a two-file upload but its last 100 bytes, waits until the first file is stored,
+/// then closes the connection (`close`) or stalls; returns once no file is left (or fails).
+async fn upload_interrupted(app: &TestApp, close: bool) {
+    let alice = app.register("alice").await;
+    let media_dir = app.database().dir.path().join("media");
+    let (content_type, body) = multipart(&[
+        file(
+            "a.png",
+            "image/png",
+            encode(gradient(300, 300), ImageFormat::Png),
+        ),
+        file(
+            "b.png",
+            "image/png",
+            encode(gradient(300, 300), ImageFormat::Png),
+        ),
+    ]);
+    let cut = body.len() - 100;
+    let mut stream = tokio::net::TcpStream::connect(app.address())
+        .await
+        .expect("connects");
+    stream
+        .write_all(
+            format!(
+                "POST /api/v1/media/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                alice.access_token,
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("writes the head");
+    stream
+        .write_all(&body[..cut])
+        .await
+        .expect("writes most of the body");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while files_under(&media_dir).is_empty() {
+        assert!(Instant::now() < deadline, "the first file was never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if close {
+        drop(stream);
+    }
+    while !files_under(&media_dir).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "files left behind: {:?}",
+            files_under(&media_dir)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.count("media").await, 0);
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_mid_upload_leaves_no_file() {
+    let app = TestApp::spawn().await;
+    upload_interrupted(&app, true).await;
+}
+
+#[tokio::test]
+async fn an_upload_cancelled_by_the_request_timeout_leaves_no_file() {
+    // The timeout drops the handler mid-request: no error path runs, the `Pending` guard
+    // deletes what the first part stored.
+    let app = TestApp::builder()
+        .env("AGORA_REQUEST_TIMEOUT", "1s")
+        .spawn()
+        .await;
+    upload_interrupted(&app, false).await;
+}
