@@ -270,6 +270,43 @@ pub const SETTINGS: &[Setting] = &[
         "30s",
         "Least time between two fetches of the external JWKS caused by tokens naming an unknown key id (protects the provider from floods of made-up key ids).",
     ),
+    setting(
+        "storage",
+        "AGORA_STORAGE",
+        "local",
+        "Where uploaded media is kept: `local` (files under `<data_dir>/media/`) or `s3` (a bucket of Amazon S3 or any S3-compatible server: MinIO, Garage, R2, ...). Either way media is served by this server at `/media/{key}`.",
+    ),
+    setting(
+        "s3_endpoint",
+        "AGORA_S3_ENDPOINT",
+        "",
+        "URL of an S3-compatible server (`http://127.0.0.1:9000`), addressed path-style. Empty: Amazon S3 itself. `http://` is allowed for servers on a private network.",
+    ),
+    setting(
+        "s3_bucket",
+        "AGORA_S3_BUCKET",
+        "",
+        "The bucket media is stored in, for `storage = s3`.",
+    ),
+    setting(
+        "s3_region",
+        "AGORA_S3_REGION",
+        "us-east-1",
+        "Region of the bucket (most S3-compatible servers accept any value).",
+    ),
+    setting(
+        "s3_access_key_id",
+        "AGORA_S3_ACCESS_KEY_ID",
+        "",
+        "Access key id for `storage = s3`.",
+    ),
+    Setting {
+        key: "s3_secret_access_key",
+        env: "AGORA_S3_SECRET_ACCESS_KEY",
+        default: "",
+        secret: true,
+        help: "Secret access key for `storage = s3`.",
+    },
     Setting {
         key: "auth_external_secret",
         env: "AGORA_AUTH_EXTERNAL_SECRET",
@@ -486,6 +523,26 @@ pub struct GeoIp {
     pub timeout: Duration,
 }
 
+/// Where uploaded media is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// Files under this directory (`<data_dir>/media`).
+    Local(PathBuf),
+    /// A bucket of S3 or an S3-compatible server.
+    S3(S3Config),
+}
+
+/// An S3 bucket and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// An S3-compatible server (path-style requests); `None` for Amazon S3.
+    pub endpoint: Option<url::Url>,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -507,6 +564,7 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limits: RateLimits,
     pub realtime: Realtime,
+    pub storage: StorageConfig,
     pub modules: Vec<String>,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -669,6 +727,7 @@ impl Config {
                 _ => Err(format!("`{v}` is not a whole number from 1 to 65536")),
             })?,
         };
+        let storage = storage(layers, &data_dir)?;
         let smtp_url = layers.parse("smtp_url", parse_smtp_url)?;
         let email_transport = match layers.required("email_transport", |v| match v {
             "log" | "smtp" => Ok(v == "smtp"),
@@ -769,6 +828,7 @@ impl Config {
             trusted_proxies,
             rate_limits,
             realtime,
+            storage,
             modules,
             cors_origins,
             log_format,
@@ -793,6 +853,14 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
+    }
+
+    /// The S3 bucket, when media is stored in one.
+    pub fn s3(&self) -> Option<&S3Config> {
+        match &self.storage {
+            StorageConfig::S3(s3) => Some(s3),
+            StorageConfig::Local(_) => None,
+        }
     }
 
     pub fn module_enabled(&self, module: &str) -> bool {
@@ -844,6 +912,28 @@ impl Config {
                         humantime::format_duration(self.realtime.heartbeat).to_string()
                     }
                     "realtime_send_queue" => self.realtime.send_queue.to_string(),
+                    "storage" => match self.storage {
+                        StorageConfig::Local(_) => "local".to_owned(),
+                        StorageConfig::S3(_) => "s3".to_owned(),
+                    },
+                    "s3_endpoint" => self
+                        .s3()
+                        .and_then(|s3| s3.endpoint.as_ref())
+                        .map(|u| redact_url_password(u.as_str()))
+                        .unwrap_or_default(),
+                    "s3_bucket" => self.s3().map(|s3| s3.bucket.clone()).unwrap_or_default(),
+                    "s3_region" => self
+                        .s3()
+                        .map(|s3| s3.region.clone())
+                        .unwrap_or_else(|| setting.default.to_owned()),
+                    "s3_access_key_id" => self
+                        .s3()
+                        .and_then(|s3| s3.access_key_id.clone())
+                        .unwrap_or_default(),
+                    "s3_secret_access_key" => match self.s3().map(|s3| &s3.secret_access_key) {
+                        Some(Some(_)) => "********".to_owned(),
+                        _ => String::new(),
+                    },
                     "modules" => self.modules.join(","),
                     "cors_origins" => self.cors_origins.join(","),
                     "log_format" => match self.log_format {
@@ -949,6 +1039,61 @@ pub fn reference_markdown() -> String {
         ));
     }
     out
+}
+
+/// The `storage` setting and, for `s3`, the bucket settings it needs.
+fn storage(layers: &Layers, data_dir: &std::path::Path) -> Result<StorageConfig, ConfigError> {
+    let s3 = layers.required("storage", |v| match v {
+        "local" | "s3" => Ok(v == "s3"),
+        other => Err(format!("`{other}` is not one of: local, s3")),
+    })?;
+    if !s3 {
+        return Ok(StorageConfig::Local(data_dir.join("media")));
+    }
+    let endpoint = layers.parse("s3_endpoint", |v| {
+        let url = url::Url::parse(v).map_err(|e| format!("not a URL ({e})"))?;
+        match url.scheme() {
+            "http" | "https" if url.host_str().is_some() => Ok(url),
+            _ => Err("must be an http:// or https:// URL with a host".to_owned()),
+        }
+    })?;
+    let bucket = layers.parse("s3_bucket", |v| {
+        let ok = (3..=63).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if ok {
+            Ok(v.to_owned())
+        } else {
+            Err(format!(
+                "`{v}` is not a bucket name (3 to 63 lowercase letters, digits, `-` and `.`)"
+            ))
+        }
+    })?;
+    let bucket = bucket.ok_or_else(|| ConfigError {
+        setting: describe("s3_bucket", &Origin::Default),
+        message: "must be set when `storage` is `s3`".to_owned(),
+    })?;
+    let region = layers.required("s3_region", |v| Ok(v.to_owned()))?;
+    let access_key_id = layers.parse("s3_access_key_id", |v| Ok(v.to_owned()))?;
+    let secret_access_key = layers.parse("s3_secret_access_key", |v| Ok(Secret::new(v)))?;
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        let missing = if access_key_id.is_some() {
+            "s3_secret_access_key"
+        } else {
+            "s3_access_key_id"
+        };
+        return Err(ConfigError {
+            setting: describe(missing, &Origin::Default),
+            message: "the access key id and the secret access key go together".to_owned(),
+        });
+    }
+    Ok(StorageConfig::S3(S3Config {
+        endpoint,
+        bucket,
+        region,
+        access_key_id,
+        secret_access_key,
+    }))
 }
 
 fn read_file(file: &ConfigFile) -> Result<Vec<(&'static str, String)>, ConfigError> {
@@ -1758,6 +1903,59 @@ mod tests {
         ] {
             assert!(parse_schedules(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn storage_is_local_by_default_and_s3_needs_a_bucket() {
+        let config = load(None, &[]).expect("valid");
+        assert_eq!(
+            config.storage,
+            StorageConfig::Local(PathBuf::from("./data/media"))
+        );
+        let err = load(None, &[("AGORA_STORAGE", "s3")]).expect_err("no bucket");
+        assert_eq!(err.setting, "AGORA_S3_BUCKET (`s3_bucket`)");
+        let err = load(None, &[("AGORA_STORAGE", "ftp")]).expect_err("unknown");
+        assert_eq!(err.setting, "AGORA_STORAGE");
+        let config = load(
+            None,
+            &[
+                ("AGORA_STORAGE", "s3"),
+                ("AGORA_S3_BUCKET", "agora-media"),
+                ("AGORA_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("AGORA_S3_ACCESS_KEY_ID", "agora"),
+                ("AGORA_S3_SECRET_ACCESS_KEY", "hunter2hunter2"),
+            ],
+        )
+        .expect("valid");
+        let s3 = config.s3().expect("s3");
+        assert_eq!(s3.bucket, "agora-media");
+        assert_eq!(s3.region, "us-east-1");
+        let printed: String = config
+            .effective()
+            .iter()
+            .map(|(s, v, _)| format!("{}={v}\n", s.key))
+            .collect();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("s3_secret_access_key=********"));
+        let err = load(
+            None,
+            &[
+                ("AGORA_STORAGE", "s3"),
+                ("AGORA_S3_BUCKET", "agora-media"),
+                ("AGORA_S3_ACCESS_KEY_ID", "agora"),
+            ],
+        )
+        .expect_err("half the credentials");
+        assert_eq!(
+            err.setting,
+            "AGORA_S3_SECRET_ACCESS_KEY (`s3_secret_access_key`)"
+        );
+        let err = load(
+            None,
+            &[("AGORA_STORAGE", "s3"), ("AGORA_S3_BUCKET", "Bad_Bucket")],
+        )
+        .expect_err("bad name");
+        assert_eq!(err.setting, "AGORA_S3_BUCKET");
     }
 
     #[test]

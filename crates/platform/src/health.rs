@@ -1,7 +1,7 @@
 //! Liveness and readiness.
 //!
 //! `/health` answers as long as the process serves HTTP. `/health/ready` asks each dependency
-//! (the database, and Redis as `cache` when configured; storage and mail join as they arrive)
+//! (the database, media `storage`, and Redis as `cache` when configured; mail joins later)
 //! within a timeout, and answers 503 naming the ones that are down. It keeps no state: the next call asks again, so
 //! it turns back to 200 by itself once the dependency returns.
 
@@ -41,7 +41,7 @@ pub struct Health {
 pub struct Readiness {
     #[schema(example = "ok")]
     pub status: String,
-    /// Each dependency by name (`database`, `cache` when Redis is configured, ...).
+    /// Each dependency by name (`database`, `storage`, `cache` when Redis is configured, ...).
     pub checks: BTreeMap<String, Check>,
 }
 
@@ -80,7 +80,12 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiErro
     let db = state.db().clone();
     let database = check(timeout, async move { db.ping(MIGRATIONS_TABLE).await }).await;
 
-    let mut checks = BTreeMap::from([("database".to_owned(), database)]);
+    let storage = state.storage().clone();
+    let storage = check(timeout, async move { storage.ping().await }).await;
+    let mut checks = BTreeMap::from([
+        ("database".to_owned(), database),
+        ("storage".to_owned(), storage),
+    ]);
     if let Some(redis) = state.redis().cloned() {
         let cache = check(timeout, async move { redis.ping().await }).await;
         checks.insert("cache".to_owned(), cache);

@@ -3,8 +3,10 @@
 //! Today: the shared [`AppState`], the [`Module`] contract between products and the server,
 //! health checks, identity (accounts, tokens, sessions, roles, audit log), rate limits,
 //! outgoing [`email`], [`idempotency`] keys for creates, durable [`jobs`] with their
-//! scheduler, [`notifications`] and the [`realtime`] hub (`/ws`). Media, moderation and search
-//! are added here by the issues that build them.
+//! scheduler, [`notifications`], the [`realtime`] hub (`/ws`), [`profiles`] with onboarding
+//! ([`geolocation`]), and [`media`] (uploads checked by content, images re-encoded with
+//! thumbnails, stored locally or in S3). Moderation and search are added here by the issues
+//! that build them.
 
 pub mod audit;
 pub mod email;
@@ -14,6 +16,7 @@ pub mod health;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod media;
 pub mod migrations;
 pub mod module;
 pub mod notifications;
@@ -29,7 +32,7 @@ pub use state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 /// The platform's routes under `/api/v1` (identity, administration, audit log, jobs,
-/// notifications, real time).
+/// notifications, profiles, real time, media uploads and the profile picture).
 pub fn api_router() -> OpenApiRouter<AppState> {
     identity::api_router()
         .merge(audit::router())
@@ -37,9 +40,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(notifications::routes::router())
         .merge(profiles::routes::router())
         .merge(realtime::router())
+        .merge(media::routes::router())
 }
 
-/// The platform's routes at the root: health checks and `/.well-known/jwks.json`.
+/// The platform's routes at the root: health checks, `/.well-known/jwks.json` and stored media
+/// (`/media/{key}`).
 pub fn root_router() -> OpenApiRouter<AppState> {
-    health::router().merge(identity::root_router())
+    health::router()
+        .merge(identity::root_router())
+        .merge(media::routes::root_router())
 }

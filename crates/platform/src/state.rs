@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agora_core::config::Config;
-use agora_store::{Cache, Db, Redis};
+use agora_store::{Cache, Db, Redis, Storage};
 
 use crate::email::Mailer;
 use crate::geolocation::Geolocator;
@@ -30,6 +30,7 @@ struct Inner {
     cache: Cache,
     realtime: Hub,
     geolocator: Geolocator,
+    storage: Storage,
 }
 
 impl AppState {
@@ -53,6 +54,11 @@ impl AppState {
         rooms: &[RoomKind],
     ) -> Result<Self, String> {
         let identity = Identity::new(&config, redis.clone())?;
+        if config.s3().is_some() {
+            // The S3 client speaks HTTPS through rustls with the process-wide provider.
+            crate::tls::install_crypto_provider();
+        }
+        let storage = Storage::from_config(&config)?;
         let email = Mailer::from_config(&config)?;
         let realtime = Hub::new(config.realtime, redis.clone(), rooms);
         let geolocator = Geolocator::from_config(&config.geoip)?;
@@ -69,6 +75,7 @@ impl AppState {
             cache: Cache::new(redis.clone()),
             realtime,
             geolocator,
+            storage,
             redis,
         })))
     }
@@ -116,6 +123,11 @@ impl AppState {
     /// The real-time hub: publish events to WebSocket clients (`realtime::Hub::publish`).
     pub fn realtime(&self) -> &Hub {
         &self.0.realtime
+    }
+
+    /// Where media is stored: a local folder or an S3 bucket (`storage` setting).
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
     }
 
     /// The shared Redis, when `REDIS_URL` is configured.

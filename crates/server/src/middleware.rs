@@ -28,7 +28,6 @@ use http_body_util::BodyExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -53,6 +52,7 @@ pub fn with_state_layers(router: Router, state: &AppState) -> Router {
 /// Wraps `router` in the stack of layers 1 to 8, which need only the configuration.
 pub fn apply(router: Router, config: &Config) -> Router {
     let hsts = config.public_url.scheme() == "https";
+    let body_limit = config.body_limit;
     // `Router::layer` wraps what is already there: the last layer added is the outermost, so
     // this reads from the handler outwards.
     router
@@ -61,7 +61,9 @@ pub fn apply(router: Router, config: &Config) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .layer(RequestBodyLimitLayer::new(config.body_limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            limit_body(req, next, body_limit)
+        }))
         .layer(
             CompressionLayer::new()
                 .gzip(true)
@@ -104,6 +106,29 @@ pub fn apply(router: Router, config: &Config) -> Router {
                 .on_failure(()),
         )
         .layer(axum::middleware::from_fn(request_context))
+}
+
+/// The body size limit (7.): `body_limit`, or the upload limit on the upload routes
+/// ([`agora_platform::media::UPLOAD_PATHS`]). A declared length over it is refused at once; a body
+/// without one is cut off when it grows past it (the extractors then answer 413), so an
+/// oversized body is never read whole.
+async fn limit_body(request: Request, next: Next, general: usize) -> Response {
+    let limit = if agora_platform::media::UPLOAD_PATHS.contains(&request.uri().path()) {
+        agora_platform::media::MAX_REQUEST_BYTES
+    } else {
+        general
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Outermost layer: request id, its scope, and problem documents for every error.

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "admin", description = "Administration of accounts, the audit log and the job queue (admins only)"),
         (name = "notifications", description = "The signed-in user's notifications and their channels"),
         (name = "realtime", description = "The WebSocket of real-time events (`/ws`, protocol in docs/realtime.md) and its tickets"),
+        (name = "media", description = "Uploads (checked by content, images re-encoded with thumbnails) and the profile picture; stored media is served at `/media/{key}`"),
     ),
 )]
 struct ApiDoc;

@@ -1,6 +1,6 @@
 //! Agora's storage layer: the database (SQLite or PostgreSQL behind one handle), schema
 //! migrations, the cache (in process, or in the shared Redis when configured) and the Redis
-//! handle itself. Object storage joins it in a later issue.
+//! handle itself, and the object storage of media (a local folder or an S3 bucket).
 
 pub mod cache;
 pub mod db;
@@ -8,6 +8,7 @@ pub mod error;
 pub mod migrate;
 pub mod query;
 pub mod redis;
+pub mod storage;
 
 pub use crate::redis::Redis;
 pub use cache::Cache;
@@ -16,3 +17,4 @@ pub use error::{DbError, DbResult};
 pub use migrate::{MIGRATIONS_TABLE, MigrationSource, MigrationState, Migrator};
 pub use sea_orm;
 pub use sea_orm_migration;
+pub use storage::{Storage, StorageError, StorageKey};

@@ -19,8 +19,11 @@
 #![allow(clippy::expect_used)]
 
 pub mod proxy;
+pub mod s3;
 pub mod smtp;
 pub mod ws;
+
+pub use s3::TestS3;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

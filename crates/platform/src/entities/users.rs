@@ -16,6 +16,8 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     pub disabled_at: Option<DateTimeUtc>,
     pub disabled_reason: Option<String>,
+    /// Storage key of the profile picture (its thumbnails are variants of it).
+    pub profile_picture_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -52,6 +52,9 @@ pub struct User {
     /// `active` or `disabled`.
     pub status: String,
     pub email_verified: bool,
+    /// Where the profile picture is served (`/media/{key}`); thumbnails of 64, 256 and 1024
+    /// pixels are at the same path with `_64`, `_256`, `_1024` before the extension.
+    pub profile_picture_url: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -65,6 +68,10 @@ impl From<users::Model> for User {
             role: Role::parse(&user.role).unwrap_or(Role::User),
             status: user.status,
             email_verified: user.email_verified_at.is_some(),
+            profile_picture_url: user
+                .profile_picture_key
+                .as_deref()
+                .map(crate::media::url_of),
             created_at: user.created_at,
         }
     }

@@ -41,6 +41,7 @@ pub async fn insert(
         email_verified_at: Set(None),
         disabled_at: Set(None),
         disabled_reason: Set(None),
+        profile_picture_key: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

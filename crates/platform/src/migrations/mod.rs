@@ -9,6 +9,7 @@ mod m20261123_000004_idempotency;
 mod m20261123_000005_jobs;
 mod m20261123_000006_ws_tickets;
 mod m20261123_000007_notifications;
+mod m20261123_000008_media;
 mod m20261123_000009_profiles;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -20,6 +21,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000005_jobs::Migration),
         Box::new(m20261123_000006_ws_tickets::Migration),
         Box::new(m20261123_000007_notifications::Migration),
+        Box::new(m20261123_000008_media::Migration),
         Box::new(m20261123_000009_profiles::Migration),
     ]
 }

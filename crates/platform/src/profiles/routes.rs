@@ -249,6 +249,8 @@ pub struct PublicProfile {
     pub id: UserId,
     pub username: String,
     pub display_name: Option<String>,
+    /// Where the profile picture is served (thumbnails beside it, as on `/users/me`).
+    pub profile_picture_url: Option<String>,
     pub bio: Option<String>,
     pub website: Option<String>,
     pub location: Option<String>,
@@ -288,6 +290,10 @@ async fn get_user(
         id: UserId(account.id),
         username: account.username,
         display_name: account.display_name,
+        profile_picture_url: account
+            .profile_picture_key
+            .as_deref()
+            .map(crate::media::url_of),
         bio: profile.fields.bio,
         website: profile.fields.website,
         location: profile.fields.location,

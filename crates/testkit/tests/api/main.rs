@@ -16,6 +16,7 @@ mod health;
 mod identity;
 mod identity_limits;
 mod jobs;
+mod media;
 mod middleware;
 mod notifications;
 mod openapi;

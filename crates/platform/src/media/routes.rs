@@ -1,0 +1,325 @@
+//! The media routes: uploads, the profile picture, and serving stored media.
+
+use agora_core::extract::{Json, Path};
+use agora_core::{ApiError, ApiResult, Problem};
+use agora_store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use agora_store::{DbError, StorageError, StorageKey};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Allowed, MAX_FILES, MediaItem, Pending, Saved, objects_of, queries};
+use crate::AppState;
+use crate::entities::users;
+use crate::identity::Viewer;
+use crate::identity::model::User;
+
+/// `/api/v1` routes: uploads and the profile picture. Their bodies may be as large as
+/// [`MAX_REQUEST_BYTES`]: the server's body-limit layer holds them to that (it knows these
+/// paths, [`super::UPLOAD_PATHS`]), so axum's own default limit is turned off here. A second
+/// limit would wrap the first one's error and hide the 413 from the multipart reader.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(set_profile_picture, delete_profile_picture))
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// Root routes: `GET /media/{key}`, whatever the storage backend (S3 is proxied, so that the
+/// bucket can stay private and URLs do not depend on the backend).
+pub fn root_router() -> OpenApiRouter<AppState> {
+    // The key spans several segments (`uploads/2026/11/….jpg`): an axum wildcard, which
+    // `routes!` cannot mount, so the route is added by hand and its documentation merged.
+    OpenApiRouter::with_openapi(ServeDoc::openapi()).route("/media/{*key}", get(serve))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(serve))]
+struct ServeDoc;
+
+/// The multipart body, or 415 when the request is not `multipart/form-data`.
+fn multipart(body: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart> {
+    body.map_err(|rejection| match rejection {
+        MultipartRejection::InvalidBoundary(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the request body must be multipart/form-data with a boundary",
+        ),
+        other => ApiError::bad_request(other.body_text()),
+    })
+}
+
+/// Upload media: images (JPEG, PNG, WebP, GIF; ≤ 5 MiB each) and videos (MP4, WebM; ≤ 50 MiB
+/// each), at most 10 files and 60 MiB per request, as `file` parts of a multipart body. The type
+/// is told by the content, never by the name; images are re-encoded without their metadata and
+/// get thumbnails. All files are stored or none.
+#[utoipa::path(post, path = "/media/upload", tag = "media", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
+    responses(
+        (status = 201, description = "Stored, in the order of the parts", body = Vec<MediaItem>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A file or the request is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A file is not of an accepted type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No file, too many files, an image too large in pixels or undecodable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn upload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    body: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<Vec<MediaItem>>)> {
+    let mut body = multipart(body)?;
+    let storage = state.storage();
+    let now = Utc::now();
+    let mut saved: Vec<Saved> = Vec::new();
+    let mut pending = Pending::new(storage);
+    // Each file is stored as soon as it is processed (memory holds one file at a time); any
+    // failure deletes what the earlier parts stored.
+    let outcome: ApiResult<()> = async {
+        let mut index = 0;
+        while let Some(mut field) = body.next_field().await.map_err(super::multipart_error)? {
+            if field.name() != Some("file") {
+                continue;
+            }
+            if index == MAX_FILES {
+                return Err(ApiError::invalid_field(
+                    "file",
+                    format!("at most {MAX_FILES} files may be uploaded at once"),
+                ));
+            }
+            let name = format!("file[{index}]");
+            let (kind, upload) = super::prepare(&mut field, Allowed::Any, &name).await?;
+            let one = super::store(storage, "uploads", now, kind, upload).await?;
+            pending.add(&one);
+            saved.push(one);
+            index += 1;
+        }
+        if saved.is_empty() {
+            return Err(ApiError::invalid_field(
+                "file",
+                "send at least one `file` part",
+            ));
+        }
+        let txn = state.db().begin().await.map_err(DbError::from)?;
+        for one in &saved {
+            queries::insert(&txn, viewer.user_id.0, one, now).await?;
+        }
+        txn.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+    .await;
+    if let Err(err) = outcome {
+        Saved::discard(&saved, storage).await;
+        pending.disarm();
+        return Err(err);
+    }
+    pending.disarm();
+    Ok((
+        StatusCode::CREATED,
+        Json(saved.iter().map(Saved::item).collect()),
+    ))
+}
+
+/// Set the caller's profile picture: one `file` part, a JPEG, PNG or WebP image of at most 5 MiB.
+/// It is re-encoded without metadata, with thumbnails; the previous picture is deleted.
+#[utoipa::path(post, path = "/users/me/profile-picture", tag = "media", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "one `file` part"),
+    responses(
+        (status = 200, description = "The account with its new picture", body = User),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn set_profile_picture(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    body: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<User>> {
+    let mut body = multipart(body)?;
+    let storage = state.storage();
+    let now = Utc::now();
+    let mut saved: Option<Saved> = None;
+    let mut pending = Pending::new(storage);
+    let outcome: ApiResult<(User, Option<String>)> = async {
+        while let Some(mut field) = body.next_field().await.map_err(super::multipart_error)? {
+            if field.name() != Some("file") {
+                continue;
+            }
+            if saved.is_some() {
+                return Err(ApiError::invalid_field(
+                    "file",
+                    "send exactly one `file` part",
+                ));
+            }
+            let (kind, upload) = super::prepare(&mut field, Allowed::StillImages, "file").await?;
+            let one = super::store(storage, "avatars", now, kind, upload).await?;
+            pending.add(&one);
+            saved = Some(one);
+        }
+        let Some(new) = &saved else {
+            return Err(ApiError::invalid_field(
+                "file",
+                "send exactly one `file` part",
+            ));
+        };
+        let txn = state.db().begin().await.map_err(DbError::from)?;
+        let user = users::Entity::find_by_id(viewer.user_id.0)
+            .one(&txn)
+            .await
+            .map_err(DbError::from)?
+            .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+        let old = user.profile_picture_key.clone();
+        queries::insert(&txn, viewer.user_id.0, new, now).await?;
+        if let Some(old) = &old {
+            queries::delete(&txn, viewer.user_id.0, old).await?;
+        }
+        let user = users::ActiveModel {
+            id: Set(user.id),
+            profile_picture_key: Set(Some(new.key.to_string())),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await
+        .map_err(DbError::from)?;
+        txn.commit().await.map_err(DbError::from)?;
+        Ok((User::from(user), old))
+    }
+    .await;
+    match outcome {
+        Ok((user, old)) => {
+            pending.disarm();
+            delete_picture_files(&state, old.as_deref()).await;
+            Ok(Json(user))
+        }
+        Err(err) => {
+            if let Some(saved) = saved {
+                Saved::discard(&[saved], storage).await;
+            }
+            pending.disarm();
+            Err(err)
+        }
+    }
+}
+
+/// Remove the caller's profile picture (its files are deleted). Without one, nothing happens.
+#[utoipa::path(delete, path = "/users/me/profile-picture", tag = "media", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The account has no picture"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn delete_profile_picture(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<StatusCode> {
+    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let user = users::Entity::find_by_id(viewer.user_id.0)
+        .one(&txn)
+        .await
+        .map_err(DbError::from)?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    let Some(old) = user.profile_picture_key.clone() else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
+    queries::delete(&txn, viewer.user_id.0, &old).await?;
+    users::ActiveModel {
+        id: Set(user.id),
+        profile_picture_key: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await
+    .map_err(DbError::from)?;
+    txn.commit().await.map_err(DbError::from)?;
+    delete_picture_files(&state, Some(&old)).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// After the commit: the old picture's original and thumbnails. A failure is logged; the row is
+/// gone already, so the files are unreachable either way.
+async fn delete_picture_files(state: &AppState, key: Option<&str>) {
+    let Some(key) = key else { return };
+    match StorageKey::parse(key) {
+        Ok(key) => state.storage().delete_all(&objects_of(&key)).await,
+        Err(_) => tracing::warn!(key, "a profile picture key in the database is not valid"),
+    }
+}
+
+/// Serves a stored object (from the local folder or, proxied, from the S3 bucket). Keys never
+/// change content, so responses may be cached for a year.
+#[utoipa::path(get, path = "/media/{key}", tag = "media",
+    params(("key" = String, Path, description = "The storage key, slashes included (`uploads/2026/11/….jpg`)")),
+    responses(
+        (status = 200, description = "The file, with its type, `Cache-Control: immutable` and an `ETag`"),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No media with this key (also for any key that is not valid)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The storage backend is unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn serve(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // A key with `..`, a backslash, an absolute path, upper case or an encoded dot names
+    // nothing: the same 404 as an unknown key.
+    // Only keys of media (`….jpg`, `….mp4`, ...) are served: never a folder, whatever the
+    // backend makes of one.
+    let Some(key) = StorageKey::parse(&key)
+        .ok()
+        .filter(|key| key.content_type() != "application/octet-stream")
+    else {
+        return ApiError::not_found("no media with this key").into_response();
+    };
+    let etag = format!("\"{key}\"");
+    let cache = [
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+    ];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
+    match state.storage().get(&key).await {
+        Ok(object) => {
+            let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+            if matches {
+                return (StatusCode::NOT_MODIFIED, cache, [(header::ETAG, etag)]).into_response();
+            }
+            let content_type = HeaderValue::from_str(&object.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            let mut response = (
+                cache,
+                [(header::CONTENT_TYPE, content_type), (header::ETAG, etag)],
+                object.bytes,
+            )
+                .into_response();
+            if let Some(modified) = object.last_modified
+                && let Ok(value) =
+                    HeaderValue::from_str(&modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            {
+                response.headers_mut().insert(header::LAST_MODIFIED, value);
+            }
+            response
+        }
+        Err(StorageError::NotFound) => {
+            ApiError::not_found("no media with this key").into_response()
+        }
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
