@@ -6,8 +6,8 @@ use agora_core::pagination::{NumberedPage, PageParams};
 use agora_core::{ApiError, ApiResult, Problem};
 use agora_store::DbError;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use chrono::Utc;
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use super::JobId;
 use super::queue::{self, JobFilter, JobStatus, KindStats, StoredJob};
+use super::schedule::{self, ScheduleState};
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::identity::AdminUser;
@@ -37,16 +38,6 @@ pub struct JobsOverview {
     pub schedules: Vec<ScheduleState>,
 }
 
-/// A periodic job as the scheduler last left it.
-#[derive(Debug, Serialize, Deserialize, ToSchema, FromQueryResult)]
-pub struct ScheduleState {
-    /// The kind of job it enqueues.
-    pub name: String,
-    pub cron: String,
-    pub next_run_at: DateTime<Utc>,
-    pub last_run_at: Option<DateTime<Utc>>,
-}
-
 /// Queue depth, due and retrying jobs, failures (dead) per kind, and the schedules.
 #[utoipa::path(get, path = "/admin/jobs/stats", tag = "admin", security(("bearer" = [])),
     responses(
@@ -60,19 +51,7 @@ async fn overview(
 ) -> ApiResult<Json<JobsOverview>> {
     let db = state.db().reader();
     let kinds = queue::stats(db, Utc::now()).await?;
-    let select = sea_orm::sea_query::Query::select()
-        .expr(sea_orm::sea_query::Expr::cust("*"))
-        .from("job_schedules")
-        .order_by("name", sea_orm::sea_query::Order::Asc)
-        .to_owned();
-    let schedules = db
-        .query_all(&select)
-        .await
-        .map_err(DbError::from)?
-        .iter()
-        .map(|row| ScheduleState::from_query_result(row, ""))
-        .collect::<Result<_, _>>()
-        .map_err(DbError::from)?;
+    let schedules = schedule::states(db).await?;
     Ok(Json(JobsOverview { kinds, schedules }))
 }
 

@@ -66,6 +66,36 @@ impl Planned {
     }
 }
 
+/// A periodic job as the scheduler last left it.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema, FromQueryResult)]
+pub struct ScheduleState {
+    /// The kind of job it enqueues.
+    pub name: String,
+    pub cron: String,
+    pub next_run_at: DateTime<Utc>,
+    pub last_run_at: Option<DateTime<Utc>>,
+}
+
+/// Every schedule as the scheduler last left it, by name (for operators).
+pub async fn states(conn: &impl ConnectionTrait) -> DbResult<Vec<ScheduleState>> {
+    let select = Query::select()
+        .columns([
+            JobSchedules::Name,
+            JobSchedules::Cron,
+            JobSchedules::NextRunAt,
+            JobSchedules::LastRunAt,
+        ])
+        .from(JobSchedules::Table)
+        .order_by(JobSchedules::Name, sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    Ok(conn
+        .query_all(&select)
+        .await?
+        .iter()
+        .map(|row| ScheduleState::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?)
+}
+
 /// Enqueues the scheduled jobs when they are due.
 pub struct Scheduler {
     db: Db,

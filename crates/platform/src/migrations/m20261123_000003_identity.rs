@@ -4,20 +4,14 @@
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
+use super::user_fk;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000003_identity"
     }
-}
-
-fn user_fk(table: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]

@@ -4,20 +4,14 @@
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
+use super::user_fk;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000007_notifications"
     }
-}
-
-fn owned_by_user(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, "user_id")
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -50,7 +44,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("emailed_at"))
                     .col(timestamp_with_time_zone_null("read_at"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut owned_by_user("notifications"))
+                    .foreign_key(&mut user_fk("notifications", "user_id"))
                     .to_owned(),
             )
             .await?;
@@ -96,7 +90,7 @@ impl MigrationTrait for Migration {
                     .col(boolean("realtime"))
                     .col(timestamp_with_time_zone("updated_at"))
                     .primary_key(Index::create().col("user_id").col("kind"))
-                    .foreign_key(&mut owned_by_user("notification_preferences"))
+                    .foreign_key(&mut user_fk("notification_preferences", "user_id"))
                     .to_owned(),
             )
             .await

@@ -3,6 +3,8 @@
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
+use super::user_fk;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -32,12 +34,7 @@ impl MigrationTrait for Migration {
                     .col(integer_null("width"))
                     .col(integer_null("height"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("media", "user_id")
-                            .to("users", "id")
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut user_fk("media", "user_id"))
                     .to_owned(),
             )
             .await?;

@@ -4,20 +4,14 @@
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
+use super::user_fk;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000009_profiles"
     }
-}
-
-fn owned_by_user(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, "user_id")
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -48,7 +42,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer("following_count").default(0))
                     .col(big_integer("posts_count").default(0))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut owned_by_user("profiles"))
+                    .foreign_key(&mut user_fk("profiles", "user_id"))
                     .to_owned(),
             )
             .await?;
@@ -60,7 +54,7 @@ impl MigrationTrait for Migration {
                     .col(string_len("symbol", 12))
                     .col(timestamp_with_time_zone("created_at"))
                     .primary_key(Index::create().col("user_id").col("symbol"))
-                    .foreign_key(&mut owned_by_user("watchlist_items"))
+                    .foreign_key(&mut user_fk("watchlist_items", "user_id"))
                     .to_owned(),
             )
             .await

@@ -1,6 +1,9 @@
 //! The platform's schema migrations, oldest first. Never edit one that has shipped: add another.
 
 use agora_store::sea_orm_migration::MigrationTrait;
+use agora_store::sea_orm_migration::prelude::{
+    ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement,
+};
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_email_outbox;
@@ -24,4 +27,13 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000008_media::Migration),
         Box::new(m20261123_000009_profiles::Migration),
     ]
+}
+
+/// A column that belongs to a user: removed with the user.
+fn user_fk(table: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to("users", "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }

@@ -39,10 +39,8 @@ pub struct Me {
 }
 
 async fn me(conn: &impl ConnectionTrait, user: UserId) -> ApiResult<Me> {
-    let account = users::Entity::find_by_id(user.0)
-        .one(conn)
-        .await
-        .map_err(DbError::from)?
+    let account = crate::identity::users::find(conn, user.0)
+        .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
     let profile = super::load(conn, user).await?;
     Ok(Me {
