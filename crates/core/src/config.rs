@@ -91,6 +91,12 @@ pub const SETTINGS: &[Setting] = &[
         "Most connections in the database pool (SQLite: readers; writes always use one connection).",
     ),
     setting(
+        "database_acquire_timeout",
+        "AGORA_DATABASE_ACQUIRE_TIMEOUT",
+        "1s",
+        "How long a PostgreSQL query waits for a connection (a free one, or a new one while the server refuses) before the request answers 503. SQLite's writes queue for their one connection up to 10 s.",
+    ),
+    setting(
         "redis_url",
         "REDIS_URL",
         "",
@@ -555,6 +561,7 @@ pub struct Config {
     pub database_url: String,
     pub database_kind: DatabaseKind,
     pub database_max_connections: u32,
+    pub database_acquire_timeout: Duration,
     pub redis_url: Option<url::Url>,
     pub email_transport: EmailTransport,
     /// Sender of outgoing email.
@@ -701,6 +708,8 @@ impl Config {
                 Ok(n) if (1..=1000).contains(&n) => Ok(n),
                 _ => Err(format!("`{v}` is not a whole number from 1 to 1000")),
             })?;
+        let database_acquire_timeout =
+            layers.required("database_acquire_timeout", parse_duration)?;
         let redis_url = layers.parse("redis_url", parse_redis_url)?;
         let redis_prefix = layers
             .parse("redis_prefix", |v| {
@@ -821,6 +830,7 @@ impl Config {
             database_url: database_url.0,
             database_kind: database_url.1,
             database_max_connections,
+            database_acquire_timeout,
             redis_url,
             email_transport,
             email_from,
@@ -883,6 +893,9 @@ impl Config {
                     "data_dir" => self.data_dir.display().to_string(),
                     "database_url" => redact_url_password(&self.database_url),
                     "database_max_connections" => self.database_max_connections.to_string(),
+                    "database_acquire_timeout" => {
+                        humantime::format_duration(self.database_acquire_timeout).to_string()
+                    }
                     "redis_url" => self
                         .redis_url
                         .as_ref()
@@ -1101,7 +1114,13 @@ fn read_file(file: &ConfigFile) -> Result<Vec<(&'static str, String)>, ConfigErr
         .contents
         .parse()
         .map_err(|e: toml::de::Error| ConfigError {
-            setting: file.name.clone(),
+            setting: match e.span() {
+                Some(span) => {
+                    let (line, column) = line_and_column(&file.contents, span.start);
+                    format!("{} (line {line}, column {column})", file.name)
+                }
+                None => file.name.clone(),
+            },
             message: format!("not valid TOML: {}", e.message()),
         })?;
     let mut flat = Vec::new();
@@ -1119,6 +1138,14 @@ fn read_file(file: &ConfigFile) -> Result<Vec<(&'static str, String)>, ConfigErr
             Ok((setting.key, value))
         })
         .collect()
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
 }
 
 type FlatValue = Result<String, String>;
@@ -1624,6 +1651,12 @@ mod tests {
         assert!(err.message.contains("unknown setting"), "{err}");
         let err = load(Some("listen = "), &[]).expect_err("bad toml");
         assert!(err.message.contains("not valid TOML"), "{err}");
+        let err = load(
+            Some("listen = \"127.0.0.1:8080\"\nlog_format = pretty\n"),
+            &[],
+        )
+        .expect_err("unquoted string");
+        assert!(err.setting.contains("line 2, column 14"), "{err}");
     }
 
     #[test]

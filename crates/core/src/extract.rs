@@ -7,7 +7,7 @@
 //! and 404 for a path parameter that cannot name anything (a malformed id).
 
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -79,28 +79,69 @@ fn not_json() -> ApiError {
 }
 
 /// Parses a JSON document into `T`, telling syntax errors (400) from shape errors (422).
+///
+/// The document is read into a [`serde_json::Value`] first, so that the text rule
+/// ([`crate::text::check`]) is applied to every string and key, wherever it is, before `T` sees
+/// it; every string that breaks it is reported, each under its path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_owned() } else { path };
-                ApiError::invalid_field(field, strip_position(&inner.to_string()))
-            }
-            serde_json::error::Category::Syntax
-            | serde_json::error::Category::Eof
-            | serde_json::error::Category::Io => {
-                ApiError::bad_request(format!("the request body is not valid JSON: {inner}"))
-            }
-        }
-    })?;
-    // Trailing characters after the document are malformed JSON too.
-    deserializer.end().map_err(|err| {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::bad_request(format!("the request body is not valid JSON: {err}"))
     })?;
-    Ok(value)
+    let mut errors = Vec::new();
+    check_text_in(&value, &mut String::new(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::invalid_field(field, strip_position(&err.into_inner().to_string()))
+    })
+}
+
+/// Applies the text rule to every string and object key of `value`, recording failures under
+/// their path (`title`, `tags[2]`, `poll.options[0]`).
+fn check_text_in(value: &serde_json::Value, path: &mut String, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let field = |path: &str| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(text) => {
+            if let Err(err) = crate::text::check(text) {
+                errors.push(FieldError::new(field(path), err.to_string()));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{index}]"));
+                check_text_in(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Object(members) => {
+            for (key, item) in members {
+                if let Err(err) = crate::text::check(key) {
+                    let message = format!("the member name `{}` {err}", key.escape_debug());
+                    errors.push(FieldError::new(field(path), message));
+                    continue;
+                }
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                check_text_in(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
 }
 
 /// A query string parsed into `T`; a value of the wrong shape is a 422 naming the parameter.
@@ -116,8 +157,25 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        let pairs = url::form_urlencoded::parse(query.as_bytes());
+        let errors: Vec<FieldError> = pairs
+            .clone()
+            .filter_map(|(name, value)| {
+                let name = crate::text::check(&name)
+                    .map(|()| name)
+                    .map_err(|err| FieldError::new("query", format!("a parameter name {err}")));
+                match name {
+                    Ok(name) => crate::text::check(&value)
+                        .err()
+                        .map(|err| FieldError::new(name, err.to_string())),
+                    Err(error) => Some(error),
+                }
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let deserializer = serde_urlencoded::Deserializer::new(pairs);
         serde_path_to_error::deserialize(deserializer)
             .map(Query)
             .map_err(|err| {
@@ -144,6 +202,18 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // A parameter with a control character names nothing either (and must never reach a
+        // query: PostgreSQL refuses NUL).
+        if let Ok(params) = RawPathParams::from_request_parts(parts, state).await
+            && let Some((_, value)) = params
+                .iter()
+                .find(|(_, value)| crate::text::check(value).is_err())
+        {
+            return Err(ApiError::not_found(format!(
+                "no resource at this path (`{}` holds a control character)",
+                value.escape_debug()
+            )));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(err)) => Err(ApiError::not_found(
@@ -295,6 +365,33 @@ mod tests {
             let err = parse_json::<Body>(body).expect_err("malformed");
             assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{body:?}");
         }
+    }
+
+    #[test]
+    fn control_characters_anywhere_in_a_body_are_each_reported_under_their_path() {
+        let err = parse_json::<Body>(
+            br#"{"title": "a\u0000b", "tags": ["ok", "tab\tand\nnewline", "\u001b"]}"#,
+        )
+        .expect_err("NUL and ESC");
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let mut errors = err.errors().to_vec();
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["tags[2]", "title"]);
+        assert!(errors[1].message.contains("U+0000"));
+        assert!(parse_json::<Body>(br#"{"title": "a\tb\r\n", "tags": []}"#).is_ok());
+    }
+
+    #[test]
+    fn a_control_character_in_a_key_is_refused() {
+        let err = parse_json::<Body>(br#"{"title": "a", "tags": [], "x\u0000": 1}"#)
+            .expect_err("NUL in a key");
+        assert_eq!(err.errors()[0].field, "body");
+        assert!(
+            err.errors()[0].message.contains("`x\\0`"),
+            "{:?}",
+            err.errors()
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`id`]: typed UUIDv7 identifiers;
 //! - [`pagination`]: list parameters, cursors and list bodies;
 //! - [`request_context`]: the id of the request being handled;
+//! - [`text`]: the rule for text in requests (no control characters);
 //! - [`time`]: the clock, at the precision the databases keep;
 //! - [`version`]: optimistic locking (`If-Match`, `version_conflict`).
 
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod id;
 pub mod pagination;
 pub mod request_context;
+pub mod text;
 pub mod time;
 pub mod version;
 

@@ -11,6 +11,9 @@ use crate::error::ApiError;
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
+/// Largest page number of a numbered list: its offset (at most 100 million rows) always fits the
+/// databases' 64-bit integers, whatever a client sends.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 /// A page size: absent means [`DEFAULT_LIMIT`], otherwise 1–[`MAX_LIMIT`].
 pub fn check_limit(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
@@ -28,6 +31,7 @@ pub fn check_limit(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct CursorParams {
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -70,9 +74,11 @@ pub struct CursorPage<T> {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// From 1, default 1.
+    /// From 1 (default) to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
@@ -80,8 +86,13 @@ impl PageParams {
     /// `(page, per_page)`, both checked.
     pub fn resolve(&self) -> Result<(u64, u64), ApiError> {
         let page = match self.page.unwrap_or(1) {
-            0 => return Err(ApiError::invalid_field("page", "must be at least 1")),
-            page => page,
+            page @ 1..=MAX_PAGE => page,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "page",
+                    format!("must be between 1 and {MAX_PAGE}"),
+                ));
+            }
         };
         Ok((page, check_limit("per_page", self.per_page)?))
     }
@@ -140,12 +151,20 @@ mod tests {
     }
 
     #[test]
-    fn page_zero_is_refused() {
-        let params = PageParams {
-            page: Some(0),
-            per_page: None,
+    fn pages_outside_one_to_a_million_are_refused() {
+        for page in [0, MAX_PAGE + 1, i64::MAX as u64, u64::MAX] {
+            let params = PageParams {
+                page: Some(page),
+                per_page: Some(MAX_LIMIT),
+            };
+            assert!(params.resolve().is_err(), "{page}");
+        }
+        let last = PageParams {
+            page: Some(MAX_PAGE),
+            per_page: Some(MAX_LIMIT),
         };
-        assert!(params.resolve().is_err());
+        let offset = last.resolve().map(|(page, per_page)| (page - 1) * per_page);
+        assert!(offset.is_ok_and(|offset| i64::try_from(offset).is_ok()));
         assert_eq!(
             PageParams::default().resolve().ok(),
             Some((1, DEFAULT_LIMIT))

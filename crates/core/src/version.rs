@@ -8,8 +8,9 @@
 //! version as a strong `ETag`, so a client can echo it back.
 //!
 //! - no version at all: 428 `precondition_required` (a write must say what it was based on);
-//! - an `If-Match` that is not one version, or one that disagrees with the body's `version`:
-//!   412 `precondition_failed`;
+//! - `If-Match: *` alone: whatever version is current (RFC 9110), on a resource that exists;
+//! - an `If-Match` that is not one version or `*`, or one that disagrees with the body's
+//!   `version`: 412 `precondition_failed`;
 //! - a stale version: 409 `version_conflict`, `current_version` in the problem document.
 
 use axum::extract::FromRequestParts;
@@ -18,55 +19,86 @@ use axum::http::{HeaderValue, StatusCode, header};
 
 use crate::error::ApiError;
 
-/// The version named by the `If-Match` header, if one was sent.
+/// What the `If-Match` header asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IfMatch(pub Option<i64>);
+pub enum IfMatch {
+    /// No header.
+    #[default]
+    Absent,
+    /// `If-Match: *`: any current version (RFC 9110, 13.1.1); the resource must exist.
+    Any,
+    /// One version, `"3"`.
+    Version(i64),
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::IF_MATCH) else {
-            return Ok(IfMatch(None));
+            return Ok(IfMatch::Absent);
         };
-        value
-            .to_str()
-            .ok()
-            .and_then(parse_if_match)
-            .map(|version| IfMatch(Some(version)))
-            .ok_or_else(|| {
-                precondition_failed(
-                    "If-Match must name one version of the resource, like \"3\" (its ETag)",
-                )
-            })
+        value.to_str().ok().and_then(parse_if_match).ok_or_else(|| {
+            precondition_failed(
+                "If-Match must name one version of the resource, like \"3\" (its ETag), or be *",
+            )
+        })
     }
 }
 
-/// `"3"`, or `3` and `W/"3"` from lenient clients. `*` and lists are refused: a write must name
-/// the one version it was based on.
-fn parse_if_match(value: &str) -> Option<i64> {
+/// `"3"`, or `3` and `W/"3"` from lenient clients, or `*`. Lists are refused: a write names the
+/// one version it was based on.
+fn parse_if_match(value: &str) -> Option<IfMatch> {
     let value = value.trim();
+    if value == "*" {
+        return Some(IfMatch::Any);
+    }
     let value = value.strip_prefix("W/").unwrap_or(value);
     let value = value
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
         .unwrap_or(value);
-    value.parse().ok().filter(|version| *version >= 1)
+    value
+        .parse()
+        .ok()
+        .filter(|version| *version >= 1)
+        .map(IfMatch::Version)
+}
+
+/// The version a write is based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Version(i64),
+    /// Whatever version is current (`If-Match: *` alone).
+    Any,
+}
+
+impl Expected {
+    /// The version to write over, given the `current` one: a stale expectation is a 409.
+    pub fn resolve(self, current: i64) -> Result<i64, ApiError> {
+        match self {
+            Expected::Version(version) if version != current => Err(version_conflict(current)),
+            Expected::Version(_) | Expected::Any => Ok(current),
+        }
+    }
 }
 
 /// The version a write is based on, from `If-Match` or the body's `version` (both may be sent
-/// if they agree).
-pub fn expected_version(if_match: IfMatch, body: Option<i64>) -> Result<i64, ApiError> {
-    match (if_match.0, body) {
-        (Some(header), Some(body)) if header != body => Err(precondition_failed(format!(
-            "If-Match names version {header} but the body names version {body}"
-        ))),
-        (Some(version), _) | (None, Some(version)) => Ok(version),
-        (None, None) => Err(ApiError::new(
+/// if they agree; `*` agrees with any).
+pub fn expected_version(if_match: IfMatch, body: Option<i64>) -> Result<Expected, ApiError> {
+    match (if_match, body) {
+        (IfMatch::Version(header), Some(body)) if header != body => Err(precondition_failed(
+            format!("If-Match names version {header} but the body names version {body}"),
+        )),
+        (IfMatch::Version(version), _) | (IfMatch::Absent | IfMatch::Any, Some(version)) => {
+            Ok(Expected::Version(version))
+        }
+        (IfMatch::Any, None) => Ok(Expected::Any),
+        (IfMatch::Absent, None) => Err(ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition_required",
-            "send the version this change is based on: an If-Match header (the ETag) or a \
-             `version` field",
+            "send the version this change is based on: an If-Match header (the ETag, or * for \
+             any) or a `version` field",
         )),
     }
 }
@@ -105,29 +137,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_match_accepts_one_quoted_weak_or_bare_version() {
-        assert_eq!(parse_if_match("\"3\""), Some(3));
-        assert_eq!(parse_if_match(" W/\"12\" "), Some(12));
-        assert_eq!(parse_if_match("7"), Some(7));
-        for refused in ["*", "\"1\", \"2\"", "\"\"", "\"0\"", "\"-1\"", "abc", "\"3"] {
+    fn if_match_accepts_one_quoted_weak_or_bare_version_or_any() {
+        assert_eq!(parse_if_match("\"3\""), Some(IfMatch::Version(3)));
+        assert_eq!(parse_if_match(" W/\"12\" "), Some(IfMatch::Version(12)));
+        assert_eq!(parse_if_match("7"), Some(IfMatch::Version(7)));
+        assert_eq!(parse_if_match(" * "), Some(IfMatch::Any));
+        for refused in [
+            "\"1\", \"2\"",
+            "\"\"",
+            "\"0\"",
+            "\"-1\"",
+            "abc",
+            "\"3",
+            "**",
+        ] {
             assert_eq!(parse_if_match(refused), None, "{refused}");
         }
     }
 
     #[test]
     fn the_expected_version_comes_from_either_place_and_both_must_agree() {
-        assert_eq!(expected_version(IfMatch(Some(2)), None).ok(), Some(2));
-        assert_eq!(expected_version(IfMatch(None), Some(4)).ok(), Some(4));
-        assert_eq!(expected_version(IfMatch(Some(5)), Some(5)).ok(), Some(5));
-        let disagree = expected_version(IfMatch(Some(5)), Some(6)).err();
+        let expected = |header, body| expected_version(header, body).ok();
+        assert_eq!(
+            expected(IfMatch::Version(2), None),
+            Some(Expected::Version(2))
+        );
+        assert_eq!(
+            expected(IfMatch::Absent, Some(4)),
+            Some(Expected::Version(4))
+        );
+        assert_eq!(
+            expected(IfMatch::Version(5), Some(5)),
+            Some(Expected::Version(5))
+        );
+        assert_eq!(expected(IfMatch::Any, Some(5)), Some(Expected::Version(5)));
+        assert_eq!(expected(IfMatch::Any, None), Some(Expected::Any));
+        let disagree = expected_version(IfMatch::Version(5), Some(6)).err();
         assert_eq!(
             disagree.map(|e| e.status()),
             Some(StatusCode::PRECONDITION_FAILED)
         );
-        let missing = expected_version(IfMatch(None), None).err();
+        let missing = expected_version(IfMatch::Absent, None).err();
         assert_eq!(
             missing.map(|e| e.status()),
             Some(StatusCode::PRECONDITION_REQUIRED)
+        );
+    }
+
+    #[test]
+    fn any_version_resolves_to_the_current_one_and_a_stale_one_conflicts() {
+        assert_eq!(Expected::Any.resolve(7).ok(), Some(7));
+        assert_eq!(Expected::Version(7).resolve(7).ok(), Some(7));
+        let stale = Expected::Version(6).resolve(7).err();
+        assert_eq!(
+            stale.map(|e| e.code().to_owned()).as_deref(),
+            Some("version_conflict")
         );
     }
 }

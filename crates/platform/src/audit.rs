@@ -94,13 +94,14 @@ pub struct AuditLogFilter {
     pub target_type: Option<String>,
     pub target_id: Option<String>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    OpenApiRouter::new().routes(routes!(list_audit_log))
 }
 
 /// The audit log, newest first.
@@ -112,7 +113,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list(
+async fn list_audit_log(
     State(state): State<AppState>,
     _admin: AdminUser,
     Query(filter): Query<AuditLogFilter>,

@@ -10,7 +10,6 @@ use agora_platform::{AppState, Module};
 use agora_store::{Db, DbOptions, Migrator};
 use anyhow::Context;
 use axum::Router;
-use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -37,6 +36,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
         url: config.database_url.clone(),
         kind: config.database_kind,
         max_connections: config.database_max_connections,
+        acquire_timeout: config.database_acquire_timeout,
     })
     .await
     .with_context(|| {
@@ -77,6 +77,8 @@ pub async fn build_with_rooms(
         if applied > 0 {
             tracing::info!(applied, "applied database migrations");
         }
+    } else {
+        refuse_pending_migrations(&db).await?;
     }
     let redis = match &config.redis_url {
         // Opened lazily: a Redis that is down now delays nothing and is reported by
@@ -96,13 +98,39 @@ pub async fn build_with_rooms(
         .chain(extra_rooms.iter().copied())
         .collect();
     let state = AppState::with_rooms(config, db, redis, &rooms).map_err(anyhow::Error::msg)?;
-    // Not fatal: with `--no-migrate` on an empty database the table is missing, and
-    // `/health/ready` is what reports that.
     if let Err(err) = state.identity().load_revocations(state.db()).await {
         tracing::warn!(error = %err, "cannot load recently revoked sessions");
     }
     let router = router(state.clone());
     App::new(state, router)
+}
+
+/// With `--no-migrate`, a database behind the code would answer requests with 500s: refuse to
+/// start, naming what is missing.
+pub async fn refuse_pending_migrations(db: &Db) -> anyhow::Result<()> {
+    let pending: Vec<String> = migrator()
+        .status(db)
+        .await
+        .context("cannot read which migrations the database has")?
+        .into_iter()
+        .filter(|m| !m.applied)
+        .map(|m| m.name)
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    if !migrator().status(db).await?.iter().any(|m| m.applied) {
+        anyhow::bail!(
+            "the database has no schema yet: run `agora migrate up` (or start the server once, \
+             which applies the migrations)"
+        );
+    }
+    anyhow::bail!(
+        "the database lacks {} migration(s) this version needs: {}; run `agora migrate up` \
+         (or start without --no-migrate)",
+        pending.len(),
+        pending.join(", ")
+    )
 }
 
 impl App {
@@ -137,6 +165,14 @@ fn enabled(config: &Config) -> impl Iterator<Item = &'static Module> + '_ {
     MODULES.iter().filter(|m| config.module_enabled(m.name))
 }
 
+/// Checks the `schedules` setting against the schedules of the platform and the enabled
+/// modules, before anything is started.
+pub fn check_schedules(config: &Config) -> anyhow::Result<()> {
+    jobs::schedule::check_overrides(&schedules(config), &config.schedules).map_err(|err| {
+        anyhow::anyhow!("invalid configuration: AGORA_SCHEDULES (`schedules`): {err}")
+    })
+}
+
 /// The kinds of job this instance runs: the platform's and the enabled modules'.
 pub fn job_kinds(state: &AppState) -> Result<JobKinds, String> {
     let mut kinds = jobs::platform_kinds(state);
@@ -168,15 +204,24 @@ pub fn api(config: &Config) -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document of the routes `config` enables.
-pub fn openapi_document(config: &Config) -> OpenApi {
-    api(config).into_openapi()
+pub fn openapi_document(config: &Config) -> serde_json::Value {
+    openapi::finish(api(config).into_openapi())
 }
 
 /// The whole HTTP application: routes, documentation, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api(state.config()).split_for_parts();
+    // Completed once at start, served as it is.
+    let doc = std::sync::Arc::new(openapi::finish(doc));
     let routes = routes
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .fallback(|| async { ApiError::not_found("no resource at this path") })
         .with_state(state.clone());
     let routes = middleware::with_state_layers(routes, &state);

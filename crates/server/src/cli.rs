@@ -68,10 +68,15 @@ pub enum MigrateAction {
     /// Apply every pending migration.
     Up,
     /// Revert the most recent migrations.
+    /// Revert the most recent migrations: their tables and rows are dropped. Names what it will
+    /// revert and asks first, unless `--yes`.
     Down {
         /// How many to revert.
         #[arg(long, default_value_t = 1)]
         steps: u32,
+        /// Do not ask (for scripts).
+        #[arg(long)]
+        yes: bool,
     },
     /// List migrations and whether each is applied.
     Status,
@@ -186,12 +191,15 @@ async fn admin(mut config: Config, action: AdminAction) -> anyhow::Result<()> {
 }
 
 async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {
-    secrets::resolve(&mut config)?;
+    // What can be checked without side effects is checked first: a busy port or a bad schedule
+    // stops the start before a secret is generated or a migration applied.
     let listen = config.listen;
-    let app = app::build(config, migrate).await?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    app::check_schedules(&config)?;
+    secrets::resolve(&mut config)?;
+    let app = app::build(config, migrate).await?;
     let address = listener.local_addr()?;
     let db = app.state.db();
     tracing::info!(
@@ -216,15 +224,35 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
             let applied = migrator.up(&db).await.context("migration failed")?;
             println!("applied {applied} migration(s)");
         }
-        MigrateAction::Down { steps } => {
+        MigrateAction::Down { steps, yes } => {
             if steps == 0 {
                 bail!("--steps must be at least 1");
+            }
+            let applied: Vec<String> = migrator
+                .status(&db)
+                .await
+                .context("reading migrations failed")?
+                .into_iter()
+                .filter(|m| m.applied)
+                .map(|m| m.name)
+                .collect();
+            let reverted: Vec<&String> = applied.iter().rev().take(steps as usize).collect();
+            if reverted.is_empty() {
+                println!("no migration is applied; nothing to revert");
+                return Ok(());
+            }
+            println!("this reverts, dropping their tables and every row in them:");
+            for name in &reverted {
+                println!("  {name}");
+            }
+            if !yes && !confirm("revert them?")? {
+                bail!("nothing reverted (answer y, or pass --yes)");
             }
             migrator
                 .down(&db, steps)
                 .await
                 .context("reverting failed")?;
-            println!("reverted up to {steps} migration(s)");
+            println!("reverted {} migration(s)", reverted.len());
         }
         MigrateAction::Status => {
             for state in migrator
@@ -239,6 +267,19 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
     }
     db.close().await;
     Ok(())
+}
+
+/// Asks a yes/no question on the terminal; without a terminal the answer is no.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }
 
 fn print_config(config: &Config) {

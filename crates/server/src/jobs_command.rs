@@ -84,7 +84,11 @@ pub async fn run(config: Config, action: JobsAction) -> anyhow::Result<()> {
         return Ok(());
     }
     let db = app::connect(&config).await?;
-    let result = act(&db, action).await;
+    // On a fresh data directory the tables are missing: say so, and what to run.
+    let result = match app::refuse_pending_migrations(&db).await {
+        Ok(()) => act(&db, action).await,
+        Err(err) => Err(err),
+    };
     db.close().await;
     result
 }

@@ -3,6 +3,7 @@
 //! (`utoipa-swagger-ui`'s `vendored` feature), so `/docs` needs no CDN and no download.
 
 use agora_core::{FieldError, Problem};
+use serde_json::{Map, Value, json};
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi as _};
@@ -25,6 +26,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "notifications", description = "The signed-in user's notifications and their channels"),
         (name = "realtime", description = "The WebSocket of real-time events (`/ws`, protocol in docs/realtime.md) and its tickets"),
         (name = "media", description = "Uploads (checked by content, images re-encoded with thumbnails) and the profile picture; stored media is served at `/media/{key}`"),
+        (name = "tasks", description = "A user's own tasks, with optimistic locking (`If-Match` / `version`) and idempotent creates"),
     ),
 )]
 struct ApiDoc;
@@ -51,4 +53,215 @@ pub fn base() -> OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
+}
+
+/// Completes the document with what holds for whole classes of routes, so that no annotation
+/// can forget it and the fuzzer in CI finds every status a route can answer documented:
+///
+/// - every operation says its security: `security: []` on the public ones;
+/// - the problem responses every route of a class can give: 400, 413, 415 and 422 with a
+///   request body, 422 with query parameters, 401 with a bearer token, 404 with path
+///   parameters, and 408, 429 and 503 (timeout, rate limit, database down) on `/api/v1`;
+/// - every response has a description, and the headers the middleware adds: `X-Request-Id`
+///   everywhere, `RateLimit-*` on `/api/v1`, `Retry-After` on 429 and 503, `ETag` where a
+///   route takes `If-Match`, `Idempotent-Replayed` where it takes `Idempotency-Key`.
+///
+/// The document is edited as JSON (utoipa's types have no way to add to every operation, and
+/// do not read their own JSON back), and served as that JSON.
+pub fn finish(doc: OpenApi) -> Value {
+    let mut value = serde_json::to_value(&doc).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "cannot write the OpenAPI document");
+        json!({})
+    });
+    if let Some(paths) = value.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, operation) in item.iter_mut() {
+                if !matches!(
+                    method.as_str(),
+                    "get" | "put" | "post" | "delete" | "patch" | "head" | "options"
+                ) {
+                    continue;
+                }
+                if let Some(operation) = operation.as_object_mut() {
+                    finish_operation(path, operation);
+                }
+            }
+        }
+    }
+    value
+}
+
+fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
+    let authenticated = operation
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|requirements| requirements.iter().any(|r| r.get("bearer").is_some()));
+    if !operation.contains_key("security") {
+        operation.insert("security".into(), json!([]));
+    }
+    let parameters: Vec<(String, String)> = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            Some((
+                p.get("in")?.as_str()?.to_owned(),
+                p.get("name")?.as_str()?.to_ascii_lowercase(),
+            ))
+        })
+        .collect();
+    let has = |place: &str, name: Option<&str>| {
+        parameters
+            .iter()
+            .any(|(p, n)| p == place && name.is_none_or(|name| n == name))
+    };
+    let body = operation.contains_key("requestBody");
+    let api = path.starts_with("/api/v1/");
+
+    let mut added: Vec<(u16, &str)> = Vec::new();
+    if body {
+        added.extend([
+            (
+                400,
+                "The body is malformed (not JSON, or a broken multipart form)",
+            ),
+            (413, "The body is over the size limit"),
+            (415, "The body is not of a type this route takes"),
+            (
+                422,
+                "A field is invalid: `errors` lists each, under its path",
+            ),
+        ]);
+    }
+    if has("query", None) {
+        added.push((422, "A query parameter is invalid: `errors` names it"));
+    }
+    if authenticated {
+        added.push((
+            401,
+            "No valid access token (`unauthorized`, `invalid_token`)",
+        ));
+    }
+    if path.contains('{') {
+        added.push((
+            404,
+            "Nothing at this path (a malformed id names nothing either)",
+        ));
+    }
+    if api {
+        added.extend([
+            (408, "The request took longer than the request timeout"),
+            (
+                429,
+                "Over a rate limit (`rate_limited`): retry after `Retry-After` seconds",
+            ),
+            (
+                503,
+                "A dependency (the database) is unavailable: retry after `Retry-After`",
+            ),
+        ]);
+    }
+    let responses = operation
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    let Some(responses) = responses else {
+        return;
+    };
+    for (status, description) in added {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem_response(description));
+    }
+    let etag = has("header", Some("if-match"));
+    let replayed = has("header", Some("idempotency-key"));
+    for (status, response) in responses.iter_mut() {
+        let Some(response) = response.as_object_mut() else {
+            continue;
+        };
+        if response
+            .get("description")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            let reason = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| http::StatusCode::from_u16(code).ok())
+                .and_then(|code| code.canonical_reason())
+                .unwrap_or("Response");
+            response.insert("description".into(), json!(reason));
+        }
+        let headers = response
+            .entry("headers")
+            .or_insert_with(|| json!({}))
+            .as_object_mut();
+        let Some(headers) = headers else {
+            continue;
+        };
+        let mut add = |name: &str, description: &str, schema: Value| {
+            headers
+                .entry(name)
+                .or_insert_with(|| json!({ "description": description, "schema": schema }));
+        };
+        add(
+            "X-Request-Id",
+            "The request's id (echoed when the client sent one); problem documents quote it",
+            json!({ "type": "string" }),
+        );
+        let success = status.starts_with('2');
+        if api {
+            add(
+                "RateLimit-Limit",
+                "The budget of the tightest rate limit this request spent",
+                json!({ "type": "integer" }),
+            );
+            add(
+                "RateLimit-Remaining",
+                "What is left of that budget",
+                json!({ "type": "integer" }),
+            );
+            add(
+                "RateLimit-Reset",
+                "Seconds until that budget is whole again",
+                json!({ "type": "integer" }),
+            );
+        }
+        if status == "429" || status == "503" {
+            add(
+                "Retry-After",
+                "Seconds to wait before retrying",
+                json!({ "type": "integer" }),
+            );
+        }
+        if success && etag {
+            add(
+                "ETag",
+                "The version written, as a strong entity tag, e.g. \"3\"",
+                json!({ "type": "string" }),
+            );
+        }
+        if success && replayed {
+            add(
+                "Idempotent-Replayed",
+                "`true` when this is the stored answer to an earlier request with the same key",
+                json!({ "type": "string", "enum": ["true"] }),
+            );
+        }
+    }
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {
+            agora_core::error::PROBLEM_JSON: {
+                "schema": { "$ref": "#/components/schemas/Problem" }
+            }
+        }
+    })
 }

@@ -20,6 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use agora_core::config::DatabaseKind;
+use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
@@ -29,8 +30,9 @@ use sea_orm::{
     SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
 };
 
-/// How long a query waits for a connection before the request fails with 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a SQLite query waits for a connection (its writes queue for the one writer) before
+/// the request fails with 503. PostgreSQL's is [`DbOptions::acquire_timeout`].
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long SQLite waits on a lock held by another process before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,6 +42,10 @@ pub struct DbOptions {
     pub url: String,
     pub kind: DatabaseKind,
     pub max_connections: u32,
+    /// PostgreSQL: how long a query waits for a connection. sqlx keeps retrying a refused
+    /// connection until then, so this is also how soon a request answers 503 while the server
+    /// is down.
+    pub acquire_timeout: Duration,
 }
 
 /// The database handle shared by every request. Cheap to clone.
@@ -48,6 +54,16 @@ pub struct Db {
     writer: DatabaseConnection,
     reader: DatabaseConnection,
     kind: DatabaseKind,
+}
+
+/// What went wrong when connecting, in the words an operator searches for.
+fn connect_failure(err: &sea_orm::sqlx::Error) -> String {
+    match err {
+        sea_orm::sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (is the server running and listening there?)".to_owned()
+        }
+        other => other.to_string(),
+    }
 }
 
 impl Db {
@@ -76,13 +92,13 @@ impl Db {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
             .connect_with(connect.clone())
             .await
             .map_err(sqlx_err)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
             .connect_with(connect.read_only(true))
             .await
             .map_err(sqlx_err)?;
@@ -97,9 +113,22 @@ impl Db {
         let connect = PgConnectOptions::from_str(&options.url)
             .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
             .application_name("agora");
+        // One connection first, outside the pool: the pool would retry a refused connection
+        // until its timeout and then report only "pool timed out"; this names the cause.
+        let first = sea_orm::sqlx::PgConnection::connect_with(&connect)
+            .await
+            .map_err(|err| {
+                DbErr::Custom(format!(
+                    "cannot connect to PostgreSQL at {}:{}: {}",
+                    connect.get_host(),
+                    connect.get_port(),
+                    connect_failure(&err)
+                ))
+            })?;
+        let _ = first.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await
             .map_err(sqlx_err)?;

@@ -41,12 +41,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct UserFilter {
     /// Part of the username or email, any case.
     pub search: Option<String>,
+    #[param(inline)]
     pub role: Option<Role>,
     /// `active` or `disabled`.
+    #[param(inline)]
     pub status: Option<AccountStatus>,
-    /// From 1, default 1.
+    /// From 1 (default) to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 

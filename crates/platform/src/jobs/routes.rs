@@ -60,12 +60,15 @@ async fn overview(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct JobListFilter {
+    #[param(inline)]
     pub status: Option<JobStatus>,
     /// A kind of job (`email.send`).
     pub kind: Option<String>,
-    /// From 1, default 1.
+    /// From 1 (default) to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 

@@ -105,6 +105,41 @@ pub struct Scheduler {
 /// What the `schedules` setting turns a schedule into to stop it.
 pub const OFF: &str = "off";
 
+/// Checks the `schedules` setting alone, before anything is started: every name is a schedule
+/// of `defaults` and every expression is `off` or a cron expression that fires.
+pub fn check_overrides(
+    defaults: &[Schedule],
+    overrides: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    for (name, expression) in overrides {
+        if !defaults.iter().any(|s| s.kind == name.as_str()) {
+            let known: Vec<_> = defaults.iter().map(|s| s.kind).collect();
+            return Err(format!(
+                "`schedules` names `{name}`, which is not a schedule (known: {})",
+                known.join(", ")
+            ));
+        }
+        let expression = expression.trim();
+        if expression.eq_ignore_ascii_case(OFF) {
+            continue;
+        }
+        let cron = Cron::from_str(expression).map_err(|err| {
+            format!(
+                "the schedule `{name}` has the cron expression `{expression}`, which is not valid: {err}"
+            )
+        })?;
+        if cron
+            .find_next_occurrence(&agora_core::time::now(), false)
+            .is_err()
+        {
+            return Err(format!(
+                "the schedule `{name}` (`{expression}`) never fires"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Scheduler {
     /// The schedules of `defaults` as `overrides` (the `schedules` setting) change them. Fails
     /// on an override naming no schedule, an expression that does not parse or never fires,
@@ -115,16 +150,7 @@ impl Scheduler {
         overrides: &BTreeMap<String, String>,
         kinds: &JobKinds,
     ) -> Result<Self, String> {
-        if let Some(unknown) = overrides
-            .keys()
-            .find(|name| !defaults.iter().any(|s| s.kind == name.as_str()))
-        {
-            let known: Vec<_> = defaults.iter().map(|s| s.kind).collect();
-            return Err(format!(
-                "`schedules` names `{unknown}`, which is not a schedule (known: {})",
-                known.join(", ")
-            ));
-        }
+        check_overrides(defaults, overrides)?;
         let mut planned = Vec::new();
         for schedule in defaults {
             let expression = overrides

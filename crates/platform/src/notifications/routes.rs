@@ -21,7 +21,7 @@ use crate::identity::Viewer;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list))
+        .routes(routes!(list_notifications))
         .routes(routes!(count_unread))
         .routes(routes!(mark_read))
         .routes(routes!(mark_all_read))
@@ -36,6 +36,7 @@ pub struct NotificationFilter {
     /// Only the unread ones.
     pub unread: Option<bool>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -49,7 +50,7 @@ pub struct NotificationFilter {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list(
+async fn list_notifications(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(filter): Query<NotificationFilter>,
@@ -197,11 +198,30 @@ pub struct Preferences {
     pub kinds: Vec<KindPreference>,
 }
 
+/// One kind's channels. The fields of [`Channels`] are spelled out rather than flattened: a
+/// flattened `Channels` (which refuses unknown fields) would describe `kind` as forbidden.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct KindPreference {
     pub kind: String,
-    #[serde(flatten)]
-    pub channels: Channels,
+    pub in_app: bool,
+    pub email_digest: bool,
+    pub realtime: bool,
+}
+
+impl KindPreference {
+    fn new(kind: String, channels: Channels) -> Self {
+        let Channels {
+            in_app,
+            email_digest,
+            realtime,
+        } = channels;
+        Self {
+            kind,
+            in_app,
+            email_digest,
+            realtime,
+        }
+    }
 }
 
 /// The viewer's notification channels.
@@ -220,7 +240,7 @@ async fn get_preferences(
         if kind == DEFAULT_KIND {
             default = channels;
         } else {
-            kinds.push(KindPreference { kind, channels });
+            kinds.push(KindPreference::new(kind, channels));
         }
     }
     Ok(Json(Preferences { default, kinds }))
@@ -255,7 +275,7 @@ async fn set_preference(
         time::now(),
     )
     .await?;
-    Ok(Json(KindPreference { kind, channels }))
+    Ok(Json(KindPreference::new(kind, channels)))
 }
 
 /// Forgets the choice for one kind: it follows `default` again (and `default`, the built-in

@@ -27,7 +27,7 @@ enum WatchlistItems {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, add))
+        .routes(routes!(list_watchlist, add))
         .routes(routes!(remove))
 }
 
@@ -65,7 +65,10 @@ async fn items(conn: &impl ConnectionTrait, user: UserId) -> ApiResult<Vec<Watch
         (status = 200, body = Watchlist),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Watchlist>> {
+async fn list_watchlist(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<Watchlist>> {
     Ok(Json(Watchlist {
         items: items(state.db().reader(), viewer.user_id).await?,
     }))

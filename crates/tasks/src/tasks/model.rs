@@ -2,6 +2,7 @@
 //! task as clients see it, and the list's query parameters.
 
 use agora_core::UserId;
+use agora_core::time::Timestamp;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -80,7 +81,7 @@ pub struct CreateTask {
     /// `true` is `status: done`; may be sent instead of `status`.
     pub completed: Option<bool>,
     pub priority: Option<Priority>,
-    pub due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<Timestamp>,
     /// At most 10 tags of 1–50 characters; case-insensitive.
     pub tags: Option<Vec<String>>,
 }
@@ -111,7 +112,7 @@ impl CreateTask {
             description: description.flatten(),
             status: status.flatten().unwrap_or(Status::Todo),
             priority: self.priority.unwrap_or(Priority::Medium),
-            due_at: self.due_at.map(agora_core::time::to_stored),
+            due_at: self.due_at.map(Timestamp::get),
             tags: tags.unwrap_or_default(),
         })
     }
@@ -126,7 +127,7 @@ pub struct ReplaceTask {
     pub status: Option<Status>,
     pub completed: Option<bool>,
     pub priority: Option<Priority>,
-    pub due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<Timestamp>,
     pub tags: Option<Vec<String>>,
     /// The version this change is based on (or send `If-Match`).
     pub version: Option<i64>,
@@ -160,8 +161,8 @@ pub struct UpdateTask {
     pub completed: Option<bool>,
     pub priority: Option<Priority>,
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub due_at: Option<Option<DateTime<Utc>>>,
+    #[schema(value_type = Option<Timestamp>)]
+    pub due_at: Option<Option<Timestamp>>,
     pub tags: Option<Vec<String>>,
     /// The version this change is based on (or send `If-Match`).
     pub version: Option<i64>,
@@ -190,7 +191,7 @@ impl UpdateTask {
             content.priority = priority;
         }
         if let Some(due_at) = self.due_at {
-            content.due_at = due_at.map(agora_core::time::to_stored);
+            content.due_at = due_at.map(Timestamp::get);
         }
         if let Some(tags) = self.tags {
             content.tags = problems
@@ -244,21 +245,28 @@ impl SortKey {
 pub struct TaskFilter {
     /// Words to find in the title or the description (any case).
     pub q: Option<String>,
+    #[param(inline)]
     pub status: Option<Status>,
+    #[param(inline)]
     pub priority: Option<Priority>,
     /// Tasks with this tag.
     pub tag: Option<String>,
     /// Tasks due before this time.
-    pub due_before: Option<DateTime<Utc>>,
+    #[param(inline)]
+    pub due_before: Option<Timestamp>,
     /// Tasks due at or after this time.
-    pub due_after: Option<DateTime<Utc>>,
+    #[param(inline)]
+    pub due_after: Option<Timestamp>,
     /// `true`: only tasks past their due date and not done; `false`: only the others.
     pub overdue: Option<bool>,
     /// `created` (default), `updated`, `due` or `priority`.
+    #[param(inline)]
     pub sort: Option<SortKey>,
     /// `asc` or `desc`; by default newest / most important first, and earliest due first.
+    #[param(inline)]
     pub order: Option<SortOrder>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page (with the same sort and order).
     pub cursor: Option<String>,

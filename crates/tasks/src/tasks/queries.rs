@@ -223,7 +223,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// Checks the sort, limit and cursor of a list request.
-    pub fn new(mut filter: TaskFilter) -> Result<ListQuery, ApiError> {
+    pub fn new(filter: TaskFilter) -> Result<ListQuery, ApiError> {
         let sort = filter.sort.unwrap_or_default();
         let order = filter.order.unwrap_or_else(|| sort.default_order());
         let limit = agora_core::pagination::check_limit("limit", filter.limit)?;
@@ -232,8 +232,6 @@ impl ListQuery {
             .as_deref()
             .map(|cursor| Position::decode(cursor, sort, order))
             .transpose()?;
-        filter.due_before = filter.due_before.map(agora_core::time::to_stored);
-        filter.due_after = filter.due_after.map(agora_core::time::to_stored);
         Ok(ListQuery {
             filter,
             sort,
@@ -421,10 +419,10 @@ fn filter_condition(user: UserId, filter: &TaskFilter, now: DateTime<Utc>) -> Co
         );
     }
     if let Some(before) = filter.due_before {
-        all = all.add(task::Column::DueAt.lt(before));
+        all = all.add(task::Column::DueAt.lt(before.get()));
     }
     if let Some(after) = filter.due_after {
-        all = all.add(task::Column::DueAt.gte(after));
+        all = all.add(task::Column::DueAt.gte(after.get()));
     }
     match filter.overdue {
         Some(true) => {

@@ -8,7 +8,7 @@
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::CursorPage;
-use agora_core::version::{IfMatch, etag, expected_version, version_conflict};
+use agora_core::version::{Expected, IfMatch, etag, expected_version, version_conflict};
 use agora_core::{ApiError, ApiResult, Problem, UserId, time};
 use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
@@ -235,7 +235,16 @@ pub async fn delete_task(
     if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
     viewer.require_self(user_id)?;
-    let expected = expected_version(if_match, None)?;
+    let expected = match expected_version(if_match, None)? {
+        Expected::Version(version) => version,
+        // `If-Match: *`: the version there is now, if the task exists.
+        Expected::Any => {
+            queries::find(state.db().reader(), user_id, id)
+                .await?
+                .ok_or_else(no_such_task)?
+                .version
+        }
+    };
     settle(queries::delete(state.db().writer(), user_id, id, expected).await?)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -246,16 +255,14 @@ async fn write(
     state: &AppState,
     user_id: UserId,
     id: TaskId,
-    expected: i64,
+    expected: Expected,
     change: impl FnOnce(&Task) -> ApiResult<TaskContent>,
 ) -> ApiResult<VersionedTask> {
     let txn = state.db().begin().await.map_err(DbError::from)?;
     let current = queries::find(&txn, user_id, id)
         .await?
         .ok_or_else(no_such_task)?;
-    if current.version != expected {
-        return Err(version_conflict(current.version));
-    }
+    let expected = expected.resolve(current.version)?;
     let content = change(&current)?;
     let task = settle(queries::update(&txn, &current, expected, content, time::now()).await?)?;
     txn.commit().await.map_err(DbError::from)?;

@@ -4,7 +4,7 @@
 use agora::app::migrator;
 use agora_core::config::DatabaseKind;
 use agora_store::sea_orm::{ConnectionTrait, Statement};
-use agora_testkit::{StatusCode, TestApp};
+use agora_testkit::{TestApp, TestDatabase};
 
 #[tokio::test]
 async fn migrations_are_applied_at_start_and_recorded() {
@@ -112,12 +112,25 @@ async fn emails_waiting_before_the_job_queue_existed_get_a_job_each() {
 }
 
 #[tokio::test]
-async fn without_migrations_readiness_reports_the_missing_schema() {
-    let app = TestApp::builder().without_migrations().spawn().await;
-    let response = app.get("/health/ready").send().await;
-    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
-    let problem = response.problem();
-    assert!(problem.detail.contains("database"), "{}", problem.detail);
+async fn without_migrations_the_start_is_refused_naming_the_pending_ones() {
+    let database = TestDatabase::create().await;
+    let config = TestApp::builder().config(&database);
+    let err = agora::app::build(config.clone(), false)
+        .await
+        .err()
+        .map(|err| format!("{err:#}"))
+        .unwrap_or_default();
+    assert!(
+        err.contains("no schema yet") && err.contains("agora migrate up"),
+        "{err}"
+    );
+    // Once migrated, the same start succeeds.
+    agora::app::build(config.clone(), true)
+        .await
+        .expect("a migrating start");
+    agora::app::build(config, false)
+        .await
+        .expect("a start without migrations on a migrated database");
 }
 
 #[tokio::test]

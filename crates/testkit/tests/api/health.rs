@@ -86,6 +86,68 @@ async fn ready_is_503_when_postgres_is_unreachable_and_recovers_when_it_returns(
     assert!(poll_until_ready(&app, Duration::from_secs(20)).await);
 }
 
+#[tokio::test]
+async fn while_postgres_is_unreachable_a_request_answers_503_within_about_a_second() {
+    if test_database() != DatabaseKind::Postgres {
+        return;
+    }
+    let proxy = agora_testkit::proxy::TcpProxy::start(postgres_address()).await;
+    let mut database = TestDatabase::create().await;
+    database.url = database
+        .url
+        .replacen(&postgres_address(), &proxy.address().to_string(), 1);
+    let app = TestApp::builder().spawn_on(database).await;
+    app.register("alice").await;
+
+    proxy.cut();
+    // The pool's open connections are gone: each query must open a new one, which is refused.
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let response = app.get("/api/v1/users/alice").send().await;
+        let waited = started.elapsed();
+        response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.problem().code, "database_unavailable");
+        assert!(response.header("retry-after").is_some());
+        assert!(waited < Duration::from_millis(2500), "waited {waited:?}");
+    }
+    proxy.restore();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = app.get("/api/v1/users/alice").send().await.status;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_closed_postgres_port_is_named_as_refused_at_start() {
+    if test_database() != DatabaseKind::Postgres {
+        return;
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = closed.local_addr().expect("an address").port();
+    drop(closed);
+    let mut database = TestDatabase::create().await;
+    database.url = database
+        .url
+        .replacen(&postgres_address(), &format!("127.0.0.1:{port}"), 1);
+    let config = TestApp::builder().config(&database);
+    let started = std::time::Instant::now();
+    let err = agora::app::connect(&config)
+        .await
+        .err()
+        .map(|err| format!("{err:#}"))
+        .unwrap_or_default();
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("connection refused"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
 async fn poll_until_ready(app: &TestApp, within: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + within;
     while tokio::time::Instant::now() < deadline {

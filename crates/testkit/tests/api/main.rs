@@ -13,6 +13,7 @@ mod email;
 mod errors;
 mod external_auth;
 mod health;
+mod hostile_input;
 mod identity;
 mod identity_limits;
 mod jobs;

@@ -1,5 +1,7 @@
 //! The OpenAPI document and the docs page, both served from the binary.
 
+use std::collections::HashSet;
+
 use agora_testkit::{StatusCode, TestApp};
 use serde_json::Value;
 
@@ -136,4 +138,135 @@ async fn the_identity_routes_of_the_contract_are_documented_with_their_errors() 
         login["401"]["content"]["application/problem+json"].is_object(),
         "errors are problem documents"
     );
+}
+
+/// Every `$ref` of `value`, with where it was found.
+fn refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                if key == "$ref"
+                    && let Some(target) = member.as_str()
+                {
+                    out.push((at.clone(), target));
+                } else {
+                    refs(member, format!("{at}/{key}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                refs(item, format!("{at}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if ["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                found.push((method.clone(), path.clone(), operation));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_reference_in_the_document_resolves() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/openapi.json").send().await.json();
+    let mut found = Vec::new();
+    refs(&doc, String::new(), &mut found);
+    assert!(!found.is_empty());
+    let dangling: Vec<_> = found
+        .iter()
+        .filter(|(_, target)| {
+            let pointer = target.strip_prefix('#').unwrap_or("-");
+            doc.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+}
+
+#[tokio::test]
+async fn every_operation_has_a_unique_id_its_security_and_described_responses() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/openapi.json").send().await.json();
+    let mut ids = HashSet::new();
+    for (method, path, operation) in operations(&doc) {
+        let id = operation["operationId"].as_str().unwrap_or_default();
+        assert!(
+            ids.insert(id.to_owned()),
+            "operationId `{id}` of {method} {path} is used twice"
+        );
+        assert!(
+            operation["security"].is_array(),
+            "{method} {path} does not say its security"
+        );
+        assert!(
+            operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{method} {path} has no tag"
+        );
+        for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+            assert!(
+                response["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty()),
+                "{method} {path} {status} has no description"
+            );
+        }
+    }
+    let tags: HashSet<&str> = doc["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for (method, path, operation) in operations(&doc) {
+        for tag in operation["tags"].as_array().into_iter().flatten() {
+            let tag = tag.as_str().unwrap_or_default();
+            assert!(
+                tags.contains(tag),
+                "{method} {path}: tag `{tag}` is not described"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_statuses_every_route_of_a_kind_can_answer_are_documented() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/openapi.json").send().await.json();
+    for (method, path, operation) in operations(&doc) {
+        let responses = &operation["responses"];
+        let authenticated = operation["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        let mut expected: Vec<&str> = Vec::new();
+        if operation.get("requestBody").is_some() {
+            expected.extend(["400", "413", "415", "422"]);
+        }
+        if authenticated {
+            expected.push("401");
+        }
+        if path.starts_with("/api/v1/") {
+            expected.extend(["429", "503"]);
+        }
+        for status in expected {
+            assert!(
+                responses[status].is_object(),
+                "{method} {path} does not document {status}"
+            );
+        }
+    }
+    // A public route says so, and a problem response names its media type.
+    let login = &doc["paths"]["/api/v1/auth/login"]["post"];
+    assert_eq!(login["security"], serde_json::json!([]));
+    assert!(login["responses"]["415"]["content"]["application/problem+json"].is_object());
+    let patch = &doc["paths"]["/api/v1/users/{user_id}/tasks/{id}"]["patch"]["responses"]["200"];
+    assert!(patch["headers"]["ETag"].is_object(), "{patch}");
 }

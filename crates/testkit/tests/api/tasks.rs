@@ -297,7 +297,7 @@ async fn a_write_without_a_version_is_428_and_an_unusable_if_match_is_412() {
         assert_eq!(response.problem().code, "precondition_required");
     }
     for (if_match, body) in [
-        ("*", json!({ "title": "x" })),
+        ("abc", json!({ "title": "x" })),
         ("\"1\", \"2\"", json!({ "title": "x" })),
         ("\"1\"", json!({ "title": "x", "version": 2 })),
     ] {
@@ -312,6 +312,58 @@ async fn a_write_without_a_version_is_428_and_an_unusable_if_match_is_412() {
         assert_eq!(response.problem().code, "precondition_failed");
     }
     assert_eq!(app.count("tasks WHERE version = 1").await, 1);
+}
+
+#[tokio::test]
+async fn if_match_any_writes_over_whatever_version_is_current_on_a_task_that_exists() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let task = create(&app, &alice, json!({ "title": "Draft" })).await;
+    let path = task_path(&alice, &task);
+    patch(
+        &app,
+        &alice,
+        &task,
+        json!({ "title": "Second", "version": 1 }),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+
+    let response = app
+        .patch(&path)
+        .bearer(&alice.access_token)
+        .header("if-match", "*")
+        .json(&json!({ "title": "Third" }))
+        .send()
+        .await;
+    response.assert_status(StatusCode::OK);
+    assert_eq!(response.json::<Value>()["version"], 3);
+    assert_eq!(response.header("etag"), Some("\"3\""));
+    // `*` with a body version is that version: a stale one still conflicts.
+    let stale = app
+        .patch(&path)
+        .bearer(&alice.access_token)
+        .header("if-match", "*")
+        .json(&json!({ "title": "Fourth", "version": 2 }))
+        .send()
+        .await;
+    stale.assert_status(StatusCode::CONFLICT);
+
+    let deleted = app
+        .delete(&path)
+        .bearer(&alice.access_token)
+        .header("if-match", "*")
+        .send()
+        .await;
+    deleted.assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(app.count("tasks").await, 0);
+    let gone = app
+        .delete(&path)
+        .bearer(&alice.access_token)
+        .header("if-match", "*")
+        .send()
+        .await;
+    gone.assert_status(StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

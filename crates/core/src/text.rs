@@ -1,0 +1,76 @@
+//! The rule for text in every request: no control characters.
+//!
+//! PostgreSQL refuses NUL in `text` (a 500 if it reached a query) while SQLite stores it
+//! silently, and the other C0 controls have no business in user text either. So every string a
+//! request brings is checked once, at the edge, the same way on both databases: the shared
+//! extractors of [`crate::extract`] apply [`check`] to every string of a JSON body (keys too),
+//! every query parameter and every path parameter, before a handler sees them. Tab, line feed
+//! and carriage return pass there, because multi-line fields (a description, a post) hold them;
+//! a field that must be one line says so with [`check_single_line`] in its own rules.
+
+use std::fmt;
+
+/// Why a text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlCharacter(pub char);
+
+impl fmt::Display for ControlCharacter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "must not contain control characters (found U+{:04X})",
+            u32::from(self.0)
+        )
+    }
+}
+
+impl std::error::Error for ControlCharacter {}
+
+/// Refuses NUL and the other C0 control characters, except tab, line feed and carriage return.
+pub fn check(text: &str) -> Result<(), ControlCharacter> {
+    match text
+        .chars()
+        .find(|c| matches!(c, '\0'..='\u{1f}') && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some(c) => Err(ControlCharacter(c)),
+        None => Ok(()),
+    }
+}
+
+/// [`check`], and no tab or line break either: for names, titles and other one-line fields.
+pub fn check_single_line(text: &str) -> Result<(), ControlCharacter> {
+    check(text)?;
+    match text.chars().find(|c| matches!(c, '\t' | '\n' | '\r')) {
+        Some(c) => Err(ControlCharacter(c)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_and_other_c0_controls_are_refused() {
+        for text in ["a\0b", "\u{1}", "bell\u{7}", "esc\u{1b}[31m", "\u{1f}"] {
+            assert!(check(text).is_err(), "{text:?}");
+        }
+        assert_eq!(check("a\0b"), Err(ControlCharacter('\0')));
+    }
+
+    #[test]
+    fn tabs_and_line_breaks_pass_unless_the_field_is_one_line() {
+        let text = "line one\r\n\tline two";
+        assert!(check(text).is_ok());
+        assert_eq!(check_single_line(text), Err(ControlCharacter('\r')));
+        assert!(check_single_line("Ünïcödé, emoji 🚀 and DEL\u{7f}").is_ok());
+    }
+
+    #[test]
+    fn the_message_names_the_character() {
+        assert_eq!(
+            ControlCharacter('\0').to_string(),
+            "must not contain control characters (found U+0000)"
+        );
+    }
+}
