@@ -130,7 +130,7 @@ async fn register(
 ) -> ApiResult<(StatusCode, RateLimitStatus, Json<AuthResponse>)> {
     let limit = state.rate_limiter().check_register(meta.client).await?;
     let mut errors = FieldErrors::new();
-    let username = errors.check("username", Username::parse(&body.username));
+    let username = errors.check("username", Username::parse_new(&body.username));
     let email = errors.check("email", EmailAddress::parse(&body.email));
     let password = errors.check("password", Password::parse(&body.password));
     let display_name = errors.check(
