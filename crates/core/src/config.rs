@@ -668,6 +668,23 @@ fn describe(key: &str, origin: &Origin) -> String {
 }
 
 impl Config {
+    /// A warning for the start-up log when this instance looks like one of several (Redis is
+    /// configured) but its `public_url` is the default made from `listen`: the access-token
+    /// issuer comes from it, so instances on other ports or hosts would refuse each other's
+    /// tokens (README, "Running several instances").
+    pub fn multi_instance_warning(&self) -> Option<String> {
+        let public_url_is_default =
+            matches!(self.origins.get("public_url"), Some(Origin::Default) | None);
+        (self.redis_url.is_some() && public_url_is_default).then(|| {
+            format!(
+                "REDIS_URL is set but AGORA_PUBLIC_URL is not: this instance's public URL (and the \
+                 issuer of its access tokens) is {}, made from its listen address, so other \
+                 instances will refuse its tokens; give every instance the same public_url",
+                self.public_url
+            )
+        })
+    }
+
     /// Builds the configuration from the defaults, an optional file and the environment.
     pub fn load(
         file: Option<&ConfigFile>,
@@ -1891,6 +1908,24 @@ mod tests {
         let err = load(None, &[("AGORA_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("bad");
         assert_eq!(err.setting, "AGORA_TRUSTED_PROXIES");
         assert!(load(None, &[]).expect("valid").trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn several_instances_without_a_shared_public_url_are_warned_about() {
+        let alone = load(None, &[]).expect("valid");
+        assert_eq!(alone.multi_instance_warning(), None);
+        let shared = load(None, &[("REDIS_URL", "redis://127.0.0.1:6379")]).expect("valid");
+        let warning = shared.multi_instance_warning().expect("a warning");
+        assert!(warning.contains("http://127.0.0.1:8080/"), "{warning}");
+        let configured = load(
+            None,
+            &[
+                ("REDIS_URL", "redis://127.0.0.1:6379"),
+                ("AGORA_PUBLIC_URL", "https://agora.example"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(configured.multi_instance_warning(), None);
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub async fn build_with_rooms(
             tracing::info!(applied, "applied database migrations");
         }
     }
+    if let Some(warning) = config.multi_instance_warning() {
+        tracing::warn!("{warning}");
+    }
     let redis = match &config.redis_url {
         // Opened lazily: a Redis that is down now delays nothing and is reported by
         // `/health/ready`; rate limits fall back to this instance's counters meanwhile.
