@@ -232,7 +232,13 @@ pub const SETTINGS: &[Setting] = &[
         "rate_limit_login",
         "AGORA_RATE_LIMIT_LOGIN",
         "10/15m",
-        "Login attempts allowed per client address and, separately, per account identifier.",
+        "Login attempts allowed per client address, and per account from one client network (IPv4 /24, IPv6 /64): an attacker elsewhere spends a budget that is not the owner's. An account is one budget whether it is named by username or email.",
+    ),
+    setting(
+        "rate_limit_login_account",
+        "AGORA_RATE_LIMIT_LOGIN_ACCOUNT",
+        "100/1h",
+        "Login attempts allowed per account from all networks together. Once spent, only networks that have signed in to that account before may keep trying (each within `rate_limit_login`); the owner at home is not locked out by an attacker elsewhere.",
     ),
     setting(
         "rate_limit_register",
@@ -245,6 +251,12 @@ pub const SETTINGS: &[Setting] = &[
         "AGORA_RATE_LIMIT_PASSWORD_RESET",
         "5/1h",
         "Password reset requests allowed per client address and, separately, per email address.",
+    ),
+    setting(
+        "rate_limit_fallback_instances",
+        "AGORA_RATE_LIMIT_FALLBACK_INSTANCES",
+        "2",
+        "While Redis is configured but unreachable, each instance limits on its own with every budget divided by this number (the instances you run; from 1 to 1000), and keeps refusing the clients that were refused before the outage until their wait is over.",
     ),
     setting(
         "jwt_algorithm",
@@ -437,8 +449,12 @@ impl fmt::Display for Rate {
 pub struct RateLimits {
     pub general: Rate,
     pub login: Rate,
+    /// Logins per account from every network together (see `rate_limit_login_account`).
+    pub login_account: Rate,
     pub register: Rate,
     pub password_reset: Rate,
+    /// What each budget is divided by while Redis is down (`rate_limit_fallback_instances`).
+    pub fallback_instances: u32,
 }
 
 /// Settings of the real-time hub (`/api/v1/ws`).
@@ -659,6 +675,23 @@ fn describe(key: &str, origin: &Origin) -> String {
 }
 
 impl Config {
+    /// A warning for the start-up log when this instance looks like one of several (Redis is
+    /// configured) but its `public_url` is the default made from `listen`: the access-token
+    /// issuer comes from it, so instances on other ports or hosts would refuse each other's
+    /// tokens (README, "Running several instances").
+    pub fn multi_instance_warning(&self) -> Option<String> {
+        let public_url_is_default =
+            matches!(self.origins.get("public_url"), Some(Origin::Default) | None);
+        (self.redis_url.is_some() && public_url_is_default).then(|| {
+            format!(
+                "REDIS_URL is set but AGORA_PUBLIC_URL is not: this instance's public URL (and the \
+                 issuer of its access tokens) is {}, made from its listen address, so other \
+                 instances will refuse its tokens; give every instance the same public_url",
+                self.public_url
+            )
+        })
+    }
+
     /// Builds the configuration from the defaults, an optional file and the environment.
     pub fn load(
         file: Option<&ConfigFile>,
@@ -726,8 +759,15 @@ impl Config {
         let rate_limits = RateLimits {
             general: layers.required("rate_limit_general", parse_rate)?,
             login: layers.required("rate_limit_login", parse_rate)?,
+            login_account: layers.required("rate_limit_login_account", parse_rate)?,
             register: layers.required("rate_limit_register", parse_rate)?,
             password_reset: layers.required("rate_limit_password_reset", parse_rate)?,
+            fallback_instances: layers.required("rate_limit_fallback_instances", |v| match v
+                .parse::<u32>()
+            {
+                Ok(n) if (1..=1000).contains(&n) => Ok(n),
+                _ => Err(format!("`{v}` is not a whole number from 1 to 1000")),
+            })?,
         };
         let realtime = Realtime {
             heartbeat: layers.required("realtime_heartbeat", parse_duration)?,
@@ -919,6 +959,10 @@ impl Config {
                         .join(","),
                     "rate_limit_general" => self.rate_limits.general.to_string(),
                     "rate_limit_login" => self.rate_limits.login.to_string(),
+                    "rate_limit_login_account" => self.rate_limits.login_account.to_string(),
+                    "rate_limit_fallback_instances" => {
+                        self.rate_limits.fallback_instances.to_string()
+                    }
                     "rate_limit_register" => self.rate_limits.register.to_string(),
                     "rate_limit_password_reset" => self.rate_limits.password_reset.to_string(),
                     "realtime_heartbeat" => {
@@ -1897,6 +1941,24 @@ mod tests {
         let err = load(None, &[("AGORA_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("bad");
         assert_eq!(err.setting, "AGORA_TRUSTED_PROXIES");
         assert!(load(None, &[]).expect("valid").trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn several_instances_without_a_shared_public_url_are_warned_about() {
+        let alone = load(None, &[]).expect("valid");
+        assert_eq!(alone.multi_instance_warning(), None);
+        let shared = load(None, &[("REDIS_URL", "redis://127.0.0.1:6379")]).expect("valid");
+        let warning = shared.multi_instance_warning().expect("a warning");
+        assert!(warning.contains("http://127.0.0.1:8080/"), "{warning}");
+        let configured = load(
+            None,
+            &[
+                ("REDIS_URL", "redis://127.0.0.1:6379"),
+                ("AGORA_PUBLIC_URL", "https://agora.example"),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(configured.multi_instance_warning(), None);
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub async fn build_with_rooms(
     } else {
         refuse_pending_migrations(&db).await?;
     }
+    if let Some(warning) = config.multi_instance_warning() {
+        tracing::warn!("{warning}");
+    }
     let redis = match &config.redis_url {
         // Opened lazily: a Redis that is down now delays nothing and is reported by
         // `/health/ready`; rate limits fall back to this instance's counters meanwhile.

@@ -257,6 +257,7 @@ impl TestAppBuilder {
             // Tests sign many accounts up and in from one address; the tests of these limits set
             // them back (tests/api/ratelimit.rs, tests/api/identity_limits.rs).
             ("AGORA_RATE_LIMIT_LOGIN".into(), "10000/1m".into()),
+            ("AGORA_RATE_LIMIT_LOGIN_ACCOUNT".into(), "10000/1m".into()),
             ("AGORA_RATE_LIMIT_REGISTER".into(), "10000/1m".into()),
             ("AGORA_RATE_LIMIT_PASSWORD_RESET".into(), "10000/1m".into()),
         ]);

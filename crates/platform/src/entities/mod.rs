@@ -4,6 +4,7 @@
 pub mod audit_log;
 pub mod external_identities;
 pub mod idempotency_keys;
+pub mod login_networks;
 pub mod media;
 pub mod one_time_tokens;
 pub mod organization_members;

@@ -372,7 +372,7 @@ async fn available_username(
         } else {
             format!("{wanted}_{:04}", rand::random::<u16>() % 10_000)
         };
-        let Ok(username) = Username::parse(&candidate) else {
+        let Ok(username) = Username::parse_new(&candidate) else {
             continue;
         };
         if !users::username_taken(conn, &username).await? {

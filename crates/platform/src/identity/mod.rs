@@ -8,6 +8,7 @@ mod admin;
 pub mod external;
 pub mod model;
 pub mod names;
+pub mod networks;
 pub mod one_time;
 pub mod password;
 mod recovery;
@@ -79,6 +80,15 @@ impl Identity {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.ip_salt)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(ip.to_string().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A salted hash of a client network (`ClientIp::network_key`), as `login_networks` keeps it.
+    pub fn hash_network(&self, network: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.ip_salt)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"network:");
+        mac.update(network.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
 

@@ -19,6 +19,18 @@ impl Username {
         Ok(Username(value.to_owned()))
     }
 
+    /// A name someone chooses for themselves (registration, onboarding, an account made for an
+    /// external identity): [`Username::parse`] plus the rule that a name which reads as staff or
+    /// as the service itself ([`is_reserved`]) is not available. Look-ups of existing names,
+    /// and an operator creating an admin from the command line, use `parse`.
+    pub fn parse_new(value: &str) -> Result<Username, &'static str> {
+        let username = Username::parse(value)?;
+        if is_reserved(username.as_str()) {
+            return Err("is reserved");
+        }
+        Ok(username)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -33,6 +45,62 @@ impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Names that would let an account pass for staff, for the service or for a system mailbox.
+const RESERVED: &[&str] = &[
+    "abuse",
+    "account",
+    "accounts",
+    "admin",
+    "administrator",
+    "agora",
+    "anonymous",
+    "api",
+    "auth",
+    "billing",
+    "bot",
+    "ceo",
+    "contact",
+    "everyone",
+    "help",
+    "helpdesk",
+    "hostmaster",
+    "info",
+    "mailerdaemon",
+    "moderator",
+    "moderators",
+    "mod",
+    "mods",
+    "noreply",
+    "null",
+    "official",
+    "operator",
+    "owner",
+    "postmaster",
+    "privacy",
+    "root",
+    "security",
+    "staff",
+    "superuser",
+    "support",
+    "sysadmin",
+    "system",
+    "team",
+    "undefined",
+    "webmaster",
+];
+
+/// Whether a username is reserved: compared without case, underscores and trailing digits, so
+/// `Admin`, `ad_min`, `admin_2` and `Support1` are all taken by the rule.
+pub fn is_reserved(name: &str) -> bool {
+    let folded: String = name
+        .chars()
+        .filter(|c| *c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let stem = folded.trim_end_matches(|c: char| c.is_ascii_digit());
+    RESERVED.contains(&stem)
 }
 
 /// An email address: one `@`, a plausible local part and a domain with a dot, at most 254
@@ -113,6 +181,33 @@ mod tests {
             Username::parse("Alice").map(|u| u.key()),
             Ok("alice".to_owned())
         );
+    }
+
+    #[test]
+    fn staff_and_system_names_are_reserved_for_new_accounts_only() {
+        for reserved in [
+            "admin",
+            "Admin",
+            "ADMINISTRATOR",
+            "root",
+            "support",
+            "Support_1",
+            "moderator",
+            "ad_min",
+            "admin_2024",
+            "postmaster",
+        ] {
+            assert_eq!(
+                Username::parse_new(reserved),
+                Err("is reserved"),
+                "{reserved}"
+            );
+            // Existing names (and an operator's admin account) still parse.
+            assert!(Username::parse(reserved).is_ok(), "{reserved}");
+        }
+        for free in ["admiral", "rooted", "supporter_fan", "alice", "mod_squad"] {
+            assert!(Username::parse_new(free).is_ok(), "{free}");
+        }
     }
 
     #[test]

@@ -155,6 +155,7 @@ fn bad_link(redeemed: Redeemed) -> ApiError {
     ))]
 async fn reset_password(
     State(state): State<AppState>,
+    client: ClientIp,
     Json(body): Json<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
     let password = Password::parse(&body.new_password)
@@ -186,6 +187,10 @@ async fn reset_password(
     .await
     .map_err(DbError::from)?;
     let ended = sessions::revoke_all_in(&txn, user.id, "password_reset", now).await?;
+    // The owner (who read the link) is here: this network may sign in even while a distributed
+    // attack has spent the account-wide login budget (0008, "Login throttle").
+    let network = state.identity().hash_network(&client.network_key());
+    super::networks::remember(&txn, user.id, network, now).await?;
     txn.commit().await.map_err(DbError::from)?;
     state.identity().revoke(&ended, now);
     Ok(StatusCode::NO_CONTENT)

@@ -15,6 +15,7 @@ use super::model::{
     VerifyRequest, VerifyResponse,
 };
 use super::names::{EmailAddress, Username};
+use super::networks;
 use super::password::Password;
 use super::sessions::{self, Refresh};
 use super::users::{self, NewUser};
@@ -22,7 +23,7 @@ use super::viewer::{Viewer, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
 use crate::profiles::rules::{self, optional_text};
-use crate::ratelimit::{ClientIp, RateLimitStatus};
+use crate::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,7 +72,12 @@ async fn sign_in(
     meta: RequestMeta,
     now: DateTime<Utc>,
 ) -> ApiResult<AuthResponse> {
-    let ip_hash = Some(state.identity().hash_ip(meta.client.ip()));
+    let identity = state.identity();
+    let ip_hash = Some(identity.hash_ip(meta.client.ip()));
+    // From now on this network may sign in to the account even when its account-wide login
+    // budget is spent (`networks`).
+    let network = identity.hash_network(&meta.client.network_key());
+    networks::remember(conn, user.id, network, now).await?;
     let (session, refresh_token) =
         sessions::open(conn, user.id, meta.user_agent, ip_hash, now).await?;
     tokens_for(state, user, session.id, refresh_token, now)
@@ -130,7 +136,7 @@ async fn register(
 ) -> ApiResult<(StatusCode, RateLimitStatus, Json<AuthResponse>)> {
     let limit = state.rate_limiter().check_register(meta.client).await?;
     let mut errors = FieldErrors::new();
-    let username = errors.check("username", Username::parse(&body.username));
+    let username = errors.check("username", Username::parse_new(&body.username));
     let email = errors.check("email", EmailAddress::parse(&body.email));
     let password = errors.check("password", Password::parse(&body.password));
     let display_name = errors.check(
@@ -227,10 +233,27 @@ async fn login(
             "give either `email` or `username`",
         ));
     };
-    let limit = state.rate_limiter().check_login(meta.client, login).await?;
+    // Throttled per address before any look-up, then per account (whichever identifier named
+    // it) and client network, then per account from everywhere; see `networks`.
+    let limiter = state.rate_limiter();
+    let by_address = limiter.check_login_address(meta.client).await?;
     let db = state.db();
     let user =
         users::find_by_login(db.reader(), body.email.as_deref(), body.username.as_deref()).await?;
+    let account = match &user {
+        Some(user) => LoginAccount::User(user.id),
+        None => LoginAccount::Unknown(login.clone()),
+    };
+    let check = limiter.check_login_account(meta.client, &account).await?;
+    if let Err(limited) = check.account_wide {
+        let network = state.identity().hash_network(&meta.client.network_key());
+        // Asked for unknown identifiers too (no account has the nil id), so both take as long.
+        let id = user.as_ref().map_or(uuid::Uuid::nil(), |user| user.id);
+        if !networks::is_known(db.reader(), id, &network).await? {
+            return Err(limited.into());
+        }
+    }
+    let limit = by_address.tighter(check.status);
     // Verified even when there is no account (against a dummy hash), so timing is the same.
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let matched = state

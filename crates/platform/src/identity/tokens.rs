@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use agora_core::config::{JwtAlgorithm, Secret};
 use base64::Engine;
@@ -41,7 +42,8 @@ pub struct AccessClaims {
     pub jti: Uuid,
 }
 
-/// Why a token was refused. The client only ever learns "invalid or expired".
+/// Why a token was refused. The client only ever learns "invalid or expired"; the reason is
+/// for the operator's log ([`TokenService::log_refusal`]).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TokenError {
     #[error("the token has expired")]
@@ -52,11 +54,31 @@ pub enum TokenError {
 
 impl From<jsonwebtoken::errors::Error> for TokenError {
     fn from(err: jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind;
         match err.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::ImmatureSignature => {
+                TokenError::Invalid("not valid yet (`nbf` is in the future)".to_owned())
+            }
+            ErrorKind::InvalidSignature => TokenError::Invalid(
+                "bad signature (signed with another secret_key or jwt_algorithm?)".to_owned(),
+            ),
+            ErrorKind::InvalidAudience => TokenError::Invalid(format!("`aud` is not `{AUDIENCE}`")),
             other => TokenError::Invalid(format!("{other:?}")),
         }
     }
+}
+
+/// The unverified `iss` of a JWT: to route it to the right verifier (which then checks
+/// everything, `iss` included), and to say in the log whose token was refused.
+pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice::<Issuer>(&bytes).ok()?.iss
 }
 
 /// Issues and verifies access tokens.
@@ -74,7 +96,14 @@ pub struct TokenService {
     /// costs ~1 µs. Keyed by the whole token, so only that exact string is trusted; expiry is
     /// still checked on every use, and revocation by the caller.
     verified: RwLock<HashMap<Box<str>, AccessClaims>>,
+    /// When a refusal was last logged at INFO (Unix seconds), and how many were not since.
+    last_refusal_logged: AtomicI64,
+    refusals_not_logged: AtomicU64,
 }
+
+/// At most one refused token per this many seconds is logged at INFO (the others at DEBUG):
+/// enough to tell an operator why, not a way for anyone to fill the log.
+const REFUSAL_LOG_EVERY_SECONDS: i64 = 10;
 
 /// The most tokens remembered as verified (~4 MB); past it, expired ones are dropped, and if
 /// that is not enough, all.
@@ -135,6 +164,8 @@ impl TokenService {
         // Only our algorithm is accepted: `none`, and tokens signed with another algorithm
         // (e.g. HS256 "signed" with our public key), fail before any signature check.
         let mut validation = Validation::new(algorithm);
+        // We never set `nbf`; a token that carries one in the future is not ours to accept yet.
+        validation.validate_nbf = true;
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[AUDIENCE]);
         validation.required_spec_claims =
@@ -149,6 +180,8 @@ impl TokenService {
             issuer: issuer.to_owned(),
             jwks,
             verified: RwLock::new(HashMap::new()),
+            last_refusal_logged: AtomicI64::new(i64::MIN),
+            refusals_not_logged: AtomicU64::new(0),
         })
     }
 
@@ -177,7 +210,9 @@ impl TokenService {
             .map_err(|e| format!("cannot sign a token: {e}"))
     }
 
-    /// Checks signature, algorithm, issuer, audience and expiry.
+    /// Checks signature, algorithm, issuer, audience, expiry and `nbf`, then what a signed token
+    /// of ours can only carry if our key leaked or a bug signed it (defence in depth): an `iat`
+    /// in the future, a lifetime longer than [`ACCESS_TOKEN_TTL`], a role we do not know.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         self.verify_at(token, Utc::now().timestamp())
     }
@@ -200,7 +235,25 @@ impl TokenService {
         }
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(TokenError::from)?;
+            .map_err(|err| self.describe(err, token))?;
+        if claims.iat > now + LEEWAY_SECONDS {
+            return Err(TokenError::Invalid(
+                "issued in the future (`iat` is ahead of this server's clock)".to_owned(),
+            ));
+        }
+        if claims.exp - claims.iat > ACCESS_TOKEN_TTL.num_seconds() {
+            return Err(TokenError::Invalid(format!(
+                "lives {} s, longer than the {} s access tokens live",
+                claims.exp - claims.iat,
+                ACCESS_TOKEN_TTL.num_seconds()
+            )));
+        }
+        if super::model::Role::parse(&claims.role).is_none() {
+            return Err(TokenError::Invalid(format!(
+                "unknown role `{}`",
+                claims.role.chars().take(32).collect::<String>()
+            )));
+        }
         let mut verified = self.verified.write().unwrap_or_else(|e| e.into_inner());
         if verified.len() >= VERIFIED_CACHE_SIZE {
             verified.retain(|_, claims| claims.exp + LEEWAY_SECONDS >= now);
@@ -210,6 +263,47 @@ impl TokenService {
         }
         verified.insert(token.into(), claims.clone());
         Ok(claims)
+    }
+
+    /// A refusal with what an operator needs to fix a setup: whose issuer, against ours.
+    fn describe(&self, err: jsonwebtoken::errors::Error, token: &str) -> TokenError {
+        if matches!(err.kind(), jsonwebtoken::errors::ErrorKind::InvalidIssuer) {
+            return TokenError::Invalid(format!(
+                "issued by `{}`, but this server's issuer is `{}`: instances that accept each \
+                 other's tokens need the same public_url",
+                unverified_issuer(token).unwrap_or_default(),
+                self.issuer
+            ));
+        }
+        TokenError::from(err)
+    }
+
+    /// Logs why a token was refused: expired ones at DEBUG (that is routine); others at INFO,
+    /// at most one per [`REFUSAL_LOG_EVERY_SECONDS`] (with the count of those not logged),
+    /// the rest at DEBUG. Returns whether it logged at INFO.
+    pub fn log_refusal(&self, err: &TokenError) -> bool {
+        self.log_refusal_at(err, Utc::now().timestamp())
+    }
+
+    fn log_refusal_at(&self, err: &TokenError, now: i64) -> bool {
+        let TokenError::Invalid(reason) = err else {
+            tracing::debug!("access token refused: expired");
+            return false;
+        };
+        let last = self.last_refusal_logged.load(Ordering::Relaxed);
+        let due = now.saturating_sub(last) >= REFUSAL_LOG_EVERY_SECONDS
+            && self
+                .last_refusal_logged
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if due {
+            let not_logged = self.refusals_not_logged.swap(0, Ordering::Relaxed);
+            tracing::info!(reason = %reason, similar_not_logged = not_logged, "access token refused");
+        } else {
+            self.refusals_not_logged.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(reason = %reason, "access token refused");
+        }
+        due
     }
 
     pub fn issuer(&self) -> &str {
@@ -307,6 +401,88 @@ mod tests {
             .issue(Uuid::now_v7(), Uuid::now_v7(), "admin", Utc::now())
             .expect("issue");
         assert!(ours.verify(&token).is_err());
+    }
+
+    /// Signs arbitrary claims with the service's own key, as a leaked key or a bug would.
+    fn sign(tokens: &TokenService, claims: serde_json::Value) -> String {
+        let mut header = Header::new(tokens.algorithm);
+        header.kid = Some(tokens.key_id.clone());
+        jsonwebtoken::encode(&header, &claims, &tokens.encoding).expect("sign")
+    }
+
+    fn claims(tokens: &TokenService, iat: i64, exp: i64, role: &str) -> serde_json::Value {
+        serde_json::json!({
+            "sub": Uuid::now_v7(), "sid": Uuid::now_v7(), "role": role,
+            "iat": iat, "exp": exp, "iss": tokens.issuer(), "aud": AUDIENCE, "jti": Uuid::now_v7(),
+        })
+    }
+
+    #[test]
+    fn well_signed_tokens_with_impossible_claims_are_refused() {
+        let tokens = service(JwtAlgorithm::EdDsa);
+        let now = Utc::now().timestamp();
+        let ttl = ACCESS_TOKEN_TTL.num_seconds();
+        // The control: what we issue passes.
+        assert!(
+            tokens
+                .verify(&sign(&tokens, claims(&tokens, now, now + ttl, "user")))
+                .is_ok()
+        );
+
+        let future_iat = sign(
+            &tokens,
+            claims(&tokens, now + 3600, now + 3600 + ttl, "user"),
+        );
+        let too_long = sign(&tokens, claims(&tokens, now, now + 30 * 24 * 3600, "user"));
+        let unknown_role = sign(&tokens, claims(&tokens, now, now + ttl, "superuser"));
+        let mut not_yet = claims(&tokens, now, now + ttl, "user");
+        not_yet["nbf"] = (now + 600).into();
+        let not_yet = sign(&tokens, not_yet);
+        for (name, token) in [
+            ("iat in the future", future_iat),
+            ("lifetime over the configured one", too_long),
+            ("unknown role", unknown_role),
+            ("nbf in the future", not_yet),
+        ] {
+            assert!(
+                matches!(tokens.verify(&token), Err(TokenError::Invalid(_))),
+                "{name} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_of_another_issuer_is_refused_with_both_issuers_named() {
+        let ours = service(JwtAlgorithm::EdDsa);
+        let same_secret = TokenService::new(
+            &Secret::new("0123456789abcdef0123456789abcdef-test"),
+            JwtAlgorithm::EdDsa,
+            "http://127.0.0.1:8081/",
+        )
+        .expect("keys");
+        let (token, _) = same_secret
+            .issue(Uuid::now_v7(), Uuid::now_v7(), "user", Utc::now())
+            .expect("issue");
+        let Err(TokenError::Invalid(reason)) = ours.verify(&token) else {
+            panic!("accepted a token of another issuer");
+        };
+        assert!(reason.contains("http://127.0.0.1:8081/"), "{reason}");
+        assert!(reason.contains("https://agora.test/"), "{reason}");
+        assert!(reason.contains("public_url"), "{reason}");
+    }
+
+    #[test]
+    fn refusals_are_logged_at_info_at_most_once_per_interval() {
+        let tokens = service(JwtAlgorithm::EdDsa);
+        let refused = TokenError::Invalid("bad signature".to_owned());
+        assert!(tokens.log_refusal_at(&refused, 1_000));
+        assert!(!tokens.log_refusal_at(&refused, 1_001));
+        assert!(!tokens.log_refusal_at(&refused, 1_009));
+        assert!(
+            !tokens.log_refusal_at(&TokenError::Expired, 1_020),
+            "expiry is routine"
+        );
+        assert!(tokens.log_refusal_at(&refused, 1_010 + REFUSAL_LOG_EVERY_SECONDS));
     }
 
     #[test]

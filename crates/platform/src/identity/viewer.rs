@@ -10,15 +10,13 @@ use agora_core::{ApiError, SessionId, UserId};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 
 use super::external::{ExternalProvider, local_user};
 use super::model::Role;
 use super::routes::account_disabled;
-use super::tokens::TokenError;
+use super::tokens::{TokenError, unverified_issuer};
 use crate::AppState;
 use crate::entities::users;
 
@@ -96,18 +94,6 @@ fn token_error(err: TokenError) -> ApiError {
     .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
 }
 
-/// The unverified `iss` of a JWT, to route it to the right verifier (the verifier then checks
-/// everything, `iss` included).
-fn unverified_issuer(token: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Issuer {
-        iss: Option<String>,
-    }
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    serde_json::from_slice::<Issuer>(&bytes).ok()?.iss
-}
-
 /// Checks an access token (ours, or the external provider's) and its session.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Viewer, ApiError> {
     let identity = state.identity();
@@ -116,7 +102,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Viewer, ApiEr
     {
         return authenticate_external(state, external, token).await;
     }
-    let claims = identity.tokens.verify(token).map_err(token_error)?;
+    let claims = identity.tokens.verify(token).map_err(|err| {
+        identity.tokens.log_refusal(&err);
+        token_error(err)
+    })?;
     if identity.revocations.is_revoked(claims.sid) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -127,6 +116,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Viewer, ApiEr
     Ok(Viewer {
         user_id: UserId(claims.sub),
         session_id: Some(SessionId(claims.sid)),
+        // `verify` refused unknown roles; the fallback is the least privileged one.
         role: Role::parse(&claims.role).unwrap_or(Role::User),
         expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
     })
@@ -139,7 +129,10 @@ async fn authenticate_external(
     external: &ExternalProvider,
     token: &str,
 ) -> Result<Viewer, ApiError> {
-    let claims = external.verify(token).await.map_err(token_error)?;
+    let claims = external.verify(token).await.map_err(|err| {
+        state.identity().tokens.log_refusal(&err);
+        token_error(err)
+    })?;
     let user = local_user(state.db(), external.issuer(), &claims, Utc::now()).await?;
     if user.status != "active" {
         return Err(account_disabled());

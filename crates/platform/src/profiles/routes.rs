@@ -194,7 +194,7 @@ async fn onboard(
     let timezone = errors.check("timezone", rules::timezone(&body.timezone));
     let username = body
         .username
-        .map(|name| errors.check("username", Username::parse(&name)));
+        .map(|name| errors.check("username", Username::parse_new(&name)));
     errors.finish()?;
 
     // Outside the transaction: a slow provider must not hold a database connection.

@@ -48,6 +48,18 @@ impl ClientIp {
         }
     }
 
+    /// The client's network, for budgets that must not be shared with the rest of the world
+    /// (a login budget per account and network): the IPv4 /24, or the IPv6 /64.
+    pub fn network_key(&self) -> String {
+        match self.0 {
+            IpAddr::V4(v4) => {
+                let network = u32::from(v4) & 0xffff_ff00;
+                format!("{}/24", std::net::Ipv4Addr::from(network))
+            }
+            IpAddr::V6(_) => self.limit_key(),
+        }
+    }
+
     /// The client of a request that came from `peer` with these headers.
     pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> ClientIp {
         let peer = peer.to_canonical();

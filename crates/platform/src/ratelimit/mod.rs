@@ -5,8 +5,11 @@
 //! - **in process** (default): `governor`'s keyed limiters; each instance counts alone;
 //! - **Redis** (when `REDIS_URL` is set): a Lua GCRA script, so every instance that shares the
 //!   Redis shares each budget. If Redis fails, the check falls back to the in-process limiter
-//!   for a moment (logged once per outage): requests are never refused, nor failed, because the
-//!   shared counter is unreachable.
+//!   for a moment (logged once per outage), conservatively: every budget is divided by
+//!   `rate_limit_fallback_instances` (each instance counts alone, so together they allow about
+//!   the shared budget), and a key refused in the last while (by Redis or locally) stays refused
+//!   until its `Retry-After` is over, so an outage does not hand a refused client a fresh
+//!   budget. Requests are never failed because the shared counter is unreachable.
 //!
 //! The budgets ([`Quota`]) are named constants whose rates the configuration may override
 //! (`rate_limit_*`, so tests can use tiny ones); [`Quotas`] holds the effective ones. Every
@@ -22,8 +25,9 @@ mod client_ip;
 mod local;
 mod shared;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use agora_core::ApiError;
@@ -89,6 +93,16 @@ impl Quota {
         self.rate.period
     }
 
+    /// This budget shared by `instances` that count alone: `limit / instances` (at least 1)
+    /// per period, under the same name.
+    pub fn divided(self, instances: u32) -> Self {
+        Self::new(
+            self.name,
+            self.rate.limit / instances.max(1),
+            self.rate.period,
+        )
+    }
+
     /// Time between two requests at the sustained rate.
     pub fn interval(&self) -> Duration {
         (self.rate.period / self.rate.limit).max(Duration::from_nanos(1))
@@ -97,8 +111,11 @@ impl Quota {
 
 /// Every request to `/api/v1`, per signed-in user, else per client address: 300 a minute.
 pub const GENERAL: Quota = Quota::new("general", 300, Duration::from_secs(60));
-/// Login attempts, per client address and, separately, per account identifier: 10 in 15 min.
+/// Login attempts, per client address and per (account, client network): 10 in 15 min.
 pub const LOGIN: Quota = Quota::new("login", 10, Duration::from_secs(15 * 60));
+/// Login attempts per account from every network together: 100 an hour. Once spent, only the
+/// account's known networks may keep trying (see [`LoginCheck`]).
+pub const LOGIN_ACCOUNT: Quota = Quota::new("login_account", 100, Duration::from_secs(3600));
 /// Registrations per client address: 3 an hour.
 pub const REGISTER: Quota = Quota::new("register", 3, Duration::from_secs(3600));
 /// Password reset requests, per client address and, separately, per email: 5 an hour.
@@ -109,8 +126,11 @@ pub const PASSWORD_RESET: Quota = Quota::new("password_reset", 5, Duration::from
 pub struct Quotas {
     pub general: Quota,
     pub login: Quota,
+    pub login_account: Quota,
     pub register: Quota,
     pub password_reset: Quota,
+    /// While Redis is down, each budget is divided by this (at least 1).
+    pub fallback_instances: u32,
 }
 
 impl Quotas {
@@ -118,8 +138,10 @@ impl Quotas {
         Self {
             general: GENERAL.with_rate(limits.general),
             login: LOGIN.with_rate(limits.login),
+            login_account: LOGIN_ACCOUNT.with_rate(limits.login_account),
             register: REGISTER.with_rate(limits.register),
             password_reset: PASSWORD_RESET.with_rate(limits.password_reset),
+            fallback_instances: limits.fallback_instances.max(1),
         }
     }
 }
@@ -129,8 +151,10 @@ impl Default for Quotas {
         Self {
             general: GENERAL,
             login: LOGIN,
+            login_account: LOGIN_ACCOUNT,
             register: REGISTER,
             password_reset: PASSWORD_RESET,
+            fallback_instances: 2,
         }
     }
 }
@@ -266,6 +290,35 @@ fn seconds(duration: Duration) -> u64 {
     }
 }
 
+/// Whose login budget an attempt spends: the account, whichever identifier named it, or for an
+/// identifier that names no account, that identifier (normalised), so unknown names have
+/// budgets too and answers do not differ between the two cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginAccount {
+    User(uuid::Uuid),
+    Unknown(String),
+}
+
+impl LoginAccount {
+    fn key(&self) -> String {
+        match self {
+            LoginAccount::User(id) => format!("user:{id}"),
+            LoginAccount::Unknown(identifier_) => format!("unknown:{}", identifier(identifier_)),
+        }
+    }
+}
+
+/// The outcome of [`RateLimiter::check_login_account`] when the per-network budget allowed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a spent account-wide budget must be checked against the known networks"]
+pub struct LoginCheck {
+    /// The tighter budget, for the response headers.
+    pub status: RateLimitStatus,
+    /// `Err` when the account-wide budget is spent: the attempt may go on only from a network
+    /// that has signed in to this account before; otherwise it is this refusal.
+    pub account_wide: Result<(), RateLimited>,
+}
+
 /// Who the general budget counts a request against, when it is not the client address. An
 /// outer layer may insert one into the request's extensions; otherwise [`limit_api`] finds the
 /// user of a valid access token itself.
@@ -292,7 +345,14 @@ struct Inner {
     /// Whether the last shared check failed (to log an outage once, and its end).
     degraded: AtomicBool,
     started: Instant,
+    /// With Redis: keys refused lately (`quota|key`) and until when, whoever refused them, so
+    /// that they stay refused if Redis goes away before their wait is over.
+    refused: Mutex<HashMap<String, Instant>>,
 }
+
+/// The most refusals remembered for an outage; past it, those whose wait is over are dropped,
+/// and if that is not enough, new ones are not remembered (the divided budget still applies).
+const REMEMBERED_REFUSALS: usize = 100_000;
 
 impl RateLimiter {
     /// In process, or shared through `redis` when given.
@@ -304,6 +364,7 @@ impl RateLimiter {
             shared_down_until: AtomicU64::new(0),
             degraded: AtomicBool::new(false),
             started: Instant::now(),
+            refused: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -320,24 +381,36 @@ impl RateLimiter {
     /// Spends one request of `quota` for `key` (`ip:192.0.2.1`, `account:alice`, ...; the
     /// quota's name is added, so keys need only be unique within one quota).
     pub async fn check(&self, quota: &Quota, key: &str) -> Result<RateLimitStatus, RateLimited> {
-        let decision = match self.shared_backend() {
+        let (quota, decision) = match &self.0.shared {
+            None => (*quota, self.0.local.check(quota, key)),
             Some(shared) => {
-                match tokio::time::timeout(SHARED_TIMEOUT, shared.check(quota, key)).await {
-                    Ok(Ok(decision)) => {
-                        self.shared_succeeded();
-                        decision
+                let answer = if self.shared_is_up() {
+                    match tokio::time::timeout(SHARED_TIMEOUT, shared.check(quota, key)).await {
+                        Ok(Ok(decision)) => {
+                            self.shared_succeeded();
+                            Some(decision)
+                        }
+                        Ok(Err(err)) => {
+                            self.shared_failed(&err.to_string());
+                            None
+                        }
+                        Err(_) => {
+                            self.shared_failed("no answer in time");
+                            None
+                        }
                     }
-                    Ok(Err(err)) => {
-                        self.shared_failed(&err.to_string());
-                        self.0.local.check(quota, key)
-                    }
-                    Err(_) => {
-                        self.shared_failed("no answer in time");
-                        self.0.local.check(quota, key)
-                    }
+                } else {
+                    None
+                };
+                let (quota, decision) = match answer {
+                    Some(decision) => (*quota, decision),
+                    None => self.fallback(quota, key),
+                };
+                if let Decision::Refused { retry_after, .. } = decision {
+                    self.remember_refusal(&quota, key, retry_after);
                 }
+                (quota, decision)
             }
-            None => self.0.local.check(quota, key),
         };
         match decision {
             Decision::Allowed { remaining, reset } => Ok(RateLimitStatus {
@@ -357,20 +430,86 @@ impl RateLimiter {
         }
     }
 
-    /// A login attempt: spends the login budget of the client address, then that of the
-    /// account identifier (username or email, compared without case), so neither many
-    /// accounts from one address nor one account from many addresses get more than the budget.
-    pub async fn check_login(
+    /// While Redis is unreachable: a key refused lately stays refused until its wait is over;
+    /// others spend this instance's share of the budget.
+    fn fallback(&self, quota: &Quota, key: &str) -> (Quota, Decision) {
+        let share = quota.divided(self.0.quotas.fallback_instances);
+        let until = self.refusals().get(&refusal_key(quota, key)).copied();
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                let retry_after = until - now;
+                return (
+                    share,
+                    Decision::Refused {
+                        retry_after,
+                        reset: retry_after + share.interval() * (share.limit() - 1),
+                    },
+                );
+            }
+        }
+        (share, self.0.local.check(&share, key))
+    }
+
+    fn remember_refusal(&self, quota: &Quota, key: &str, retry_after: Duration) {
+        let now = Instant::now();
+        let mut refused = self.refusals();
+        if refused.len() >= REMEMBERED_REFUSALS {
+            refused.retain(|_, until| *until > now);
+            if refused.len() >= REMEMBERED_REFUSALS {
+                return;
+            }
+        }
+        // Under the quota's name, so the divided quota of an outage finds it.
+        refused.insert(refusal_key(quota, key), now + retry_after);
+    }
+
+    fn refusals(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        // A panic while holding the lock cannot leave the map half-written.
+        self.0
+            .refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The first step of a login attempt, before the account is looked up: spends the login
+    /// budget of the client address, so one address cannot try many accounts.
+    pub async fn check_login_address(
         &self,
         client: ClientIp,
-        account: &str,
     ) -> Result<RateLimitStatus, RateLimited> {
-        let quota = self.0.quotas.login;
-        let by_address = self.check(&quota, &address_key(client)).await?;
-        let by_account = self
-            .check(&quota, &format!("account:{}", identifier(account)))
+        self.check(&self.0.quotas.login, &address_key(client)).await
+    }
+
+    /// The second step, once the identifier is resolved: spends the login budget of the
+    /// account from the client's network (IPv4 /24, IPv6 /64), then the account-wide budget.
+    ///
+    /// The first is what guessing from one place runs into, and an attacker elsewhere cannot
+    /// spend the owner's. The second bounds a distributed attack; spending it does not refuse
+    /// by itself: the caller lets networks that signed in to the account before through
+    /// ([`LoginCheck::account_wide`]), so the owner at home still gets in.
+    pub async fn check_login_account(
+        &self,
+        client: ClientIp,
+        account: &LoginAccount,
+    ) -> Result<LoginCheck, RateLimited> {
+        let account = account.key();
+        let by_network = self
+            .check(
+                &self.0.quotas.login,
+                &format!("account:{account}|net:{}", client.network_key()),
+            )
             .await?;
-        Ok(by_address.tighter(by_account))
+        let account_wide = self
+            .check(&self.0.quotas.login_account, &format!("account:{account}"))
+            .await;
+        Ok(LoginCheck {
+            status: match account_wide {
+                Ok(status) => by_network.tighter(status),
+                Err(_) => by_network,
+            },
+            account_wide: account_wide.map(|_| ()),
+        })
     }
 
     /// A registration: spends the register budget of the client address.
@@ -394,10 +533,8 @@ impl RateLimiter {
         Ok(by_address.tighter(by_email))
     }
 
-    fn shared_backend(&self) -> Option<&SharedLimiter> {
-        let shared = self.0.shared.as_ref()?;
-        let down_until = self.0.shared_down_until.load(Ordering::Relaxed);
-        (self.elapsed_ms() >= down_until).then_some(shared)
+    fn shared_is_up(&self) -> bool {
+        self.elapsed_ms() >= self.0.shared_down_until.load(Ordering::Relaxed)
     }
 
     fn shared_failed(&self, error: &str) {
@@ -406,8 +543,9 @@ impl RateLimiter {
         if !self.0.degraded.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 error,
-                "Redis is unreachable: rate limits fall back to this instance's own counters \
-                 (requests are not refused because of it) until it answers again"
+                "Redis is unreachable: rate limits fall back to this instance's own counters, \
+                 each budget divided by rate_limit_fallback_instances, clients refused lately \
+                 still refused, until it answers again"
             );
         }
     }
@@ -425,6 +563,10 @@ impl RateLimiter {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn refusal_key(quota: &Quota, key: &str) -> String {
+    format!("{}|{key}", quota.name())
 }
 
 fn address_key(client: ClientIp) -> String {
@@ -575,7 +717,73 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn login_spends_the_budgets_of_the_address_and_of_the_account() {
+    async fn an_account_has_a_login_budget_per_network_and_one_for_all_networks() {
+        let quotas = Quotas {
+            login: LOGIN.with_rate(Rate::new(2, Duration::from_secs(3600))),
+            login_account: LOGIN_ACCOUNT.with_rate(Rate::new(5, Duration::from_secs(3600))),
+            ..Quotas::default()
+        };
+        let limiter = RateLimiter::new(quotas, None);
+        let ip = |s: &str| ClientIp::new(s.parse().expect("ip"));
+        let alice = LoginAccount::User(uuid::Uuid::now_v7());
+        // Two attempts from 192.0.2.0/24 (two addresses in it) spend that network's budget.
+        let first = limiter
+            .check_login_account(ip("192.0.2.1"), &alice)
+            .await
+            .expect("first");
+        assert_eq!(first.account_wide, Ok(()));
+        assert_eq!((first.status.limit, first.status.remaining), (2, 1));
+        let _ = limiter
+            .check_login_account(ip("192.0.2.200"), &alice)
+            .await
+            .expect("second");
+        let refused = limiter
+            .check_login_account(ip("192.0.2.3"), &alice)
+            .await
+            .expect_err("the network's budget is spent");
+        assert_eq!(refused.quota, "login");
+        // Another network has its own; the account-wide budget (5) runs out on the fifth.
+        for n in 0..3 {
+            let check = limiter
+                .check_login_account(ip(&format!("198.51.{n}.1")), &alice)
+                .await
+                .expect("another network");
+            assert_eq!(check.account_wide, Ok(()));
+        }
+        let check = limiter
+            .check_login_account(ip("203.0.113.1"), &alice)
+            .await
+            .expect("the network's budget is not spent");
+        assert_eq!(
+            check.account_wide.map_err(|limited| limited.quota),
+            Err("login_account"),
+            "all networks together have spent the account's budget"
+        );
+        // Other accounts are not affected; an unknown name has budgets of its own, one for
+        // every spelling of it.
+        let bob = LoginAccount::User(uuid::Uuid::now_v7());
+        let check = limiter
+            .check_login_account(ip("192.0.2.1"), &bob)
+            .await
+            .expect("bob");
+        assert_eq!(check.account_wide, Ok(()));
+        let ghost = |name: &str| LoginAccount::Unknown(name.to_owned());
+        let _ = limiter
+            .check_login_account(ip("192.0.2.1"), &ghost("Ghost"))
+            .await
+            .expect("ghost");
+        let _ = limiter
+            .check_login_account(ip("192.0.2.1"), &ghost(" ghost "))
+            .await
+            .expect("ghost");
+        limiter
+            .check_login_account(ip("192.0.2.1"), &ghost("GHOST"))
+            .await
+            .expect_err("one budget for every spelling");
+    }
+
+    #[tokio::test]
+    async fn the_address_budget_counts_attempts_on_every_account() {
         let quotas = Quotas {
             login: LOGIN.with_rate(Rate::new(2, Duration::from_secs(3600))),
             ..Quotas::default()
@@ -583,16 +791,56 @@ mod tests {
         let limiter = RateLimiter::new(quotas, None);
         let a = ClientIp::new("192.0.2.1".parse().expect("ip"));
         let b = ClientIp::new("192.0.2.2".parse().expect("ip"));
-        let c = ClientIp::new("192.0.2.3".parse().expect("ip"));
-        let status = limiter.check_login(a, "alice").await.expect("first");
-        assert_eq!((status.limit, status.remaining), (2, 1));
-        limiter.check_login(b, "ALICE").await.expect("second");
-        // Alice's account has spent its budget, whatever the address.
-        let refused = limiter.check_login(c, "alice").await.expect_err("third");
-        assert_eq!(refused.quota, "login");
-        // Another account from a fresh address is not affected; address a has one left.
-        limiter.check_login(c, "bob").await.expect("bob");
-        limiter.check_login(a, "carol").await.expect("a's second");
-        limiter.check_login(a, "dave").await.expect_err("a's third");
+        limiter.check_login_address(a).await.expect("first");
+        limiter.check_login_address(a).await.expect("second");
+        limiter.check_login_address(a).await.expect_err("third");
+        limiter.check_login_address(b).await.expect("b's own");
+    }
+
+    #[tokio::test]
+    async fn while_redis_is_unreachable_refused_keys_stay_refused_and_budgets_are_divided() {
+        // A port nothing listens on: bound, then released.
+        let unused = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = unused.local_addr().expect("bound").port();
+        drop(unused);
+        let url = url::Url::parse(&format!("redis://127.0.0.1:{port}")).expect("url");
+        let redis = Redis::open(&url, "test:").expect("a usable URL");
+        let quotas = Quotas {
+            general: GENERAL.with_rate(Rate::new(6, Duration::from_secs(60))),
+            fallback_instances: 3,
+            ..Quotas::default()
+        };
+        let limiter = RateLimiter::new(quotas, Some(redis));
+        let general = limiter.quotas().general;
+        // Refused (by Redis, before it went away) for another 30 s.
+        limiter.remember_refusal(&general, "ip:192.0.2.1", Duration::from_secs(30));
+
+        let refused = limiter
+            .check(&general, "ip:192.0.2.1")
+            .await
+            .expect_err("still refused while Redis is down");
+        assert!(refused.retry_after > Duration::from_secs(25), "{refused:?}");
+        // Another client gets a third of the budget (6 / 3 instances).
+        for remaining in [1, 0] {
+            let status = limiter
+                .check(&general, "ip:192.0.2.2")
+                .await
+                .expect("within this instance's share");
+            assert_eq!((status.limit, status.remaining), (2, remaining));
+        }
+        let refused = limiter
+            .check(&general, "ip:192.0.2.2")
+            .await
+            .expect_err("its share is spent");
+        assert_eq!(refused.limit, 2);
+        // ... and that refusal is remembered as well.
+        assert!(limiter.refusals().contains_key("general|ip:192.0.2.2"));
+    }
+
+    #[test]
+    fn client_networks_are_the_ipv4_24_and_the_ipv6_64() {
+        let net = |s: &str| ClientIp::new(s.parse().expect("ip")).network_key();
+        assert_eq!(net("192.0.2.77"), "192.0.2.0/24");
+        assert_eq!(net("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
     }
 }

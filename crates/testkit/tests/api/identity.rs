@@ -361,7 +361,9 @@ async fn an_expired_access_token_is_refused() {
     let (status, problem) = me_status(&app, &sign_with_server_key(&claims)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem["code"], "token_expired");
-    // The same claims with a live expiry pass, so the expiry is what was refused.
+    // The same claims with a live expiry (and a lifetime within the allowed one) pass, so the
+    // expiry is what was refused.
+    claims["iat"] = (Utc::now().timestamp() - 300).into();
     claims["exp"] = (Utc::now().timestamp() + 60).into();
     assert_eq!(
         me_status(&app, &sign_with_server_key(&claims)).await.0,
@@ -436,6 +438,66 @@ async fn a_token_for_another_audience_or_issuer_is_refused() {
         me_status(&app, &sign_with_server_key(&claims)).await.0,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn well_signed_tokens_issued_in_the_future_living_too_long_or_with_an_unknown_role_are_refused()
+ {
+    let app = TestApp::spawn().await;
+    let auth = register(&app, "lena").await;
+    let claims = claims_of(access_token(&auth));
+    let now = Utc::now().timestamp();
+    let mut issued_later = claims.clone();
+    issued_later["iat"] = (now + 3600).into();
+    issued_later["exp"] = (now + 3600 + 900).into();
+    let mut lives_a_month = claims.clone();
+    lives_a_month["exp"] = (now + 30 * 24 * 3600).into();
+    let mut root = claims.clone();
+    root["role"] = "root".into();
+    let mut not_before = claims.clone();
+    not_before["nbf"] = (now + 600).into();
+    for (name, forged) in [
+        ("iat in the future", issued_later),
+        ("a month-long lifetime", lives_a_month),
+        ("an unknown role", root),
+        ("nbf in the future", not_before),
+    ] {
+        let (status, problem) = me_status(&app, &sign_with_server_key(&forged)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(problem["code"], "invalid_token", "{name}");
+    }
+    assert_eq!(
+        me_status(&app, &sign_with_server_key(&claims)).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn staff_and_system_usernames_cannot_be_registered() {
+    let app = TestApp::spawn().await;
+    for (i, username) in [
+        "admin",
+        "Root",
+        "support",
+        "moderator",
+        "Admin_2",
+        "postmaster",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = app
+            .post("/api/v1/auth/register")
+            .json(&json!({ "username": username, "email": format!("r{i}@example.com"), "password": PASSWORD }))
+            .send()
+            .await;
+        response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let problem = response.problem();
+        assert_eq!(problem.errors[0].field, "username", "{username}");
+        assert!(problem.errors[0].message.contains("reserved"), "{username}");
+    }
+    assert_eq!(app.count("users").await, 0);
+    register(&app, "admiral").await;
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use agora::App;
 use agora_core::ApiError;
 use agora_platform::AppState;
-use agora_platform::ratelimit::{ClientIp, RateLimitStatus};
+use agora_platform::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
 use agora_testkit::proxy::TcpProxy;
 use agora_testkit::{
     Server, StatusCode, TestApp, TestClient, TestResponse, test_redis, unique_redis_prefix,
@@ -196,8 +196,13 @@ fn identity_like_routes(state: &AppState) -> Router {
         axum::Json(body): axum::Json<Value>,
     ) -> Result<(RateLimitStatus, &'static str), ApiError> {
         let account = body["username"].as_str().unwrap_or_default();
-        let status = state.rate_limiter().check_login(client, account).await?;
-        Ok((status, "checked the password"))
+        let limiter = state.rate_limiter();
+        let by_address = limiter.check_login_address(client).await?;
+        let check = limiter
+            .check_login_account(client, &LoginAccount::Unknown(account.to_owned()))
+            .await?;
+        check.account_wide?;
+        Ok((by_address.tighter(check.status), "checked the password"))
     }
     async fn register(
         State(state): State<AppState>,
@@ -240,7 +245,7 @@ async fn identity_like_server(app: &TestApp) -> (Server, TestClient) {
 }
 
 #[tokio::test]
-async fn login_is_limited_per_client_address_and_per_account() {
+async fn login_is_limited_per_client_address_and_per_account_and_network() {
     let app = TestApp::builder()
         .env("AGORA_RATE_LIMIT_LOGIN", "2/15m")
         .env(TRUST_LOCALHOST.0, TRUST_LOCALHOST.1)
@@ -262,9 +267,13 @@ async fn login_is_limited_per_client_address_and_per_account() {
     login("203.0.113.2", "Alice")
         .await
         .assert_status(StatusCode::OK);
-    // Alice's account is out of attempts from any address ...
+    // Alice's account is out of attempts from that network (203.0.113.0/24) ...
     assert_rate_limited(&login("203.0.113.3", "alice").await, "2");
-    // ... and 203.0.113.1 runs out after its second attempt, whatever the account.
+    // ... not from another one;
+    login("198.51.100.1", "alice")
+        .await
+        .assert_status(StatusCode::OK);
+    // and 203.0.113.1 runs out after its second attempt, whatever the account.
     login("203.0.113.1", "bob")
         .await
         .assert_status(StatusCode::OK);
@@ -388,7 +397,7 @@ async fn the_shared_budget_follows_the_gcra_of_the_in_process_one() {
 }
 
 #[tokio::test]
-async fn requests_are_served_while_redis_is_down_and_sharing_resumes_when_it_returns() {
+async fn while_redis_is_down_refused_clients_stay_refused_others_get_a_share_and_sharing_resumes() {
     let Some(redis_url) = test_redis().await else {
         return;
     };
@@ -409,31 +418,50 @@ async fn requests_are_served_while_redis_is_down_and_sharing_resumes_when_it_ret
     let app = TestApp::builder()
         .env("REDIS_URL", through_proxy.as_str())
         .env("AGORA_REDIS_PREFIX", unique_redis_prefix())
-        .env("AGORA_RATE_LIMIT_GENERAL", "2/1m")
+        .env("AGORA_RATE_LIMIT_GENERAL", "4/1m")
+        .env("AGORA_RATE_LIMIT_FALLBACK_INSTANCES", "2")
         .env("AGORA_HEALTH_TIMEOUT", "500ms")
+        .env(TRUST_LOCALHOST.0, TRUST_LOCALHOST.1)
         .spawn()
         .await;
     let ready = app.get("/health/ready").send().await;
     ready.assert_status(StatusCode::OK);
     assert_eq!(ready.json::<Value>()["checks"]["cache"]["status"], "up");
-    for _ in 0..2 {
+    for _ in 0..4 {
         app.get("/api/v1/x")
             .send()
             .await
             .assert_status(StatusCode::NOT_FOUND);
     }
-    assert_rate_limited(&app.get("/api/v1/x").send().await, "2");
+    assert_rate_limited(&app.get("/api/v1/x").send().await, "4");
 
     proxy.cut();
-    // Not a 500, not a hang: the instance counts on its own meanwhile (a fresh budget).
+    // Not a 500, not a hang, and not a fresh budget: the client Redis refused stays refused.
     let started = std::time::Instant::now();
     let response = app.get("/api/v1/x").send().await;
-    response.assert_status(StatusCode::NOT_FOUND);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );
+    assert_rate_limited(&response, "2");
+    assert!(
+        response
+            .header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| s >= 10),
+        "refused until its wait is over: {:?}",
+        response.header("retry-after")
+    );
+    // Another client counts on this instance alone, with half the budget (2 instances).
+    let other = |n: u32| {
+        app.get("/api/v1/x")
+            .header("x-forwarded-for", &format!("198.51.100.{n}"))
+            .send()
+    };
+    other(1).await.assert_status(StatusCode::NOT_FOUND);
+    other(1).await.assert_status(StatusCode::NOT_FOUND);
+    assert_rate_limited(&other(1).await, "2");
     let ready = app.get("/health/ready").send().await;
     ready.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     let problem = ready.problem();
@@ -454,7 +482,7 @@ async fn requests_are_served_while_redis_is_down_and_sharing_resumes_when_it_ret
     assert_eq!(status, StatusCode::OK, "/health/ready did not recover");
     // The shared budget, spent before the outage, applies again.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_rate_limited(&app.get("/api/v1/x").send().await, "2");
+    assert_rate_limited(&app.get("/api/v1/x").send().await, "4");
 }
 
 #[tokio::test]
