@@ -103,6 +103,8 @@ pub const LOGIN: Quota = Quota::new("login", 10, Duration::from_secs(15 * 60));
 pub const REGISTER: Quota = Quota::new("register", 3, Duration::from_secs(3600));
 /// Password reset requests, per client address and, separately, per email: 5 an hour.
 pub const PASSWORD_RESET: Quota = Quota::new("password_reset", 5, Duration::from_secs(3600));
+/// Upload requests (`/media/upload`, the profile picture) per user: 60 an hour.
+pub const UPLOAD: Quota = Quota::new("upload", 60, Duration::from_secs(3600));
 
 /// The effective budgets: the constants above with the configured rates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +113,7 @@ pub struct Quotas {
     pub login: Quota,
     pub register: Quota,
     pub password_reset: Quota,
+    pub upload: Quota,
 }
 
 impl Quotas {
@@ -120,6 +123,7 @@ impl Quotas {
             login: LOGIN.with_rate(limits.login),
             register: REGISTER.with_rate(limits.register),
             password_reset: PASSWORD_RESET.with_rate(limits.password_reset),
+            upload: UPLOAD.with_rate(limits.upload),
         }
     }
 }
@@ -131,6 +135,7 @@ impl Default for Quotas {
             login: LOGIN,
             register: REGISTER,
             password_reset: PASSWORD_RESET,
+            upload: UPLOAD,
         }
     }
 }
@@ -392,6 +397,15 @@ impl RateLimiter {
             .check(&quota, &format!("email:{}", identifier(email)))
             .await?;
         Ok(by_address.tighter(by_email))
+    }
+
+    /// An upload request: spends the upload budget of the user.
+    pub async fn check_upload(
+        &self,
+        user: impl std::fmt::Display,
+    ) -> Result<RateLimitStatus, RateLimited> {
+        let quota = self.0.quotas.upload;
+        self.check(&quota, &format!("user:{user}")).await
     }
 
     fn shared_backend(&self) -> Option<&SharedLimiter> {
