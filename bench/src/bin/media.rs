@@ -28,6 +28,10 @@ async fn main() {
         .unwrap_or(30);
     let app = TestApp::builder()
         .env("AGORA_RATE_LIMIT_GENERAL", "1000000/1s")
+        // The pipeline is measured, not the upload budget or the storage quota.
+        .env("AGORA_RATE_LIMIT_UPLOAD", "1000000/1s")
+        .env("AGORA_MEDIA_QUOTA", "0")
+        .env("AGORA_MEDIA_QUOTA_UNVERIFIED", "0")
         .spawn()
         .await;
     let user = app.register("bench").await;

@@ -259,6 +259,12 @@ pub const SETTINGS: &[Setting] = &[
         "While Redis is configured but unreachable, each instance limits on its own with every budget divided by this number (the instances you run; from 1 to 1000), and keeps refusing the clients that were refused before the outage until their wait is over.",
     ),
     setting(
+        "rate_limit_upload",
+        "AGORA_RATE_LIMIT_UPLOAD",
+        "60/1h",
+        "Upload requests (`/media/upload`, profile pictures) allowed per user, whatever the number of files in each.",
+    ),
+    setting(
         "jwt_algorithm",
         "AGORA_JWT_ALGORITHM",
         "EdDSA",
@@ -293,6 +299,24 @@ pub const SETTINGS: &[Setting] = &[
         "AGORA_STORAGE",
         "local",
         "Where uploaded media is kept: `local` (files under `<data_dir>/media/`) or `s3` (a bucket of Amazon S3 or any S3-compatible server: MinIO, Garage, R2, ...). Either way media is served by this server at `/media/{key}`.",
+    ),
+    setting(
+        "media_url",
+        "AGORA_MEDIA_URL",
+        "",
+        "Base URL media is served from when not by this server (a CDN or a separate origin in front of `/media/`, or of the bucket): URLs of uploads, thumbnails and profile pictures become `{media_url}/{key}`. Empty: `/media/{key}` of this server.",
+    ),
+    setting(
+        "media_quota",
+        "AGORA_MEDIA_QUOTA",
+        "1GiB",
+        "Bytes of media (stored originals, as `size` shows them) each user may keep, with a unit (`500MiB`, `2GiB`); `0`: no quota. An upload beyond it is refused with 413 `quota_exceeded`.",
+    ),
+    setting(
+        "media_quota_unverified",
+        "AGORA_MEDIA_QUOTA_UNVERIFIED",
+        "100MiB",
+        "The quota of a user whose email address is not verified yet (the smaller of this and `media_quota` applies); `0`: only `media_quota`.",
     ),
     setting(
         "s3_endpoint",
@@ -455,6 +479,32 @@ pub struct RateLimits {
     pub password_reset: Rate,
     /// What each budget is divided by while Redis is down (`rate_limit_fallback_instances`).
     pub fallback_instances: u32,
+    /// Upload requests per user.
+    pub upload: Rate,
+}
+
+/// Media settings beyond where it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Where media is served from, without a trailing slash; `None`: `/media/` of this server.
+    pub url: Option<String>,
+    /// Bytes each user may keep; `None`: no quota.
+    pub quota: Option<u64>,
+    /// Bytes a user with an unverified email may keep; `None`: only `quota` applies.
+    pub quota_unverified: Option<u64>,
+}
+
+impl MediaConfig {
+    /// The quota of a user (`None`: none).
+    pub fn quota_of(&self, email_verified: bool) -> Option<u64> {
+        match (
+            self.quota,
+            self.quota_unverified.filter(|_| !email_verified),
+        ) {
+            (Some(all), Some(unverified)) => Some(all.min(unverified)),
+            (all, unverified) => all.or(unverified),
+        }
+    }
 }
 
 /// Settings of the real-time hub (`/api/v1/ws`).
@@ -588,6 +638,7 @@ pub struct Config {
     pub rate_limits: RateLimits,
     pub realtime: Realtime,
     pub storage: StorageConfig,
+    pub media: MediaConfig,
     pub modules: Vec<String>,
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -768,6 +819,7 @@ impl Config {
                 Ok(n) if (1..=1000).contains(&n) => Ok(n),
                 _ => Err(format!("`{v}` is not a whole number from 1 to 1000")),
             })?,
+            upload: layers.required("rate_limit_upload", parse_rate)?,
         };
         let realtime = Realtime {
             heartbeat: layers.required("realtime_heartbeat", parse_duration)?,
@@ -777,6 +829,13 @@ impl Config {
             })?,
         };
         let storage = storage(layers, &data_dir)?;
+        let media = MediaConfig {
+            url: layers.parse("media_url", |v| {
+                parse_public_url(v).map(|url| url.as_str().trim_end_matches('/').to_owned())
+            })?,
+            quota: layers.required("media_quota", parse_quota)?,
+            quota_unverified: layers.required("media_quota_unverified", parse_quota)?,
+        };
         let smtp_url = layers.parse("smtp_url", parse_smtp_url)?;
         let email_transport = match layers.required("email_transport", |v| match v {
             "log" | "smtp" => Ok(v == "smtp"),
@@ -879,6 +938,7 @@ impl Config {
             rate_limits,
             realtime,
             storage,
+            media,
             modules,
             cors_origins,
             log_format,
@@ -965,6 +1025,12 @@ impl Config {
                     }
                     "rate_limit_register" => self.rate_limits.register.to_string(),
                     "rate_limit_password_reset" => self.rate_limits.password_reset.to_string(),
+                    "rate_limit_upload" => self.rate_limits.upload.to_string(),
+                    "media_url" => self.media.url.clone().unwrap_or_default(),
+                    "media_quota" => self.media.quota.unwrap_or(0).to_string(),
+                    "media_quota_unverified" => {
+                        self.media.quota_unverified.unwrap_or(0).to_string()
+                    }
                     "realtime_heartbeat" => {
                         humantime::format_duration(self.realtime.heartbeat).to_string()
                     }
@@ -1545,6 +1611,14 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A size, or `0` for none.
+fn parse_quota(value: &str) -> Result<Option<u64>, String> {
+    if value.trim() == "0" {
+        return Ok(None);
+    }
+    parse_size(value).map(|bytes| Some(bytes as u64))
+}
+
 fn parse_size(value: &str) -> Result<usize, String> {
     let error = || format!("`{value}` is not a size such as 1048576, 512KiB or 2MiB");
     let digits_end = value
@@ -2051,6 +2125,38 @@ mod tests {
         )
         .expect_err("bad name");
         assert_eq!(err.setting, "AGORA_S3_BUCKET");
+    }
+
+    #[test]
+    fn media_quotas_and_url_have_defaults_and_zero_means_none() {
+        let config = load(None, &[]).expect("valid");
+        assert_eq!(config.media.url, None);
+        assert_eq!(config.media.quota_of(true), Some(1 << 30));
+        assert_eq!(config.media.quota_of(false), Some(100 << 20));
+        assert_eq!(config.rate_limits.upload.to_string(), "60/1h");
+        let config = load(
+            None,
+            &[
+                ("AGORA_MEDIA_QUOTA", "10MiB"),
+                ("AGORA_MEDIA_URL", "https://cdn.example.com/m/"),
+            ],
+        )
+        .expect("valid");
+        // The smaller of the two applies to an unverified account.
+        assert_eq!(config.media.quota_of(false), Some(10 << 20));
+        assert_eq!(
+            config.media.url.as_deref(),
+            Some("https://cdn.example.com/m")
+        );
+        let config = load(None, &[("AGORA_MEDIA_QUOTA", "0")]).expect("valid");
+        assert_eq!(config.media.quota_of(true), None);
+        assert_eq!(config.media.quota_of(false), Some(100 << 20));
+        let config = load(None, &[("AGORA_MEDIA_QUOTA_UNVERIFIED", "0")]).expect("valid");
+        assert_eq!(config.media.quota_of(false), Some(1 << 30));
+        let err = load(None, &[("AGORA_MEDIA_URL", "cdn.example.com")]).expect_err("no scheme");
+        assert_eq!(err.setting, "AGORA_MEDIA_URL");
+        let err = load(None, &[("AGORA_MEDIA_QUOTA", "lots")]).expect_err("not a size");
+        assert_eq!(err.setting, "AGORA_MEDIA_QUOTA");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! 2. a tracing span per request, with slow requests (over 500 ms) logged as such;
 //! 3. a panic catcher: a panic is a logged 500, never a dropped connection;
 //! 4. security headers; 5. CORS; 6. gzip; 7. body size limit; 8. timeout;
-//! 9. the general rate limit of `/api/v1` ([`agora_platform::ratelimit::limit_api`]).
+//! 9. the general rate limit of `/api/v1` ([`agora_platform::ratelimit::limit_api`]);
+//! 10. the scope of the `media_url` setting, which media URLs in responses follow
+//!     ([`agora_platform::media::with_media_url`]).
 //!
 //! Authentication is not a layer: handlers that need the caller take the identity extractors
 //! (`Viewer`, `OptionalViewer`, ...).
@@ -40,13 +42,19 @@ const SLOW_REQUEST: Duration = Duration::from_millis(500);
 /// Longest request id we echo; longer (or non-visible-ASCII) ones are replaced by our own.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The layers that need the application's state (9.): wrap the routes in these first, then
+/// The layers that need the application's state (9., 10.): wrap the routes in these first, then
 /// [`apply`] the rest around them.
 pub fn with_state_layers(router: Router, state: &AppState) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        agora_platform::ratelimit::limit_api,
-    ))
+    router
+        // Media URLs in responses follow the `media_url` setting (`media::url_of`).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            agora_platform::media::with_media_url,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            agora_platform::ratelimit::limit_api,
+        ))
 }
 
 /// Wraps `router` in the stack of layers 1 to 8, which need only the configuration.

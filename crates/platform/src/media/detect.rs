@@ -77,7 +77,8 @@ impl Kind {
     }
 }
 
-fn is_mp4_brand(brand: &[u8]) -> bool {
+/// Whether the four bytes after `ftyp` (the major brand) name MP4 or QuickTime-compatible video.
+pub(crate) fn is_mp4_brand(brand: &[u8]) -> bool {
     const BRANDS: &[&[u8; 4]] = &[
         b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"qt  ",
         b"dash", b"mmp4",

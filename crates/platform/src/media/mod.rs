@@ -3,26 +3,34 @@
 //! `/media/{key}` by this server whatever the backend.
 //!
 //! - [`detect`]: the kind of a file from its magic number;
+//! - [`container`]: the structure of a video (MP4 boxes, WebM elements) walked over the file;
 //! - [`process`]: the image pipeline (limits, orientation, re-encoding, thumbnails);
 //! - [`routes`]: `POST /media/upload`, `POST|DELETE /users/me/profile-picture`, `GET /media/{key}`;
 //! - this module: reading a multipart file within its limit, and storing what the pipeline made
 //!   so that a failure leaves no object behind ([`prepare`], [`store`], [`Saved::discard`]).
 //!
 //! Ownership is the `media` table (one row per original; thumbnails are variants of its key,
-//! `…/<uuid>_256.jpg`). Why these crates, formats and limits: `docs/decisions/0014-storage-and-media.md`.
+//! `…/<uuid>_256.jpg`), and each user's bytes are counted in `media_usage` for the quota
+//! ([`Budget`], [`queries`]). Uploads also spend the `upload` rate limit per user. URLs are
+//! `/media/{key}`, or `{media_url}/{key}` when media is served from another origin
+//! ([`url_of`]). Why these crates, formats and limits: `docs/decisions/0014-storage-and-media.md`.
 
+pub mod container;
 pub mod detect;
 pub mod process;
 pub mod queries;
 pub mod routes;
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use agora_core::ApiError;
 use agora_store::{Storage, StorageKey};
 use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +39,8 @@ use utoipa::ToSchema;
 
 pub use detect::Kind;
 pub use process::{ProcessError, Processed, THUMBNAIL_SIZES};
+
+use crate::AppState;
 
 /// Largest image file accepted.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -49,9 +59,101 @@ static DECODING: LazyLock<Semaphore> = LazyLock::new(|| {
     Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
 });
 
-/// The path media is served at: `/media/{key}` of this server.
+tokio::task_local! {
+    /// The `media_url` setting of the server handling the request (see [`url_of`]).
+    static MEDIA_URL: Option<Arc<str>>;
+}
+
+/// The URL of stored media: `{media_url}/{key}` when the `media_url` setting names another
+/// origin (a CDN, a bucket's domain), else `/media/{key}` of this server.
+///
+/// The setting is read from the request being handled ([`with_media_url`] scopes it), because
+/// URLs are made deep inside conversions that many modules use (an account's
+/// `profile_picture_url` in `identity::model::User`), which have no state at hand, and one
+/// process may run several servers with different settings (the tests do). Outside a request
+/// (jobs) the URL is `/media/{key}`.
 pub fn url_of(key: &str) -> String {
-    format!("/media/{key}")
+    match MEDIA_URL.try_with(Clone::clone).ok().flatten() {
+        Some(base) => format!("{base}/{key}"),
+        None => format!("/media/{key}"),
+    }
+}
+
+/// The layer that makes the `media_url` setting visible to [`url_of`] while a request is
+/// handled; the server wraps every route in it.
+pub async fn with_media_url(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let base = state.config().media.url.as_deref().map(Arc::from);
+    MEDIA_URL.scope(base, next.run(request)).await
+}
+
+/// What is left of a user's quota for one request, spent as its files are read, so that an
+/// upload over it is refused while it streams and not after it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The user's quota; `None`: no quota (the budget never runs out).
+    pub quota: Option<u64>,
+    /// Bytes left before this request's files.
+    pub left: u64,
+    /// Bytes this request's files have used so far.
+    pub spent: u64,
+}
+
+impl Budget {
+    /// The budget of a user who keeps `used` bytes under `quota`.
+    pub fn new(quota: Option<u64>, used: i64) -> Budget {
+        let used = u64::try_from(used).unwrap_or(0);
+        Budget {
+            quota,
+            left: quota.map_or(u64::MAX, |quota| quota.saturating_sub(used)),
+            spent: 0,
+        }
+    }
+
+    /// Spends `bytes` of file `name`; 413 `quota_exceeded` when they do not fit.
+    fn spend(&mut self, name: &str, bytes: usize) -> Result<(), ApiError> {
+        let spent = self.spent.saturating_add(bytes as u64);
+        if spent > self.left {
+            return Err(self.exceeded(name));
+        }
+        self.spent = spent;
+        Ok(())
+    }
+
+    /// The 413 `quota_exceeded` problem for file `name`, saying what is left.
+    pub fn exceeded(&self, name: &str) -> ApiError {
+        let quota = self.quota.unwrap_or(u64::MAX);
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "quota_exceeded",
+            format!(
+                "{name}: your media would pass your storage quota of {}; {} is left of it (delete media, or verify your email address if you have not: unverified accounts have a smaller quota)",
+                human(quota),
+                human(self.left)
+            ),
+        )
+        .with_extension("quota", quota)
+        .with_extension("remaining", self.left)
+    }
+}
+
+/// Bytes for people: `1.5 MiB`, `312 KiB`, `12 bytes`.
+fn human(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if bytes >= size {
+            let value = bytes as f64 / size as f64;
+            return if value.fract() == 0.0 {
+                format!("{value:.0} {unit}")
+            } else {
+                format!("{value:.1} {unit}")
+            };
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// What may be uploaded where.
@@ -197,13 +299,15 @@ pub fn objects_of(key: &StorageKey) -> Vec<StorageKey> {
         .collect()
 }
 
-/// Reads one multipart file within its limit (by kind, known from its first bytes) and
-/// returns its kind and bytes. Refuses as soon as the kind is known to be wrong (415) or the
-/// file grows past its limit (413), without reading the rest.
+/// Reads one multipart file within its limit (by kind, known from its first bytes) and the
+/// `budget` of the user's quota, and returns its kind and bytes. Refuses as soon as the kind is
+/// known to be wrong (415), the file grows past its limit (413 `payload_too_large`) or past
+/// what is left of the quota (413 `quota_exceeded`), without reading the rest.
 pub async fn read_file(
     field: &mut Field<'_>,
     allowed: Allowed,
     name: &str,
+    budget: &mut Budget,
 ) -> Result<(Kind, Bytes), ApiError> {
     let mut bytes: Vec<u8> = Vec::new();
     let mut kind = None;
@@ -215,6 +319,7 @@ pub async fn read_file(
         if bytes.len() + chunk.len() > limit {
             return Err(too_large(name, limit));
         }
+        budget.spend(name, chunk.len())?;
         bytes.extend_from_slice(&chunk);
         if kind.is_none() && bytes.len() >= detect::SNIFF_LEN {
             let known = recognise(&bytes, allowed, name)?;
@@ -362,17 +467,21 @@ pub enum Upload {
     Video(Bytes),
 }
 
-/// Reads, checks and processes one file of a multipart request, ready to [`store`].
+/// Reads, checks and processes one file of a multipart request, ready to [`store`]: images are
+/// decoded and re-encoded, videos have their structure walked ([`container`]; a file that only
+/// starts like a video is 422, as an image that does not decode).
 pub async fn prepare(
     field: &mut Field<'_>,
     allowed: Allowed,
     name: &str,
+    budget: &mut Budget,
 ) -> Result<(Kind, Upload), ApiError> {
-    let (kind, bytes) = read_file(field, allowed, name).await?;
+    let (kind, bytes) = read_file(field, allowed, name, budget).await?;
     if kind.is_image() {
         let processed = process(kind, bytes, name).await?;
         Ok((kind, Upload::Image(processed)))
     } else {
+        container::check(kind, &bytes).map_err(|why| ApiError::invalid_field(name, why))?;
         Ok((kind, Upload::Video(bytes)))
     }
 }

@@ -14,11 +14,12 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Allowed, MAX_FILES, MediaItem, Pending, Saved, objects_of, queries};
+use super::{Allowed, Budget, MAX_FILES, MediaItem, Pending, Saved, objects_of, queries};
 use crate::AppState;
 use crate::entities::users;
 use crate::identity::Viewer;
 use crate::identity::model::User;
+use crate::ratelimit::RateLimitStatus;
 
 /// `/api/v1` routes: uploads and the profile picture. Their bodies may be as large as
 /// [`MAX_REQUEST_BYTES`]: the server's body-limit layer holds them to that (it knows these
@@ -55,25 +56,49 @@ fn multipart(body: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart
     })
 }
 
+/// The quota of the account (smaller while its email is not verified).
+fn quota_of(state: &AppState, user: &users::Model) -> Option<u64> {
+    state
+        .config()
+        .media
+        .quota_of(user.email_verified_at.is_some())
+}
+
+/// The caller's account, read before the upload is.
+async fn account(state: &AppState, viewer: &Viewer) -> ApiResult<users::Model> {
+    users::Entity::find_by_id(viewer.user_id.0)
+        .one(state.db().reader())
+        .await
+        .map_err(DbError::from)?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))
+}
+
 /// Upload media: images (JPEG, PNG, WebP, GIF; ≤ 5 MiB each) and videos (MP4, WebM; ≤ 50 MiB
 /// each), at most 10 files and 60 MiB per request, as `file` parts of a multipart body. The type
-/// is told by the content, never by the name; images are re-encoded without their metadata and
-/// get thumbnails. All files are stored or none.
+/// is told by the content, never by the name, and a video's structure is checked over the whole
+/// file; images are re-encoded without their metadata and get thumbnails. All files are stored
+/// or none. The stored sizes count against the caller's storage quota (`media_quota`, smaller
+/// before the email address is verified), and each request spends the caller's upload rate limit.
 #[utoipa::path(post, path = "/media/upload", tag = "media", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses(
         (status = 201, description = "Stored, in the order of the parts", body = Vec<MediaItem>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A file or the request is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A file or the request is too large (`payload_too_large`), or the files would pass the caller's storage quota (`quota_exceeded`, with `quota` and `remaining` bytes)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A file is not of an accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No file, too many files, an image too large in pixels or undecodable", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No file, too many files, an image too large in pixels or undecodable, a video whose structure is broken", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many uploads (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
     body: Result<Multipart, MultipartRejection>,
-) -> ApiResult<(StatusCode, Json<Vec<MediaItem>>)> {
+) -> ApiResult<(StatusCode, RateLimitStatus, Json<Vec<MediaItem>>)> {
+    let limit = state.rate_limiter().check_upload(viewer.user_id.0).await?;
     let mut body = multipart(body)?;
+    let user = viewer.user_id.0;
+    let quota = quota_of(&state, &account(&state, &viewer).await?);
+    let mut budget = Budget::new(quota, queries::usage(state.db().reader(), user).await?);
     let storage = state.storage();
     let now = Utc::now();
     let mut saved: Vec<Saved> = Vec::new();
@@ -93,7 +118,8 @@ async fn upload(
                 ));
             }
             let name = format!("file[{index}]");
-            let (kind, upload) = super::prepare(&mut field, Allowed::Any, &name).await?;
+            let (kind, upload) =
+                super::prepare(&mut field, Allowed::Any, &name, &mut budget).await?;
             let one = super::store(storage, "uploads", now, kind, upload).await?;
             pending.add(&one);
             saved.push(one);
@@ -106,8 +132,13 @@ async fn upload(
             ));
         }
         let txn = state.db().begin().await.map_err(DbError::from)?;
-        for one in &saved {
-            queries::insert(&txn, viewer.user_id.0, one, now).await?;
+        // The quota is checked again where it counts: an upload that ran at the same time may
+        // have used what this one's budget saw, and images are stored at their re-encoded size.
+        let used = queries::usage(&txn, user).await?;
+        for (index, one) in saved.iter().enumerate() {
+            if !queries::insert(&txn, user, one, now, quota).await? {
+                return Err(Budget::new(quota, used).exceeded(&format!("file[{index}]")));
+            }
         }
         txn.commit().await.map_err(DbError::from)?;
         Ok(())
@@ -121,27 +152,42 @@ async fn upload(
     pending.disarm();
     Ok((
         StatusCode::CREATED,
+        limit,
         Json(saved.iter().map(Saved::item).collect()),
     ))
 }
 
 /// Set the caller's profile picture: one `file` part, a JPEG, PNG or WebP image of at most 5 MiB.
-/// It is re-encoded without metadata, with thumbnails; the previous picture is deleted.
+/// It is re-encoded without metadata, with thumbnails; the previous picture is deleted (its
+/// bytes go back to the caller's storage quota, which the new one counts against). Spends the
+/// caller's upload rate limit.
 #[utoipa::path(post, path = "/users/me/profile-picture", tag = "media", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "one `file` part"),
     responses(
         (status = 200, description = "The account with its new picture", body = User),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is too large (`payload_too_large`), or would pass the caller's storage quota (`quota_exceeded`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many uploads (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn set_profile_picture(
     State(state): State<AppState>,
     viewer: Viewer,
     body: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Json<User>> {
+) -> ApiResult<(RateLimitStatus, Json<User>)> {
+    let limit = state.rate_limiter().check_upload(viewer.user_id.0).await?;
     let mut body = multipart(body)?;
+    let user = viewer.user_id.0;
+    let account = account(&state, &viewer).await?;
+    let quota = quota_of(&state, &account);
+    // The old picture's bytes come back when the new one replaces it.
+    let reader = state.db().reader();
+    let replaced = match &account.profile_picture_key {
+        Some(old) => queries::size_of(reader, user, old).await?,
+        None => 0,
+    };
+    let mut budget = Budget::new(quota, queries::usage(reader, user).await? - replaced);
     let storage = state.storage();
     let now = Utc::now();
     let mut saved: Option<Saved> = None;
@@ -157,7 +203,8 @@ async fn set_profile_picture(
                     "send exactly one `file` part",
                 ));
             }
-            let (kind, upload) = super::prepare(&mut field, Allowed::StillImages, "file").await?;
+            let (kind, upload) =
+                super::prepare(&mut field, Allowed::StillImages, "file", &mut budget).await?;
             let one = super::store(storage, "avatars", now, kind, upload).await?;
             pending.add(&one);
             saved = Some(one);
@@ -175,9 +222,12 @@ async fn set_profile_picture(
             .map_err(DbError::from)?
             .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
         let old = user.profile_picture_key.clone();
-        queries::insert(&txn, viewer.user_id.0, new, now).await?;
         if let Some(old) = &old {
-            queries::delete(&txn, viewer.user_id.0, old).await?;
+            queries::delete(&txn, user.id, old).await?;
+        }
+        let used = queries::usage(&txn, user.id).await?;
+        if !queries::insert(&txn, user.id, new, now, quota).await? {
+            return Err(Budget::new(quota, used).exceeded("file"));
         }
         let user = users::ActiveModel {
             id: Set(user.id),
@@ -196,7 +246,7 @@ async fn set_profile_picture(
         Ok((user, old)) => {
             pending.disarm();
             delete_picture_files(&state, old.as_deref()).await;
-            Ok(Json(user))
+            Ok((limit, Json(user)))
         }
         Err(err) => {
             if let Some(saved) = saved {
@@ -208,7 +258,8 @@ async fn set_profile_picture(
     }
 }
 
-/// Remove the caller's profile picture (its files are deleted). Without one, nothing happens.
+/// Remove the caller's profile picture (its files are deleted, its bytes go back to the caller's
+/// storage quota). Without one, nothing happens.
 #[utoipa::path(delete, path = "/users/me/profile-picture", tag = "media", security(("bearer" = [])),
     responses(
         (status = 204, description = "The account has no picture"),

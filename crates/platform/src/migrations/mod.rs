@@ -14,6 +14,7 @@ mod m20261123_000006_ws_tickets;
 mod m20261123_000007_notifications;
 mod m20261123_000008_media;
 mod m20261123_000009_profiles;
+mod m20261123_000010_media_usage;
 mod m20261130_000001_login_networks;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -27,6 +28,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000007_notifications::Migration),
         Box::new(m20261123_000008_media::Migration),
         Box::new(m20261123_000009_profiles::Migration),
+        Box::new(m20261123_000010_media_usage::Migration),
         Box::new(m20261130_000001_login_networks::Migration),
     ]
 }

@@ -120,6 +120,8 @@ pub const LOGIN_ACCOUNT: Quota = Quota::new("login_account", 100, Duration::from
 pub const REGISTER: Quota = Quota::new("register", 3, Duration::from_secs(3600));
 /// Password reset requests, per client address and, separately, per email: 5 an hour.
 pub const PASSWORD_RESET: Quota = Quota::new("password_reset", 5, Duration::from_secs(3600));
+/// Upload requests (`/media/upload`, the profile picture) per user: 60 an hour.
+pub const UPLOAD: Quota = Quota::new("upload", 60, Duration::from_secs(3600));
 
 /// The effective budgets: the constants above with the configured rates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,7 @@ pub struct Quotas {
     pub password_reset: Quota,
     /// While Redis is down, each budget is divided by this (at least 1).
     pub fallback_instances: u32,
+    pub upload: Quota,
 }
 
 impl Quotas {
@@ -142,6 +145,7 @@ impl Quotas {
             register: REGISTER.with_rate(limits.register),
             password_reset: PASSWORD_RESET.with_rate(limits.password_reset),
             fallback_instances: limits.fallback_instances.max(1),
+            upload: UPLOAD.with_rate(limits.upload),
         }
     }
 }
@@ -155,6 +159,7 @@ impl Default for Quotas {
             register: REGISTER,
             password_reset: PASSWORD_RESET,
             fallback_instances: 2,
+            upload: UPLOAD,
         }
     }
 }
@@ -531,6 +536,15 @@ impl RateLimiter {
             .check(&quota, &format!("email:{}", identifier(email)))
             .await?;
         Ok(by_address.tighter(by_email))
+    }
+
+    /// An upload request: spends the upload budget of the user.
+    pub async fn check_upload(
+        &self,
+        user: impl std::fmt::Display,
+    ) -> Result<RateLimitStatus, RateLimited> {
+        let quota = self.0.quotas.upload;
+        self.check(&quota, &format!("user:{user}")).await
     }
 
     fn shared_is_up(&self) -> bool {

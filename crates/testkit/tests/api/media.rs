@@ -1,6 +1,8 @@
 //! Media: uploads are told by their bytes, images come back re-encoded without metadata and
 //! with thumbnails, limits refuse large files and decompression bombs, a failure leaves nothing
 //! behind, `/media/{key}` serves only stored keys, and an old profile picture's files go away.
+//! Videos are checked by their structure (MP4 boxes, WebM elements), uploads count against a
+//! storage quota per user and spend an upload rate limit, and media URLs follow `media_url`.
 //!
 //! Every test runs twice: on the local folder (`local::…`) and on an S3 server started in the
 //! test process (`s3::…`, `s3s-fs`).
@@ -28,14 +30,22 @@ struct MediaApp {
 
 impl MediaApp {
     async fn spawn(backend: Backend) -> MediaApp {
+        MediaApp::spawn_with(backend, &[]).await
+    }
+
+    /// With settings of the test's own.
+    async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> MediaApp {
+        let mut builder = TestApp::builder();
+        for (name, value) in env {
+            builder = builder.env(name, *value);
+        }
         match backend {
             Backend::Local => MediaApp {
-                app: TestApp::spawn().await,
+                app: builder.spawn().await,
                 s3: None,
             },
             Backend::S3 => {
                 let s3 = TestS3::start().await;
-                let mut builder = TestApp::builder();
                 for (name, value) in s3.env() {
                     builder = builder.env(name, value);
                 }
@@ -124,6 +134,79 @@ fn noise(width: u32, height: u32) -> DynamicImage {
         let [a, b, c, _] = state.to_le_bytes();
         Rgb([a, b, c])
     }))
+}
+
+/// An MP4 box: 32-bit size, four-letter type, content.
+fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+    let mut out = u32::try_from(content.len() + 8)
+        .expect("a box under 4 GiB")
+        .to_be_bytes()
+        .to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(content);
+    out
+}
+
+/// The smallest MP4 the server accepts: `ftyp` (major brand `isom`, minor version 512,
+/// compatible brand `isom`), a `moov` holding an `mvhd` (a version 0 header, zeroed: 100 bytes)
+/// and a `trak` with an empty `mdia`, then an `mdat` of `payload` bytes. Players would find no
+/// samples in it; the server checks structure, not playability.
+fn mp4(payload: usize) -> Vec<u8> {
+    let mut out = mp4_box(b"ftyp", b"isom\0\0\x02\0isom");
+    let trak = mp4_box(b"trak", &mp4_box(b"mdia", &[]));
+    out.extend(mp4_box(
+        b"moov",
+        &[mp4_box(b"mvhd", &[0u8; 100]), trak].concat(),
+    ));
+    out.extend(mp4_box(b"mdat", &vec![0x5A; payload]));
+    out
+}
+
+/// An EBML element: its id as written (1–4 bytes), an 8-byte size (`0x01` then 7 bytes), its
+/// content.
+fn ebml(id: u32, content: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = id
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
+    out.push(0x01);
+    out.extend_from_slice(&(content.len() as u64).to_be_bytes()[1..]);
+    out.extend_from_slice(content);
+    out
+}
+
+/// The EBML header of a WebM file: DocType (0x4282) `webm`.
+fn webm_header() -> Vec<u8> {
+    ebml(0x1A45_DFA3, &ebml(0x4282, b"webm"))
+}
+
+/// The smallest WebM the server accepts: the header, then a Segment (0x18538067) with Info
+/// (0x1549A966, holding TimestampScale 0x2AD7B1 = 1,000,000), Tracks (0x1654AE6B, one empty
+/// TrackEntry 0xAE) and a Cluster (0x1F43B675) with a Timestamp (0xE7) and a SimpleBlock (0xA3)
+/// of `payload` bytes.
+fn webm(payload: usize) -> Vec<u8> {
+    let cluster = [ebml(0xE7, &[0]), ebml(0xA3, &vec![0x5A; payload])].concat();
+    let segment = [
+        ebml(0x1549_A966, &ebml(0x2A_D7B1, &[0x0F, 0x42, 0x40])),
+        ebml(0x1654_AE6B, &ebml(0xAE, &[])),
+        ebml(0x1F43_B675, &cluster),
+    ]
+    .concat();
+    [webm_header(), ebml(0x1853_8067, &segment)].concat()
+}
+
+/// `len` bytes that look random (xorshift), the same on every run.
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -505,8 +588,8 @@ async fn more_than_ten_files_are_refused_and_nothing_is_kept(backend: Backend) {
 async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
     let media = MediaApp::spawn(backend).await;
     let alice = media.app.register("alice").await;
-    let mut mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
-    mp4.extend_from_slice(&[0u8; 64]);
+    let mp4 = mp4(64);
+    let webm = webm(64);
     let response = media
         .upload(
             &alice,
@@ -517,6 +600,7 @@ async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
                     encode(gradient(20, 20), ImageFormat::Gif),
                 ),
                 file("clip.mp4", "video/mp4", mp4.clone()),
+                file("clip.webm", "video/webm", webm.clone()),
             ],
         )
         .await;
@@ -530,7 +614,10 @@ async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
     let served = fetch(&media.app, items[1]["url"].as_str().expect("url")).await;
     assert_eq!(served.header("content-type"), Some("video/mp4"));
     assert_eq!(served.body, mp4);
-    assert_eq!(media.app.count("media").await, 2);
+    assert_eq!(items[2]["content_type"], "video/webm");
+    let served = fetch(&media.app, items[2]["url"].as_str().expect("url")).await;
+    assert_eq!(served.body, webm);
+    assert_eq!(media.app.count("media").await, 3);
 }
 
 async fn traversal_and_unknown_keys_are_not_found(backend: Backend) {
@@ -667,6 +754,176 @@ async fn a_profile_picture_must_be_a_still_image(backend: Backend) {
     assert!(media.stored().is_empty());
 }
 
+async fn random_bytes_behind_a_video_header_are_refused(backend: Backend) {
+    let media = MediaApp::spawn(backend).await;
+    let alice = media.app.register("alice").await;
+    // What the outside probe did: a valid `ftyp`, then noise.
+    let fake_mp4 = [
+        mp4_box(b"ftyp", b"mp42\0\0\0\0mp42isom"),
+        random_bytes(200_000),
+    ]
+    .concat();
+    let fake_webm = [
+        webm_header(),
+        vec![0x18, 0x53, 0x80, 0x67, 0xFF],
+        random_bytes(200_000),
+    ]
+    .concat();
+    let good = mp4(1000);
+    let truncated_mp4 = good[..good.len() - 10].to_vec();
+    let good = webm(1000);
+    let truncated_webm = good[..good.len() - 10].to_vec();
+    for (name, content_type, bytes, format) in [
+        ("probe.mp4", "video/mp4", fake_mp4, "MP4"),
+        ("probe.webm", "video/webm", fake_webm, "WebM"),
+        ("cut.mp4", "video/mp4", truncated_mp4, "MP4"),
+        ("cut.webm", "video/webm", truncated_webm, "WebM"),
+    ] {
+        let response = media
+            .upload(&alice, &[file(name, content_type, bytes)])
+            .await;
+        response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let problem = response.problem();
+        assert_eq!(problem.code, "validation_failed", "{name}");
+        let body: Value = response.json();
+        assert_eq!(body["errors"][0]["field"], "file[0]", "{name}");
+        let message = body["errors"][0]["message"].as_str().expect("a message");
+        assert!(
+            message.starts_with(&format!("not a well-formed {format} file")),
+            "{name}: {message}"
+        );
+    }
+    assert_eq!(media.app.count("media").await, 0);
+    assert_eq!(media.app.count("media_usage WHERE bytes > 0").await, 0);
+    assert!(media.stored().is_empty(), "{:?}", media.stored());
+}
+
+/// The quota of an unverified account, 1 MiB here, counts stored bytes; an upload that would
+/// pass it is refused with what is left, and keeps nothing of itself.
+async fn an_upload_over_the_quota_is_refused_and_keeps_nothing(backend: Backend) {
+    let media = MediaApp::spawn_with(
+        backend,
+        &[
+            ("AGORA_MEDIA_QUOTA", "1GiB"),
+            ("AGORA_MEDIA_QUOTA_UNVERIFIED", "1MiB"),
+        ],
+    )
+    .await;
+    let alice = media.app.register("alice").await;
+    let first = media
+        .upload(&alice, &[file("a.mp4", "video/mp4", mp4(600_000))])
+        .await;
+    first.assert_status(StatusCode::CREATED);
+    let used = first.json::<Value>()[0]["size"].as_i64().expect("a size");
+    assert_eq!(
+        media
+            .app
+            .count(&format!("media_usage WHERE bytes = {used}"))
+            .await,
+        1
+    );
+    let stored = media.stored();
+
+    // Two files of 300 kB each: the first fits in what is left (about 448 KiB), the second
+    // does not, so neither is kept.
+    let response = media
+        .upload(
+            &alice,
+            &[
+                file("b.mp4", "video/mp4", mp4(300_000)),
+                file("c.webm", "video/webm", webm(300_000)),
+            ],
+        )
+        .await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    let problem = response.problem();
+    assert_eq!(problem.code, "quota_exceeded");
+    assert!(
+        problem.detail.starts_with("file[1]: "),
+        "{}",
+        problem.detail
+    );
+    assert!(problem.detail.contains("1 MiB"), "{}", problem.detail);
+    let body: Value = response.json();
+    let left = (1 << 20) - used;
+    assert_eq!(body["quota"], 1 << 20);
+    assert_eq!(body["remaining"], left);
+    assert_eq!(
+        media.stored(),
+        stored,
+        "nothing of the refused upload is kept"
+    );
+    assert_eq!(media.app.count("media").await, 1);
+    assert_eq!(
+        media
+            .app
+            .count(&format!("media_usage WHERE bytes = {used}"))
+            .await,
+        1
+    );
+
+    // What is left can still be used.
+    let response = media
+        .upload(&alice, &[file("d.mp4", "video/mp4", mp4(400_000))])
+        .await;
+    response.assert_status(StatusCode::CREATED);
+    // Images count too: with about 48 KiB left, a 120 kB PNG is refused.
+    let response = media
+        .upload(
+            &alice,
+            &[file(
+                "e.png",
+                "image/png",
+                encode(noise(200, 200), ImageFormat::Png),
+            )],
+        )
+        .await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.problem().code, "quota_exceeded");
+    assert_eq!(media.app.count("media").await, 2);
+}
+
+/// Replacing or deleting the profile picture gives its bytes back: with a quota smaller than
+/// two pictures, a second one fits only because the first is gone.
+async fn a_replaced_or_deleted_picture_gives_its_bytes_back(backend: Backend) {
+    let media = MediaApp::spawn_with(backend, &[("AGORA_MEDIA_QUOTA_UNVERIFIED", "400KiB")]).await;
+    let alice = media.app.register("alice").await;
+    // Noise does not compress: each PNG is about 235 kB, stored as a PNG of the same size.
+    let picture = encode(noise(280, 280), ImageFormat::Png);
+    for round in 0..3 {
+        let response = media
+            .set_picture(&alice, file("me.png", "image/png", picture.clone()))
+            .await;
+        response.assert_status(StatusCode::OK);
+        assert_eq!(
+            media
+                .app
+                .count("media_usage WHERE bytes > 200000 AND bytes < 409600")
+                .await,
+            1,
+            "round {round}: one picture counted"
+        );
+    }
+    // An upload beside the picture does not fit.
+    let response = media
+        .upload(&alice, &[file("me.png", "image/png", picture.clone())])
+        .await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.problem().code, "quota_exceeded");
+    media
+        .app
+        .delete("/api/v1/users/me/profile-picture")
+        .bearer(&alice.access_token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(media.app.count("media_usage WHERE bytes = 0").await, 1);
+    media
+        .upload(&alice, &[file("me.png", "image/png", picture)])
+        .await
+        .assert_status(StatusCode::CREATED);
+}
+
 macro_rules! on_each_backend {
     ($($test:ident),* $(,)?) => {
         mod local {
@@ -702,7 +959,177 @@ on_each_backend!(
     traversal_and_unknown_keys_are_not_found,
     a_new_profile_picture_replaces_and_deletes_the_old_one,
     a_profile_picture_must_be_a_still_image,
+    random_bytes_behind_a_video_header_are_refused,
+    an_upload_over_the_quota_is_refused_and_keeps_nothing,
+    a_replaced_or_deleted_picture_gives_its_bytes_back,
 );
+
+/// The quota is checked as the file streams: with a 1 MiB quota, a client that has sent 2 MiB
+/// of a 5 MiB upload and then stalls gets its 413 without sending the rest.
+#[tokio::test]
+async fn an_upload_over_the_quota_is_refused_before_it_is_all_sent() {
+    let app = TestApp::builder()
+        .env("AGORA_MEDIA_QUOTA_UNVERIFIED", "1MiB")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let (content_type, body) = multipart(&[file("big.mp4", "video/mp4", mp4(5_000_000))]);
+    let mut stream = tokio::net::TcpStream::connect(app.address())
+        .await
+        .expect("connects");
+    stream
+        .write_all(
+            format!(
+                "POST /api/v1/media/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                alice.access_token,
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("writes the head");
+    stream
+        .write_all(&body[..2_000_000])
+        .await
+        .expect("writes 2 MB of the body");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while !contains(&answer, b"quota_exceeded") {
+            let n = stream.read(&mut buffer).await.expect("reads the answer");
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer until the whole body is sent");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("\"code\":\"quota_exceeded\""), "{text}");
+    assert_eq!(app.count("media").await, 0);
+    assert!(files_under(&app.database().dir.path().join("media")).is_empty());
+}
+
+/// Uploads spend a budget per user (2 an hour here) shared by both upload routes; past it, 429
+/// with `Retry-After`, and nothing is read or stored.
+#[tokio::test]
+async fn uploads_past_the_rate_limit_are_refused() {
+    let app = TestApp::builder()
+        .env("AGORA_RATE_LIMIT_UPLOAD", "2/1h")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let upload = |user: &TestUser| {
+        let (content_type, body) = multipart(&[file("a.mp4", "video/mp4", mp4(100))]);
+        app.post("/api/v1/media/upload")
+            .bearer(&user.access_token)
+            .body(&content_type, body)
+    };
+    let first = upload(&alice).send().await;
+    first.assert_status(StatusCode::CREATED);
+    assert_eq!(first.header("ratelimit-limit"), Some("2"));
+    assert_eq!(first.header("ratelimit-remaining"), Some("1"));
+    upload(&alice)
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    let refused = upload(&alice).send().await;
+    refused.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.problem().code, "rate_limited");
+    let retry_after: u64 = refused
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=1800).contains(&retry_after), "{retry_after}");
+    // The profile picture spends the same budget.
+    let (content_type, body) = multipart(&[file(
+        "me.png",
+        "image/png",
+        encode(gradient(10, 10), ImageFormat::Png),
+    )]);
+    app.post("/api/v1/users/me/profile-picture")
+        .bearer(&alice.access_token)
+        .body(&content_type, body)
+        .send()
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.count("media").await, 2);
+    // Another user has a budget of their own.
+    upload(&bob).send().await.assert_status(StatusCode::CREATED);
+}
+
+/// With `media_url`, every media URL the API gives (uploads, thumbnails, profile pictures on
+/// the account and the public profile) points at that origin; the key is the same, and this
+/// server still serves it at `/media/{key}` for the origin to fetch.
+#[tokio::test]
+async fn media_urls_follow_the_media_url_setting() {
+    let base = "https://media.example.com/agora";
+    let app = TestApp::builder()
+        .env("AGORA_MEDIA_URL", format!("{base}/"))
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let (content_type, body) = multipart(&[file(
+        "a.png",
+        "image/png",
+        encode(gradient(300, 300), ImageFormat::Png),
+    )]);
+    let items: Value = app
+        .post("/api/v1/media/upload")
+        .bearer(&alice.access_token)
+        .body(&content_type, body)
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED)
+        .json();
+    let key = items[0]["key"].as_str().expect("a key");
+    assert_eq!(items[0]["url"], format!("{base}/{key}"));
+    assert_eq!(
+        items[0]["thumbnails"]["64"],
+        format!("{base}/{}", key.replace(".png", "_64.png"))
+    );
+    assert_eq!(items[0]["thumbnails"]["1024"], format!("{base}/{key}"));
+    fetch(&app, &format!("/media/{key}"))
+        .await
+        .assert_status(StatusCode::OK);
+
+    let (content_type, body) = multipart(&[file(
+        "me.png",
+        "image/png",
+        encode(gradient(80, 80), ImageFormat::Png),
+    )]);
+    let account: Value = app
+        .post("/api/v1/users/me/profile-picture")
+        .bearer(&alice.access_token)
+        .body(&content_type, body)
+        .send()
+        .await
+        .assert_status(StatusCode::OK)
+        .json();
+    let picture = account["profile_picture_url"].as_str().expect("a picture");
+    assert!(
+        picture.starts_with(&format!("{base}/avatars/")),
+        "{picture}"
+    );
+    for path in ["/api/v1/auth/me", "/api/v1/users/me", "/api/v1/users/alice"] {
+        let shown: Value = app
+            .get(path)
+            .bearer(&alice.access_token)
+            .send()
+            .await
+            .json();
+        let shown = shown
+            .get("profile_picture_url")
+            .or_else(|| shown.get("user").and_then(|u| u.get("profile_picture_url")))
+            .cloned()
+            .unwrap_or(Value::Null);
+        assert_eq!(shown, picture, "{path}");
+    }
+}
 
 #[tokio::test]
 async fn uploads_need_a_signed_in_caller_and_a_multipart_body() {
@@ -748,8 +1175,7 @@ async fn uploads_need_a_signed_in_caller_and_a_multipart_body() {
 
 /// Two 32 MB videos: each within its own limit (50 MiB), together over the request's (60 MiB).
 fn two_large_videos() -> (String, Vec<u8>) {
-    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
-    video.resize(32_000_000, 0);
+    let video = mp4(32_000_000);
     multipart(&[
         file("a.mp4", "video/mp4", video.clone()),
         file("b.mp4", "video/mp4", video),
