@@ -108,6 +108,7 @@ impl Problems {
 /// 1–200 characters once trimmed.
 pub fn title(value: &str) -> Result<String, String> {
     let value = value.trim();
+    agora_core::text::check_single_line(value).map_err(|err| err.to_string())?;
     match value.chars().count() {
         0 => Err("must not be empty".into()),
         n if n > TITLE_MAX => Err(format!("must be at most {TITLE_MAX} characters")),
@@ -131,6 +132,7 @@ pub fn tags(values: Vec<String>) -> Result<Vec<String>, String> {
     let mut tags: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let tag = value.trim().to_lowercase();
+        agora_core::text::check_single_line(&tag).map_err(|err| format!("a tag {err}"))?;
         match tag.chars().count() {
             0 => return Err("a tag must not be empty".into()),
             n if n > TAG_MAX => return Err(format!("a tag must be at most {TAG_MAX} characters")),
@@ -192,6 +194,8 @@ mod tests {
         assert!(title("   ").is_err());
         assert!(title(&"é".repeat(200)).is_ok());
         assert!(title(&"é".repeat(201)).is_err());
+        assert!(title("two\nlines").is_err());
+        assert!(title("\tindented ").is_ok(), "trimmed first");
     }
 
     #[test]
@@ -214,6 +218,7 @@ mod tests {
             Ok(1)
         );
         assert!(tags(vec![" ".into()]).is_err());
+        assert!(tags(vec!["a\tb".into()]).is_err());
         assert!(tags(vec!["x".repeat(51)]).is_err());
     }
 
