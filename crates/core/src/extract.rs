@@ -159,7 +159,6 @@ where
         let query = parts.uri.query().unwrap_or_default();
         let pairs = url::form_urlencoded::parse(query.as_bytes());
         let errors: Vec<FieldError> = pairs
-            .clone()
             .filter_map(|(name, value)| {
                 let name = crate::text::check(&name)
                     .map(|()| name)
