@@ -453,6 +453,9 @@ struct Activity {
     head_started: AtomicU64,
     /// The end of the last response, or the last byte written.
     last_active: AtomicU64,
+    /// Wakes the watchdog when its deadline may have moved closer: a request head started,
+    /// a request ended.
+    changed: tokio::sync::Notify,
 }
 
 impl Activity {
@@ -463,6 +466,7 @@ impl Activity {
             requests: AtomicU64::new(0),
             head_started: AtomicU64::new(0),
             last_active: AtomicU64::new(0),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -473,9 +477,13 @@ impl Activity {
     fn read(&self) {
         if self.in_flight.load(Ordering::Relaxed) == 0 {
             let now = self.now() + 1;
-            let _ =
-                self.head_started
-                    .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+            if self
+                .head_started
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.changed.notify_one();
+            }
         }
     }
 
@@ -492,6 +500,7 @@ impl Activity {
     fn request_ended(&self) {
         self.last_active.store(self.now(), Ordering::Relaxed);
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.changed.notify_one();
     }
 
     /// When the connection must close if nothing changes (ms since it opened), and why; `None`
@@ -528,21 +537,21 @@ fn millis(duration: Duration) -> u64 {
 
 /// Completes, with the reason, when the connection has been silent, slow or idle too long.
 async fn watchdog(activity: &Activity, limits: Connections) -> &'static str {
-    // While a request is in flight, look again this often.
-    let busy_poll = (limits.header_read_timeout.min(limits.keep_alive_timeout) / 4)
-        .clamp(Duration::from_millis(10), Duration::from_secs(1));
     loop {
-        let wait = match activity.deadline(limits) {
-            None => busy_poll,
+        match activity.deadline(limits) {
+            // A request in flight: wait for it to end.
+            None => activity.changed.notified().await,
             Some((deadline, reason)) => {
                 let now = activity.now();
                 if now >= deadline {
                     return reason;
                 }
-                Duration::from_millis(deadline - now)
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(deadline - now)) => {}
+                    () = activity.changed.notified() => {}
+                }
             }
-        };
-        tokio::time::sleep(wait).await;
+        }
     }
 }
 
