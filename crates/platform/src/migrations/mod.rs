@@ -14,6 +14,7 @@ mod m20261123_000006_ws_tickets;
 mod m20261123_000007_notifications;
 mod m20261123_000008_media;
 mod m20261123_000009_profiles;
+mod m20261123_000010_ws_ticket_token_expiry;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -26,6 +27,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000007_notifications::Migration),
         Box::new(m20261123_000008_media::Migration),
         Box::new(m20261123_000009_profiles::Migration),
+        Box::new(m20261123_000010_ws_ticket_token_expiry::Migration),
     ]
 }
 
