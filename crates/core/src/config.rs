@@ -163,6 +163,30 @@ pub const SETTINGS: &[Setting] = &[
         "On SIGTERM or SIGINT, how long in-flight requests may take to finish.",
     ),
     setting(
+        "header_read_timeout",
+        "AGORA_HEADER_READ_TIMEOUT",
+        "10s",
+        "How long a client may take to send a request's line and headers, from the moment it connects (or sends the first byte of a later request on the same connection); then the connection is closed.",
+    ),
+    setting(
+        "keep_alive_timeout",
+        "AGORA_KEEP_ALIVE_TIMEOUT",
+        "60s",
+        "How long a connection may stay open, idle, between two requests before the server closes it.",
+    ),
+    setting(
+        "max_connections",
+        "AGORA_MAX_CONNECTIONS",
+        "auto",
+        "Most client connections (WebSockets included) open at once; one more is closed as soon as it is accepted. `auto`: the process's file-descriptor limit less 256 (kept for the database, Redis, files and logs), at least 64.",
+    ),
+    setting(
+        "max_connections_per_address",
+        "AGORA_MAX_CONNECTIONS_PER_ADDRESS",
+        "256",
+        "Most connections open at once from one client address (the TCP peer; connections from `trusted_proxies` are not counted, a proxy carries everyone's). One more is closed as soon as it is accepted.",
+    ),
+    setting(
         "jobs_workers",
         "AGORA_JOBS_WORKERS",
         "4",
@@ -215,6 +239,18 @@ pub const SETTINGS: &[Setting] = &[
         "AGORA_REALTIME_SEND_QUEUE",
         "256",
         "Events waiting to be sent to one WebSocket before the server gives up on that (slow) client and closes it; from 1 to 65536.",
+    ),
+    setting(
+        "realtime_sockets_per_user",
+        "AGORA_REALTIME_SOCKETS_PER_USER",
+        "16",
+        "WebSockets one account may hold open at once on this instance; one more is refused with 429 `too_many_sockets`. From 1 to 10000.",
+    ),
+    setting(
+        "realtime_typing_rate",
+        "AGORA_REALTIME_TYPING_RATE",
+        "10/10s",
+        "`typing` frames one WebSocket may send, as `count/period`; the frames over it are dropped, and the client is told once with an `error` frame `rate_limited`.",
     ),
     setting(
         "trusted_proxies",
@@ -514,6 +550,24 @@ pub struct Realtime {
     pub heartbeat: Duration,
     /// Events queued for one socket before it counts as too slow and is closed.
     pub send_queue: usize,
+    /// Sockets one user may hold open on this instance.
+    pub sockets_per_user: usize,
+    /// `typing` frames one socket may send.
+    pub typing_rate: Rate,
+}
+
+/// Limits on client connections, enforced by the accept loop (`crates/server/src/serve.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// A request's line and headers must have arrived this long after its first byte (or
+    /// after the connection opened, for the first request).
+    pub header_read_timeout: Duration,
+    /// An idle connection between two requests is closed after this long.
+    pub keep_alive_timeout: Duration,
+    /// Most connections at once; `None`: from the file-descriptor limit.
+    pub max: Option<usize>,
+    /// Most connections at once from one client address (trusted proxies excepted).
+    pub max_per_address: usize,
 }
 
 /// How access tokens are signed.
@@ -637,6 +691,7 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limits: RateLimits,
     pub realtime: Realtime,
+    pub connections: Connections,
     pub storage: StorageConfig,
     pub media: MediaConfig,
     pub modules: Vec<String>,
@@ -827,6 +882,32 @@ impl Config {
                 Ok(n) if (1..=65_536).contains(&n) => Ok(n),
                 _ => Err(format!("`{v}` is not a whole number from 1 to 65536")),
             })?,
+            sockets_per_user: layers.required("realtime_sockets_per_user", |v| {
+                match v.parse::<usize>() {
+                    Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+                    _ => Err(format!("`{v}` is not a whole number from 1 to 10000")),
+                }
+            })?,
+            typing_rate: layers.required("realtime_typing_rate", parse_rate)?,
+        };
+        let connections = Connections {
+            header_read_timeout: layers.required("header_read_timeout", parse_duration)?,
+            keep_alive_timeout: layers.required("keep_alive_timeout", parse_duration)?,
+            max: layers.required("max_connections", |v| match v {
+                "auto" => Ok(None),
+                _ => match v.parse::<usize>() {
+                    Ok(n) if (1..=1_000_000).contains(&n) => Ok(Some(n)),
+                    _ => Err(format!(
+                        "`{v}` is not `auto` or a whole number from 1 to 1000000"
+                    )),
+                },
+            })?,
+            max_per_address: layers.required("max_connections_per_address", |v| {
+                match v.parse::<usize>() {
+                    Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+                    _ => Err(format!("`{v}` is not a whole number from 1 to 1000000")),
+                }
+            })?,
         };
         let storage = storage(layers, &data_dir)?;
         let media = MediaConfig {
@@ -937,6 +1018,7 @@ impl Config {
             trusted_proxies,
             rate_limits,
             realtime,
+            connections,
             storage,
             media,
             modules,
@@ -1035,6 +1117,19 @@ impl Config {
                         humantime::format_duration(self.realtime.heartbeat).to_string()
                     }
                     "realtime_send_queue" => self.realtime.send_queue.to_string(),
+                    "realtime_sockets_per_user" => self.realtime.sockets_per_user.to_string(),
+                    "realtime_typing_rate" => self.realtime.typing_rate.to_string(),
+                    "header_read_timeout" => {
+                        humantime::format_duration(self.connections.header_read_timeout).to_string()
+                    }
+                    "keep_alive_timeout" => {
+                        humantime::format_duration(self.connections.keep_alive_timeout).to_string()
+                    }
+                    "max_connections" => self
+                        .connections
+                        .max
+                        .map_or_else(|| "auto".to_owned(), |n| n.to_string()),
+                    "max_connections_per_address" => self.connections.max_per_address.to_string(),
                     "storage" => match self.storage {
                         StorageConfig::Local(_) => "local".to_owned(),
                         StorageConfig::S3(_) => "s3".to_owned(),

@@ -1,6 +1,8 @@
 //! Logs: pretty for people in development, JSON for machines in production, filtered by
 //! `RUST_LOG`. Panics are logged too, so they reach the same place as everything else.
 
+use std::io::IsTerminal;
+
 use agora_core::config::LogFormat;
 use tracing_subscriber::EnvFilter;
 
@@ -13,8 +15,11 @@ pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // Logs go to stderr, leaving stdout to the output of commands (`agora migrate status`).
+    // Colours only for a person at a terminal: escape codes in a log file or a journal are
+    // noise (and break grep).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let installed = match format {
         LogFormat::Pretty => builder.compact().try_init(),

@@ -5,7 +5,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than the system's allocator: glibc keeps the memory of Argon2's 7 MiB
+/// blocks (and of any burst) for good, mimalloc returns it (bench/README.md, memory;
+/// decision 0005).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    agora::serve::raise_descriptor_limit();
     let cli = agora::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,6 +11,9 @@
 //! 10. the scope of the `media_url` setting, which media URLs in responses follow
 //!     ([`agora_platform::media::with_media_url`]).
 //!
+//! Between 1. and 2., [`limit_request_head`] refuses an over-long URI (414) or over-large
+//! headers (431) with a problem document.
+//!
 //! Authentication is not a layer: handlers that need the caller take the identity extractors
 //! (`Viewer`, `OptionalViewer`, ...).
 
@@ -113,7 +116,42 @@ pub fn apply(router: Router, config: &Config) -> Router {
                 })
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn(limit_request_head))
         .layer(axum::middleware::from_fn(request_context))
+}
+
+/// The longest request target accepted; longer is 414 `uri_too_long`.
+pub const MAX_URI_LENGTH: usize = 8 * 1024;
+/// The most bytes of header names and values accepted; more is 431 `headers_too_large`.
+pub const MAX_HEADERS_SIZE: usize = 32 * 1024;
+
+/// Refuses an over-long URI (414) or over-large headers (431) with a problem document. hyper
+/// answers heads past its own buffer (128 KiB, `serve.rs`) or with more than 100 headers
+/// before any of this runs, with the same statuses and an empty body (decision 0003).
+async fn limit_request_head(request: Request, next: Next) -> Response {
+    let uri_length = request.uri().to_string().len();
+    if uri_length > MAX_URI_LENGTH {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is {uri_length} bytes long; at most {MAX_URI_LENGTH} are accepted"),
+        )
+        .into_response();
+    }
+    let headers_size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers_size > MAX_HEADERS_SIZE {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request's headers add up to {headers_size} bytes; at most {MAX_HEADERS_SIZE} are accepted"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The body size limit (7.): `body_limit`, or the upload limit on the upload routes

@@ -44,7 +44,8 @@ fn load_or_generate(path: &Path) -> anyhow::Result<Secret> {
     rand::rng().fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        agora_store::fs::create_private_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
     }
     write_private(path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
     tracing::warn!(

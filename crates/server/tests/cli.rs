@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -185,6 +185,139 @@ async fn with_no_configuration_it_serves_health_docs_and_openapi_then_stops_on_s
         .expect("read");
     assert!(stderr.contains("Agora listening on http://"), "{stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "colour escape codes in logs that go to a pipe: {stderr:?}"
+    );
+}
+
+/// The modes of what the server created under its data directory: nobody else may read the
+/// database (password hashes) or the secrets.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_database_it_creates_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = agora(dir.path(), &[], &[("AGORA_LISTEN", &listen)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agora starts");
+    let started = Instant::now();
+    while TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not listening within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mode = |path: &str| {
+        std::fs::metadata(dir.path().join(path))
+            .unwrap_or_else(|err| panic!("{path}: {err}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let modes = [
+        ("data", mode("data")),
+        ("data/agora.db", mode("data/agora.db")),
+        ("data/secrets", mode("data/secrets")),
+        ("data/secrets/secret_key", mode("data/secrets/secret_key")),
+    ];
+    for suffix in ["-wal", "-shm"] {
+        let path = format!("data/agora.db{suffix}");
+        if dir.path().join(&path).exists() {
+            assert_eq!(mode(&path), 0o600, "{path}");
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        modes,
+        [
+            ("data", 0o700),
+            ("data/agora.db", 0o600),
+            ("data/secrets", 0o700),
+            ("data/secrets/secret_key", 0o600),
+        ]
+    );
+}
+
+/// A second Ctrl-C during the drain ends the process at once instead of being ignored.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_second_signal_during_the_drain_exits_at_once() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = agora(
+        dir.path(),
+        &[],
+        &[
+            ("AGORA_LISTEN", &listen),
+            ("AGORA_SHUTDOWN_TIMEOUT", "60s"),
+            ("AGORA_HEADER_READ_TIMEOUT", "60s"),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("agora starts");
+    let started = Instant::now();
+    let mut slow = loop {
+        if let Ok(stream) = TcpStream::connect(&listen) {
+            break stream;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not listening within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // A request whose head never completes holds the drain open (up to the timeouts above).
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: lo")
+        .expect("half a request");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let pid = child.id().to_string();
+    let interrupt = || {
+        let status = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    };
+    interrupt();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the first signal should start a drain, not end the process"
+    );
+    interrupt();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("the second signal was ignored: still draining after 5 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(exit.code(), Some(130), "exit status {exit}");
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert!(stderr.contains("second signal"), "{stderr}");
 }
 
 fn free_port() -> u16 {

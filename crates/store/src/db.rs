@@ -83,8 +83,15 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT);
-        if let Some(dir) = connect.get_filename().parent() {
+        let file = connect.get_filename();
+        if let Some(dir) = file.parent() {
             create_dir(dir)?;
+        }
+        // Made here, private, before SQLite makes it with the umask's mode (0644 usually):
+        // it holds password hashes. SQLite gives the -wal and -shm files the same mode.
+        if file.as_os_str() != ":memory:" && !file.as_os_str().is_empty() {
+            crate::fs::create_private_file(file)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", file.display())))?;
         }
 
         // The writer first: it creates the file and switches it to WAL, which read-only
@@ -205,7 +212,7 @@ fn create_dir(dir: &Path) -> Result<(), DbErr> {
     if dir.as_os_str().is_empty() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir)
+    crate::fs::create_private_dir_all(dir)
         .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))
 }
 

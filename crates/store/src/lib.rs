@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod db;
 pub mod error;
+pub mod fs;
 pub mod migrate;
 pub mod query;
 pub mod redis;

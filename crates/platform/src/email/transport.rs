@@ -105,8 +105,12 @@ impl LogTransport {
         // Written aside and renamed, so a reader of the folder never sees half a file.
         let partial = self.dir.join(format!(".{id}.eml.partial"));
         let write = async {
-            tokio::fs::create_dir_all(&self.dir).await?;
-            tokio::fs::write(&partial, message.formatted()).await?;
+            // Private: a message may hold a live password-reset link.
+            let dir = self.dir.clone();
+            tokio::task::spawn_blocking(move || agora_store::fs::create_private_dir_all(&dir))
+                .await
+                .map_err(std::io::Error::other)??;
+            agora_store::fs::write_private(&partial, &message.formatted()).await?;
             tokio::fs::rename(&partial, &path).await
         };
         write.await.map_err(|err| {

@@ -10,6 +10,8 @@ pub struct Model {
     pub role: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// When the access token the ticket was issued for expires.
+    pub token_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

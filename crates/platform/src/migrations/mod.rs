@@ -16,6 +16,7 @@ mod m20261123_000008_media;
 mod m20261123_000009_profiles;
 mod m20261123_000010_media_usage;
 mod m20261130_000001_login_networks;
+mod m20261123_000010_ws_ticket_token_expiry;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -30,6 +31,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000009_profiles::Migration),
         Box::new(m20261123_000010_media_usage::Migration),
         Box::new(m20261130_000001_login_networks::Migration),
+        Box::new(m20261123_000010_ws_ticket_token_expiry::Migration),
     ]
 }
 

@@ -26,10 +26,16 @@ pub struct Room(Arc<str>);
 
 /// Why a string is not a room.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a room is `kind:id`: a kind of 1–32 lowercase letters, digits or `_`, and an id of 1–128 letters, digits, `-`, `_` or `.`"
-)]
-pub struct BadRoom;
+pub enum BadRoom {
+    #[error(
+        "a room is `kind:id`: a kind of 1–32 lowercase letters, digits or `_`, and an id of 1–128 letters, digits, `-`, `_` or `.`"
+    )]
+    Shape,
+    /// `user:0190ABCD…` or `user:0190abcd…` without dashes: the same id as the canonical
+    /// spelling, but not the room events are published to.
+    #[error("a UUID in a room is written in lower case with dashes: `{0}`")]
+    NotCanonical(String),
+}
 
 impl Room {
     /// The private room of one user: their notifications and anything else for them alone.
@@ -37,8 +43,10 @@ impl Room {
         Room(Arc::from(format!("user:{user_id}")))
     }
 
+    /// Refuses an id that is a UUID spelled other than as events name it (upper case, no
+    /// dashes): such a room would be joinable but never receive anything.
     pub fn parse(value: &str) -> Result<Room, BadRoom> {
-        let (kind, id) = value.split_once(':').ok_or(BadRoom)?;
+        let (kind, id) = value.split_once(':').ok_or(BadRoom::Shape)?;
         let kind_ok = (1..=MAX_KIND_LENGTH).contains(&kind.len())
             && kind
                 .bytes()
@@ -47,11 +55,16 @@ impl Room {
             && id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if kind_ok && id_ok {
-            Ok(Room(Arc::from(value)))
-        } else {
-            Err(BadRoom)
+        if !(kind_ok && id_ok) {
+            return Err(BadRoom::Shape);
         }
+        if let Ok(uuid) = Uuid::try_parse(id) {
+            let canonical = uuid.hyphenated().to_string();
+            if canonical != id {
+                return Err(BadRoom::NotCanonical(format!("{kind}:{canonical}")));
+            }
+        }
+        Ok(Room(Arc::from(value)))
     }
 
     /// `user` in `user:0190…`.
@@ -246,8 +259,28 @@ mod tests {
             "a\u{e9}:x",
             &format!("k:{}", "x".repeat(129)),
         ] {
-            assert_eq!(Room::parse(bad), Err(BadRoom), "{bad:?}");
+            assert_eq!(Room::parse(bad), Err(BadRoom::Shape), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_uuid_in_a_room_must_be_spelled_as_events_spell_it() {
+        let user = Uuid::now_v7();
+        let canonical = format!("user:{user}");
+        for other in [
+            format!("user:{}", user.to_string().to_uppercase()),
+            format!("user:{}", user.simple()),
+            format!("topic:{}", user.simple().to_string().to_uppercase()),
+        ] {
+            assert!(
+                matches!(Room::parse(&other), Err(BadRoom::NotCanonical(_))),
+                "{other}"
+            );
+        }
+        assert_eq!(
+            Room::parse(&format!("user:{}", user.simple())),
+            Err(BadRoom::NotCanonical(canonical))
+        );
     }
 
     #[test]

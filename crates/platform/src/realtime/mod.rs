@@ -29,8 +29,8 @@ mod ws;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use agora_core::config::Realtime;
@@ -71,8 +71,28 @@ struct Inner {
     presence: Presence,
     broadcaster: Broadcaster,
     connections: AtomicUsize,
+    /// Open sockets per user on this instance, against `settings.sockets_per_user`.
+    sockets_per_user: Mutex<HashMap<UserId, usize>>,
     next_connection: AtomicU64,
     shutdown: watch::Sender<bool>,
+}
+
+/// One of a user's sockets, counted against their cap until dropped.
+pub(crate) struct UserSocket {
+    hub: Hub,
+    user: UserId,
+}
+
+impl Drop for UserSocket {
+    fn drop(&mut self) {
+        let mut counts = self.hub.user_sockets();
+        if let Some(count) = counts.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.user);
+            }
+        }
+    }
 }
 
 /// Counts a socket as open until dropped.
@@ -99,6 +119,7 @@ impl Hub {
             presence: Presence::new(redis.clone()),
             broadcaster: Broadcaster::new(redis),
             connections: AtomicUsize::new(0),
+            sockets_per_user: Mutex::default(),
             next_connection: AtomicU64::new(1),
             shutdown: watch::Sender::new(false),
         }))
@@ -141,6 +162,28 @@ impl Hub {
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.0.shutdown.subscribe()
+    }
+
+    fn user_sockets(&self) -> MutexGuard<'_, HashMap<UserId, usize>> {
+        // A panic while holding the lock leaves a plain map behind, still usable.
+        self.0
+            .sockets_per_user
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A place for one more socket of `user`, or `None` when they hold as many as allowed.
+    pub(crate) fn reserve_socket(&self, user: UserId) -> Option<UserSocket> {
+        let mut counts = self.user_sockets();
+        let count = counts.entry(user).or_insert(0);
+        if *count >= self.0.settings.sockets_per_user {
+            return None;
+        }
+        *count += 1;
+        Some(UserSocket {
+            hub: self.clone(),
+            user,
+        })
     }
 
     pub(crate) fn connection_opened(&self) -> (ConnectionId, OpenConnection) {

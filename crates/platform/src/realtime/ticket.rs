@@ -71,6 +71,7 @@ pub async fn issue(
         role: Set(viewer.role.as_str().to_owned()),
         created_at: Set(now),
         expires_at: Set(now + TICKET_TTL),
+        token_expires_at: Set(Some(viewer.expires_at)),
     }
     .insert(conn)
     .await?;
@@ -104,6 +105,7 @@ pub async fn redeem(
         user_id: UserId(ticket.user_id),
         session_id: ticket.session_id.map(SessionId),
         role: Role::parse(&ticket.role).unwrap_or(Role::User),
-        expires_at: ticket.expires_at,
+        // The socket lives as long as the token the ticket was traded for.
+        expires_at: ticket.token_expires_at.unwrap_or(ticket.expires_at),
     }))
 }

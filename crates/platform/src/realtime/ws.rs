@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agora_core::config::Rate;
 use agora_core::extract::Query;
 use agora_core::{ApiError, Problem};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -22,7 +24,7 @@ use super::backlog::Replay;
 use super::event::{Delivery, Event, EventId, Room};
 use super::protocol::{ClientFrame, ServerFrame};
 use super::room::{ConnectionId, Subscriber};
-use super::{Hub, ticket};
+use super::{Hub, UserSocket, ticket};
 use crate::AppState;
 use crate::identity::{OptionalViewer, Viewer};
 
@@ -53,6 +55,7 @@ pub struct ConnectParams {
         (status = 101, description = "Switched to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket upgrade request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token or ticket", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_sockets`: this account already holds `realtime_sockets_per_user` WebSockets on this instance; close one first", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The server is shutting down", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn connect(
@@ -76,6 +79,16 @@ pub async fn connect(
         return ApiError::unavailable("shutting_down", "the server is shutting down")
             .into_response();
     }
+    // Held by the socket until it closes; dropped with the closure if the upgrade fails.
+    let Some(seat) = state.realtime().reserve_socket(viewer.user_id) else {
+        let most = state.realtime().settings().sockets_per_user;
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_sockets",
+            format!("an account may hold at most {most} WebSockets open at once; close one first"),
+        )
+        .into_response();
+    };
     upgrade
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
@@ -83,7 +96,7 @@ pub async fn connect(
         // many one instance holds (bench: realtime).
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run(state, viewer, socket))
+        .on_upgrade(move |socket| run(state, viewer, socket, seat))
 }
 
 /// The bearer token's viewer, else the ticket's.
@@ -124,6 +137,7 @@ enum Ending {
     Silent,
     FrameTooLarge,
     SessionRevoked,
+    TokenExpired,
 }
 
 impl Ending {
@@ -135,6 +149,10 @@ impl Ending {
             Ending::Silent => (close_code::POLICY, "no answer to pings"),
             Ending::FrameTooLarge => (close_code::SIZE, "frame too large"),
             Ending::SessionRevoked => (close_code::POLICY, "the session has ended"),
+            Ending::TokenExpired => (
+                close_code::POLICY,
+                "the access token has expired; reconnect with a fresh one",
+            ),
         };
         Some(CloseFrame {
             code,
@@ -144,10 +162,11 @@ impl Ending {
 }
 
 /// One socket, from upgrade to close.
-async fn run(state: AppState, viewer: Viewer, mut socket: WebSocket) {
+async fn run(state: AppState, viewer: Viewer, mut socket: WebSocket, _seat: UserSocket) {
     let hub = state.realtime().clone();
     let (id, _open) = hub.connection_opened();
     let (queue_tx, queue) = mpsc::channel(hub.settings().send_queue);
+    let typing = TypingBudget::new(hub.settings().typing_rate);
     let mut connection = Connection {
         subscriber: Arc::new(Subscriber::new(viewer.user_id, queue_tx)),
         state,
@@ -155,6 +174,7 @@ async fn run(state: AppState, viewer: Viewer, mut socket: WebSocket) {
         viewer,
         id,
         rooms: HashMap::new(),
+        typing,
     };
     let ending = connection.serve(&mut socket, queue).await;
     tracing::debug!(user = %viewer.user_id, ?ending, "WebSocket closed");
@@ -178,6 +198,7 @@ struct Connection {
     /// Joined rooms and the newest event id sent in each: an event at or below it was
     /// already sent (from the backlog, or twice through a resubscription) and is skipped.
     rooms: HashMap<Room, Option<EventId>>,
+    typing: TypingBudget,
 }
 
 impl Connection {
@@ -191,10 +212,18 @@ impl Connection {
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
         let mut stopping = self.hub.shutdown_signal();
+        // The token (or the token a ticket was issued for) stops being valid: so does the
+        // socket, as if it were a request made now.
+        let token_left = (self.viewer.expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        let token_expiry = tokio::time::sleep(token_left);
+        tokio::pin!(token_expiry);
         loop {
             let step = tokio::select! {
                 biased;
                 () = stopped(&mut stopping) => Err(Ending::ShuttingDown),
+                () = &mut token_expiry => Err(Ending::TokenExpired),
                 () = self.subscriber.too_slow.notified() => Err(Ending::TooSlow),
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() >= interval * 2 {
@@ -424,6 +453,22 @@ impl Connection {
                 .error(socket, "not_subscribed", Some(name), detail)
                 .await;
         };
+        if !self.typing.allow(Instant::now()) {
+            // Told once per run of dropped frames, so an abuser gets no reply per frame.
+            if std::mem::replace(&mut self.typing.told, true) {
+                return Ok(());
+            }
+            let rate = self.typing.rate;
+            let detail = format!(
+                "at most {} `typing` frames per {}; the ones over it are dropped",
+                rate.limit,
+                humantime_period(rate.period)
+            );
+            return self
+                .error(socket, "rate_limited", Some(name), &detail)
+                .await;
+        }
+        self.typing.told = false;
         let payload = serde_json::json!({ "user_id": self.viewer.user_id });
         self.hub.publish(Event::new(room, "typing", payload)).await;
         Ok(())
@@ -432,6 +477,49 @@ impl Connection {
     async fn leave_all(&mut self) {
         for (room, _) in std::mem::take(&mut self.rooms) {
             self.hub.leave(&room, self.id, self.viewer.user_id).await;
+        }
+    }
+}
+
+fn humantime_period(period: Duration) -> String {
+    if period.subsec_nanos() == 0 {
+        format!("{} s", period.as_secs())
+    } else {
+        format!("{} ms", period.as_millis())
+    }
+}
+
+/// The `typing` frames a socket may still send: a token bucket of `rate.limit` frames,
+/// refilled evenly over `rate.period`.
+struct TypingBudget {
+    rate: Rate,
+    tokens: f64,
+    updated: Instant,
+    /// Whether the client was told that frames are being dropped.
+    told: bool,
+}
+
+impl TypingBudget {
+    fn new(rate: Rate) -> TypingBudget {
+        TypingBudget {
+            rate,
+            tokens: f64::from(rate.limit),
+            updated: Instant::now(),
+            told: false,
+        }
+    }
+
+    fn allow(&mut self, now: Instant) -> bool {
+        let capacity = f64::from(self.rate.limit);
+        let per_second = capacity / self.rate.period.as_secs_f64().max(f64::EPSILON);
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * per_second).min(capacity);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
@@ -451,5 +539,22 @@ fn read_error(err: &axum::Error) -> Ending {
         Ending::FrameTooLarge
     } else {
         Ending::Gone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typing_budget_allows_its_rate_and_refills_over_the_period() {
+        let start = Instant::now();
+        let mut budget = TypingBudget::new(Rate::new(3, Duration::from_secs(3)));
+        budget.updated = start;
+        let allowed = (0..5).filter(|_| budget.allow(start)).count();
+        assert_eq!(allowed, 3);
+        assert!(!budget.allow(start + Duration::from_millis(500)));
+        assert!(budget.allow(start + Duration::from_millis(1100)));
+        assert!(!budget.allow(start + Duration::from_millis(1200)));
     }
 }

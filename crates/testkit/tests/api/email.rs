@@ -496,3 +496,35 @@ async fn concurrent_workers_send_each_email_exactly_once() {
         assert_eq!(stored(db, id).await.status, EmailStatus::Sent);
     }
 }
+
+/// The mail folder and its `.eml` files (which hold live password-reset links) are the
+/// server's alone.
+#[cfg(unix)]
+#[tokio::test]
+async fn log_transport_mail_is_readable_by_the_server_user_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let id = enqueue_committed(
+        app.db(),
+        verify_email("alice@example.com"),
+        agora_core::time::now(),
+    )
+    .await;
+    app.state().jobs().wake();
+
+    let folder = app.database().dir.path().join("mail");
+    let file = folder.join(format!("{id}.eml"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !file.exists() {
+        assert!(tokio::time::Instant::now() < deadline, "no .eml written");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!((mode(&folder), mode(&file)), (0o700, 0o600));
+}

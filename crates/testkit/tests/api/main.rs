@@ -8,6 +8,7 @@
 
 mod admin;
 mod cache;
+mod connections;
 mod database;
 mod email;
 mod errors;

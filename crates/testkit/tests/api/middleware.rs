@@ -138,3 +138,40 @@ async fn large_responses_are_gzipped_for_clients_that_accept_it() {
     let response = app.get("/openapi.json").send().await;
     assert_eq!(response.header("content-encoding"), None);
 }
+
+#[tokio::test]
+async fn a_long_uri_is_refused_with_a_414_problem() {
+    let app = TestApp::spawn().await;
+    let path = format!("/api/v1/tasks?q={}", "a".repeat(10 * 1024));
+    let response = app.get(&path).send().await;
+    response.assert_status(StatusCode::URI_TOO_LONG);
+    let problem = response.problem();
+    assert_eq!(problem.code, "uri_too_long");
+    assert_eq!(problem.status, 414);
+}
+
+#[tokio::test]
+async fn large_headers_are_refused_with_a_431_problem() {
+    let app = TestApp::spawn().await;
+    let mut request = app.get("/health");
+    for n in 0..5 {
+        request = request.header(&format!("x-big-{n}"), &"b".repeat(8 * 1024));
+    }
+    let response = request.send().await;
+    response.assert_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    let problem = response.problem();
+    assert_eq!(problem.code, "headers_too_large");
+    assert_eq!(problem.status, 431);
+}
+
+/// Past hyper's own buffer the status is the same, without a body (decision 0003).
+#[tokio::test]
+async fn headers_past_the_servers_buffer_still_get_431() {
+    let app = TestApp::spawn().await;
+    let mut request = app.get("/health");
+    for n in 0..20 {
+        request = request.header(&format!("x-big-{n}"), &"b".repeat(8 * 1024));
+    }
+    let response = request.send().await;
+    response.assert_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+}

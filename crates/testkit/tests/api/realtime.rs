@@ -646,3 +646,171 @@ async fn a_notification_delivered_in_real_time_reaches_the_recipients_room() {
     assert_eq!(event["payload"]["title"], "a reply");
     assert!(event["payload"]["id"].is_string(), "{event}");
 }
+
+#[tokio::test]
+async fn an_account_over_its_socket_cap_is_refused_with_429_until_one_closes() {
+    let app = TestApp::builder()
+        .env("AGORA_REALTIME_SOCKETS_PER_USER", "2")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let first = app.socket(&alice).await;
+    let _second = app.socket(&alice).await;
+
+    let refused = TestSocket::try_connect(app.address(), "", Some(&alice.access_token))
+        .await
+        .err()
+        .expect("a third socket is refused");
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.body["code"], "too_many_sockets", "{}", refused.body);
+    // Another account is not affected.
+    let _bobs = app.socket(&bob).await;
+
+    first.close().await;
+    until_connections(&app, 2).await;
+    let mut again = app.socket(&alice).await;
+    again.subscribe(&user_room(&alice)).await;
+}
+
+#[tokio::test]
+async fn typing_frames_over_the_rate_are_dropped_and_the_client_is_told_once() {
+    let app = TestApp::builder()
+        .room_kind(LOBBY)
+        .env("AGORA_REALTIME_TYPING_RATE", "3/1m")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let room = format!("lobby:{}", Uuid::now_v7());
+    let mut alices = app.socket(&alice).await;
+    alices.subscribe(&room).await;
+    let mut bobs = app.socket(&bob).await;
+    bobs.subscribe(&room).await;
+
+    for _ in 0..6 {
+        bobs.send_json(json!({ "type": "typing", "room": room }))
+            .await;
+    }
+    let mut errors = Vec::new();
+    loop {
+        let frame = next_but_presence(&mut bobs).await;
+        match frame["type"].as_str() {
+            Some("typing") => {}
+            Some("error") => errors.push(frame),
+            _ => panic!("unexpected frame: {frame}"),
+        }
+        if !errors.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(errors[0]["code"], "rate_limited", "{}", errors[0]);
+    assert_eq!(errors[0]["room"], room.as_str());
+    // Told once: the next frame Bob gets (typing echoes aside) answers his ping.
+    bobs.send_json(json!({ "type": "ping" })).await;
+    loop {
+        let frame = next_but_presence(&mut bobs).await;
+        match frame["type"].as_str() {
+            Some("typing") => {}
+            Some("pong") => break,
+            _ => panic!("unexpected frame: {frame}"),
+        }
+    }
+
+    // Alice heard three of the six.
+    for _ in 0..3 {
+        let typing = next_but_presence(&mut alices).await;
+        assert_eq!(typing["type"], "typing", "{typing}");
+    }
+    assert_nothing_more(&mut alices).await;
+}
+
+#[tokio::test]
+async fn a_users_room_is_refused_under_other_spellings_of_their_id() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let mut socket = app.socket(&alice).await;
+    let id: Uuid = alice.id.parse().expect("a user id");
+    for room in [
+        format!("user:{}", alice.id.to_uppercase()),
+        format!("user:{}", id.simple()),
+    ] {
+        socket
+            .send_json(json!({ "type": "subscribe", "room": room }))
+            .await;
+        let error = next_but_presence(&mut socket).await;
+        assert_eq!(
+            (error["type"].as_str(), error["code"].as_str()),
+            (Some("error"), Some("bad_request")),
+            "{room}: {error}"
+        );
+        assert_eq!(error["room"], room.as_str());
+        assert!(
+            error["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(&user_room(&alice))),
+            "{error}"
+        );
+    }
+    // The canonical spelling still works, and gets the user's events.
+    socket.subscribe(&user_room(&alice)).await;
+    publish(&app, &room_of(&alice), 1).await;
+    assert_eq!(receive_counted(&mut socket, 1).await.0, vec![1]);
+}
+
+/// An access token of `user`'s session that expires about `seconds` from now.
+fn token_expiring_in(app: &TestApp, user: &TestUser, seconds: i64) -> String {
+    let tokens = &app.state().identity().tokens;
+    let claims = tokens.verify(&user.access_token).expect("a valid token");
+    let issued_at = chrono::Utc::now() - agora_platform::identity::tokens::ACCESS_TOKEN_TTL
+        + chrono::Duration::seconds(seconds);
+    tokens
+        .issue(claims.sub, claims.sid, &claims.role, issued_at)
+        .expect("a token")
+        .0
+}
+
+async fn assert_closed_for_expiry(socket: &mut TestSocket) {
+    let close = socket.closed().await.expect("a close frame");
+    assert_eq!(
+        close.code,
+        tungstenite::protocol::frame::coding::CloseCode::Policy
+    );
+    assert!(
+        close.reason.as_str().contains("access token has expired"),
+        "{close:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_access_token_expires() {
+    // The heartbeat is far off: the expiry, not the heartbeat, closes the socket.
+    let app = TestApp::builder()
+        .env("AGORA_REALTIME_HEARTBEAT", "1h")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let short = token_expiring_in(&app, &alice, 2);
+    let mut socket = TestSocket::connect(app.address(), &short).await;
+    socket.subscribe(&user_room(&alice)).await;
+    assert_closed_for_expiry(&mut socket).await;
+}
+
+#[tokio::test]
+async fn a_socket_opened_with_a_ticket_closes_when_the_token_behind_the_ticket_expires() {
+    let app = TestApp::builder()
+        .env("AGORA_REALTIME_HEARTBEAT", "1h")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let short = TestUser {
+        access_token: token_expiring_in(&app, &alice, 2),
+        ..alice.clone()
+    };
+    let issued = ticket(&app, &short).await;
+    let mut socket = TestSocket::try_connect(app.address(), &format!("?ticket={issued}"), None)
+        .await
+        .expect("the ticket opens a socket");
+    socket.subscribe(&user_room(&alice)).await;
+    assert_closed_for_expiry(&mut socket).await;
+}
