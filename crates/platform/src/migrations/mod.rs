@@ -15,8 +15,8 @@ mod m20261123_000007_notifications;
 mod m20261123_000008_media;
 mod m20261123_000009_profiles;
 mod m20261123_000010_media_usage;
-mod m20261130_000001_login_networks;
 mod m20261123_000010_ws_ticket_token_expiry;
+mod m20261130_000001_login_networks;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
