@@ -266,17 +266,27 @@ async fn a_second_signal_during_the_drain_exits_at_once() {
     .stderr(Stdio::piped())
     .spawn()
     .expect("agora starts");
+    // The port is bound before the server is built (a busy port stops the start before any
+    // side effect), so a connection alone does not mean the signal handlers are in place: wait
+    // for an answer.
     let started = Instant::now();
-    let mut slow = loop {
-        if let Ok(stream) = TcpStream::connect(&listen) {
-            break stream;
+    loop {
+        if let Ok(mut probe) = TcpStream::connect(&listen) {
+            let _ =
+                probe.write_all(b"GET /health HTTP/1.1\r\nHost: lo\r\nConnection: close\r\n\r\n");
+            let mut answer = String::new();
+            let _ = std::io::Read::read_to_string(&mut probe, &mut answer);
+            if answer.starts_with("HTTP/1.1 200") {
+                break;
+            }
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "not listening within 30 s"
+            "not serving within 30 s"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    }
+    let mut slow = TcpStream::connect(&listen).expect("a second connection");
     // A request whose head never completes holds the drain open (up to the timeouts above).
     slow.write_all(b"GET /health HTTP/1.1\r\nHost: lo")
         .expect("half a request");
