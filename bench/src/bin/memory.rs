@@ -49,6 +49,7 @@ async fn main() {
         .unwrap_or_else(|err| {
             panic!("cannot start {binary}: {err} (cargo build --release -p agora)")
         });
+    agora_platform::tls::install_crypto_provider();
     let client = reqwest::Client::new();
     let started = Instant::now();
     while !client
@@ -85,7 +86,10 @@ async fn main() {
                     .expect("a response");
                 assert_eq!(response.status(), 201, "registration {n}");
                 let body: Value = response.json().await.expect("JSON");
-                token = Some(body["access_token"].as_str().expect("a token").to_owned());
+                token = Some((
+                    body["access_token"].as_str().expect("a token").to_owned(),
+                    body["user"]["id"].as_str().expect("an id").to_owned(),
+                ));
             }
         }
     }))
@@ -97,22 +101,28 @@ async fn main() {
     );
 
     let load = Instant::now();
-    futures::future::join_all(tokens.into_iter().map(|token| {
+    futures::future::join_all(tokens.into_iter().map(|(token, id)| {
         let (client, base) = (client.clone(), base.clone());
         async move {
             for n in 0..TASKS_PER_CLIENT {
                 let response = client
-                    .post(format!("{base}/api/v1/tasks"))
+                    .post(format!("{base}/api/v1/users/{id}/tasks"))
                     .bearer_auth(&token)
                     .json(&json!({ "title": format!("task {n}"), "tags": ["work", "home"] }))
                     .send()
                     .await
                     .expect("a response");
-                assert_eq!(response.status(), 201, "task {n}");
+                let status = response.status();
+                assert_eq!(
+                    status,
+                    201,
+                    "task {n}: {}",
+                    response.text().await.unwrap_or_default()
+                );
             }
             for _ in 0..PAGES_PER_CLIENT {
                 let response = client
-                    .get(format!("{base}/api/v1/tasks?limit=50"))
+                    .get(format!("{base}/api/v1/users/{id}/tasks?limit=50"))
                     .bearer_auth(&token)
                     .send()
                     .await

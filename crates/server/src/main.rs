@@ -8,6 +8,7 @@ use clap::Parser;
 /// mimalloc rather than the system's allocator: glibc keeps the memory of Argon2's 7 MiB
 /// blocks (and of any burst) for good, mimalloc returns it (bench/README.md, memory;
 /// decision 0005).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
