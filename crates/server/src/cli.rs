@@ -54,6 +54,9 @@ pub enum Command {
         #[arg(long)]
         reference: bool,
     },
+    /// Print the OpenAPI document of the enabled modules (what `/openapi.json` serves), to
+    /// generate a client or lint it without a running server.
+    Openapi,
 }
 
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -121,6 +124,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { action } => jobs_command::run(config, action).await,
         Command::Config { .. } => {
             print_config(&config);
+            Ok(())
+        }
+        Command::Openapi => {
+            let document = crate::app::openapi_document(&config);
+            println!("{}", serde_json::to_string_pretty(&document)?);
             Ok(())
         }
     }

@@ -116,6 +116,34 @@ fn config_prints_the_effective_settings_without_secrets() {
     );
 }
 
+#[test]
+fn openapi_prints_the_document_the_server_serves_without_touching_anything() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &["openapi"], &[("AGORA_MODULES", "tasks")])
+        .output()
+        .expect("agora runs");
+    assert!(output.status.success(), "{output:?}");
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the document is JSON");
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().expect("paths");
+    assert!(
+        paths.contains_key("/api/v1/users/{user_id}/tasks"),
+        "the enabled module"
+    );
+    assert!(paths.contains_key("/api/v1/auth/login"), "the platform");
+    // Finished as served: public operations say so.
+    assert_eq!(
+        document["paths"]["/api/v1/auth/login"]["post"]["security"],
+        serde_json::json!([])
+    );
+    // Nothing was created: no data directory, no database, no secret.
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("the folder").count(),
+        0
+    );
+}
+
 #[tokio::test]
 async fn with_no_configuration_it_serves_health_docs_and_openapi_then_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -28,7 +28,8 @@ use agora_core::config::Config;
 use agora_store::{DbError, DbResult};
 use chrono::{DateTime, Utc};
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
@@ -115,7 +116,7 @@ async fn deliver(ctx: &JobContext, mailer: &Mailer, id: EmailId) -> Result<(), J
         return Ok(());
     }
     let sent = match mailer.message(&email) {
-        Ok(message) => mailer.transport().send(id, &message).await,
+        Ok(message) => mailer.transport().send(&email, &message).await,
         Err(err) => Err(err),
     };
     match sent {
@@ -182,10 +183,37 @@ impl Mailer {
                 email.id,
                 self.0.from.email.domain()
             )))
-            .multipart(MultiPart::alternative_plain_html(
-                email.body_text.clone(),
-                email.body_html.clone(),
-            ))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(body(&email.body_text)),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(body(&email.body_html)),
+                    ),
+            )
             .map_err(|err| SendError::permanent(format!("cannot build the message: {err}")))
+    }
+}
+
+/// A body as it was written when it can travel so (ASCII, lines within the 998 characters of
+/// RFC 5322): 7bit, so that a link stays whole on one line of the raw message, where a
+/// developer copies it from the `.eml` of the log transport. Otherwise lettre chooses (quoted-
+/// printable or base64), which wraps lines at 76 characters.
+fn body(text: &str) -> Body {
+    const MAX_LINE: usize = 998;
+    let lines = text.replace("\r\n", "\n");
+    let travels_as_is = lines.is_ascii()
+        && !lines.contains(['\0', '\r'])
+        && lines.split('\n').all(|line| line.len() <= MAX_LINE);
+    if travels_as_is {
+        let crlf = lines.replace('\n', "\r\n");
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(text.to_owned())
     }
 }

@@ -9,7 +9,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::EmailId;
+use super::StoredEmail;
 
 /// How long one SMTP conversation may take before the attempt counts as failed (lettre's own
 /// timeout covers connecting, not a server that stops answering).
@@ -76,9 +76,10 @@ impl Transport {
         }
     }
 
-    pub async fn send(&self, id: EmailId, message: &Message) -> Result<(), SendError> {
+    /// Delivers `message`, the rendering of `email`.
+    pub async fn send(&self, email: &StoredEmail, message: &Message) -> Result<(), SendError> {
         match self {
-            Transport::Log(log) => log.send(id, message).await,
+            Transport::Log(log) => log.send(email, message).await,
             Transport::Smtp(smtp) => smtp.send(message).await,
         }
     }
@@ -100,7 +101,8 @@ impl LogTransport {
         &self.dir
     }
 
-    async fn send(&self, id: EmailId, message: &Message) -> Result<(), SendError> {
+    async fn send(&self, email: &StoredEmail, message: &Message) -> Result<(), SendError> {
+        let id = email.id;
         let path = self.dir.join(format!("{id}.eml"));
         // Written aside and renamed, so a reader of the folder never sees half a file.
         let partial = self.dir.join(format!(".{id}.eml.partial"));
@@ -125,6 +127,7 @@ impl LogTransport {
             to = %envelope.to().iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
             subject = message.headers().get_raw("Subject").unwrap_or_default(),
             file = %path.display(),
+            links = %links(&email.body_text).join(" "),
             "email not sent (log transport): written to a file"
         );
         Ok(())
@@ -196,6 +199,17 @@ impl SmtpTransport {
     }
 }
 
+/// The links of a plain-text body (each stands on a line of its own in the templates), for the
+/// log line of the log transport: in development, the verification link is one click away.
+fn links(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| {
+            url::Url::parse(line).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+        })
+        .collect()
+}
+
 fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
 }
@@ -213,4 +227,18 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::links;
+
+    #[test]
+    fn the_log_line_carries_the_links_of_the_plain_text() {
+        let text = "Hello alice,\n\nOpen this link:\n\n  https://agora.example/verify-email?token=t0k3n  \n\nnot a link: example.com\nftp://example.com/file\n";
+        assert_eq!(
+            links(text),
+            ["https://agora.example/verify-email?token=t0k3n"]
+        );
+    }
 }

@@ -10,6 +10,7 @@ pub mod model;
 pub mod names;
 pub mod networks;
 pub mod one_time;
+mod pages;
 pub mod password;
 mod recovery;
 pub mod revocation;
@@ -176,5 +177,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// Routes at the root (`/.well-known/jwks.json`).
 pub fn root_router() -> OpenApiRouter<AppState> {
-    routes::root_router()
+    routes::root_router().merge(pages::router())
 }

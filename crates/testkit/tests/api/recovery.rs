@@ -307,3 +307,121 @@ async fn a_reset_for_an_unknown_or_disabled_address_answers_the_same_and_sends_n
     .await;
     bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The `.eml` the log transport wrote for the latest email of `template` to `to`.
+async fn written_eml(app: &TestApp, to: &str, template: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(email) = emails(app, to, template).await.last() {
+            let file = app
+                .database()
+                .dir
+                .path()
+                .join("mail")
+                .join(format!("{}.eml", email.id));
+            if let Ok(eml) = std::fs::read_to_string(&file) {
+                return eml;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {template} email to {to} was written"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_link_in_a_written_email_is_whole_and_works() {
+    let app = TestApp::spawn().await;
+    app.register("wendy").await;
+    let eml = written_eml(&app, "wendy@example.com", "verify_email").await;
+
+    // The plain-text part travels as written: the link is one line, not quoted-printable
+    // (which would cut it at 76 characters and turn `=` into `=3D`).
+    assert!(eml.contains("Content-Transfer-Encoding: 7bit"), "{eml}");
+    let line = eml
+        .lines()
+        .find(|line| line.contains("/verify-email?token="))
+        .unwrap_or_else(|| panic!("no whole link in {eml}"));
+    let link = url::Url::parse(line.trim()).expect("the line is the link");
+    let (_, token) = link
+        .query_pairs()
+        .find(|(name, _)| name == "token")
+        .expect("a token");
+    post(&app, "/api/v1/auth/verify-email", json!({ "token": token }))
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn email_links_open_pages_of_the_server_that_send_the_token_to_the_api() {
+    let app = TestApp::spawn().await;
+    app.register("pia").await;
+    let token = link_token(&app, "pia@example.com", "verify_email").await;
+    let body = emails(&app, "pia@example.com", "verify_email")
+        .await
+        .pop()
+        .expect("the email")
+        .body_text;
+    let link = body
+        .lines()
+        .find_map(|line| url::Url::parse(line.trim()).ok())
+        .expect("a link");
+    assert_eq!(link.path(), "/verify-email", "{link}");
+
+    for (page, action) in [
+        (
+            format!("{}?{}", link.path(), link.query().unwrap_or_default()),
+            "verify-email",
+        ),
+        ("/reset-password?token=abc".to_owned(), "reset-password"),
+    ] {
+        let response = app.get(&page).send().await;
+        response.assert_status(StatusCode::OK);
+        assert_eq!(
+            response.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let csp = response
+            .header("content-security-policy")
+            .unwrap_or_default();
+        for directive in [
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{page}: {csp}");
+        }
+        assert_eq!(response.header("cache-control"), Some("no-store"));
+        let html = response.text();
+        assert!(
+            html.contains(&format!("data-action=\"{action}\"")),
+            "{html}"
+        );
+        assert!(html.contains("src=\"pages/account.js\""), "{html}");
+        // Static pages: nothing of the address reaches the HTML.
+        assert!(!html.contains(&token) && !html.contains("abc"), "{html}");
+    }
+
+    let script = app.get("/pages/account.js").send().await;
+    script.assert_status(StatusCode::OK);
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    // The script posts to `api/v1/auth/{data-action}`: both routes exist.
+    assert!(script.text().contains("`api/v1/auth/${action}`"));
+    for action in ["verify-email", "reset-password"] {
+        let response = post(&app, &format!("/api/v1/auth/{action}"), json!({})).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{action}"
+        );
+    }
+    app.get("/pages/account.css")
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+}
