@@ -1,7 +1,9 @@
-"""Writes a small MaxMind-format country database for the geolocation tests.
+"""Writes a small MaxMind-format country database: the recipe of fixtures/geoip-country.mmdb.
 
 Usage: make_geoip_db.py OUT.mmdb CIDR=ISO [CIDR=ISO ...]
 Each network maps to `{"country": {"iso_code": ISO}}`, the shape of GeoLite2-Country.
+The tests read the committed fixture and never run this; the exact command and the package
+versions are in fixtures/README.md. Needs `pip install mmdb-writer`.
 """
 
 import sys

@@ -1,6 +1,6 @@
 //! Outgoing email: the outbox (and its `email.send` job) follows its transaction, the job worker
 //! started by the server delivers through the log and SMTP transports, and failures are retried
-//! until the email is dead. SMTP runs against a real server (aiosmtpd, `agora_testkit::smtp`),
+//! until the email is dead. SMTP runs against a real server (`agora_testkit::smtp`, in process),
 //! never a stub. The queue's own rules (leases, concurrency) are tested in `jobs.rs`.
 
 use std::time::Duration;
