@@ -15,8 +15,10 @@ use utoipa::{Modify, OpenApi as _};
         description = "One API for Agora's products: the social network, the organizations' \
             forums, the F1 fantasy league and tasks, on one shared core. Errors are RFC 9457 \
             problem documents (`application/problem+json`); clients switch on their `code`.",
-        license(name = "AGPL-3.0-or-later"),
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
+    // Relative: the document describes the server that serves it, wherever it is mounted.
+    servers((url = "/", description = "The server that serves this document")),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags(

@@ -66,10 +66,9 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     )
 }
 
-/// The page of an email verification link: a button that confirms the address with the link's
-/// token (`POST /api/v1/auth/verify-email`). For people, not API clients.
+/// The page of an email verification link (`?token=…`): a button that confirms the address with
+/// the link's token (`POST /api/v1/auth/verify-email`). For people, not API clients.
 #[utoipa::path(get, path = "/verify-email", tag = "identity",
-    params(("token" = Option<String>, Query, description = "The token of the emailed link; read by the page's script")),
     responses(
         (status = 200, description = "The page (HTML)", body = String, content_type = "text/html"),
     ))]
@@ -77,10 +76,9 @@ async fn verify_email_page() -> impl IntoResponse {
     page(VERIFY_EMAIL)
 }
 
-/// The page of a password reset link: a form for the new password, sent with the link's token
-/// (`POST /api/v1/auth/reset-password`). For people, not API clients.
+/// The page of a password reset link (`?token=…`): a form for the new password, sent with the
+/// link's token (`POST /api/v1/auth/reset-password`). For people, not API clients.
 #[utoipa::path(get, path = "/reset-password", tag = "identity",
-    params(("token" = Option<String>, Query, description = "The token of the emailed link; read by the page's script")),
     responses(
         (status = 200, description = "The page (HTML)", body = String, content_type = "text/html"),
     ))]
