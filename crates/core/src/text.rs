@@ -10,6 +10,20 @@
 
 use std::fmt;
 
+/// [`check`] as a JSON Schema `pattern` (ECMA-262, also read by Python's `re` and Rust's
+/// `regex`): the OpenAPI document puts it on every request string that has no stricter
+/// pattern, so clients and fuzzers know the rule.
+pub const PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$";
+
+/// [`check_single_line`] as a pattern, for one-line fields: `#[schema(pattern = …)]` takes a
+/// literal only, so annotations spell it out; a test of the document checks they agree.
+pub const SINGLE_LINE_PATTERN: &str = "^[^\\u0000-\\u001F]*$";
+
+/// One line with at least one character that is not a space: a required name or title that
+/// is trimmed before it is checked.
+pub const NOT_BLANK_SINGLE_LINE_PATTERN: &str =
+    "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$";
+
 /// Why a text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ControlCharacter(pub char);
@@ -49,6 +63,28 @@ pub fn check_single_line(text: &str) -> Result<(), ControlCharacter> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_patterns_state_the_rules() {
+        let any = regex::Regex::new(PATTERN).expect("PATTERN compiles");
+        let one_line = regex::Regex::new(SINGLE_LINE_PATTERN).expect("compiles");
+        let not_blank = regex::Regex::new(NOT_BLANK_SINGLE_LINE_PATTERN).expect("compiles");
+        for c in (0u32..=0x3000).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            assert_eq!(any.is_match(&text), check(&text).is_ok(), "{c:?}");
+            assert_eq!(
+                one_line.is_match(&text),
+                check_single_line(&text).is_ok(),
+                "{c:?}"
+            );
+            let alone = c.to_string();
+            assert_eq!(
+                not_blank.is_match(&alone),
+                check_single_line(&alone).is_ok() && !alone.trim().is_empty(),
+                "{c:?}"
+            );
+        }
+    }
 
     #[test]
     fn nul_and_other_c0_controls_are_refused() {

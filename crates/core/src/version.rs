@@ -46,23 +46,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// `"3"`, or `3` and `W/"3"` from lenient clients, or `*`. Lists are refused: a write names the
-/// one version it was based on.
+/// `"3"`, or `3` and `W/"3"` from lenient clients, or `*`: exactly what the OpenAPI document
+/// states as the header's pattern. Lists are refused: a write names the one version it was
+/// based on.
 fn parse_if_match(value: &str) -> Option<IfMatch> {
     let value = value.trim();
     if value == "*" {
         return Some(IfMatch::Any);
     }
-    let value = value.strip_prefix("W/").unwrap_or(value);
-    let value = value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value);
-    value
-        .parse()
-        .ok()
-        .filter(|version| *version >= 1)
-        .map(IfMatch::Version)
+    let quoted = value.strip_prefix("W/").unwrap_or(value).strip_prefix('"');
+    let digits = match quoted {
+        Some(tag) => tag.strip_suffix('"')?,
+        None => value,
+    };
+    let canonical = (1..=18).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    canonical
+        .then(|| digits.parse().ok().map(IfMatch::Version))
+        .flatten()
 }
 
 /// The version a write is based on.
@@ -150,6 +152,10 @@ mod tests {
             "abc",
             "\"3",
             "**",
+            "W/3",
+            "03",
+            "+3",
+            "1234567890123456789",
         ] {
             assert_eq!(parse_if_match(refused), None, "{refused}");
         }

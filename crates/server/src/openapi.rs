@@ -93,7 +93,121 @@ pub fn finish(doc: OpenApi) -> Value {
             }
         }
     }
+    state_the_text_rule(&mut value);
     value
+}
+
+/// The `If-Match` the server reads (`agora_core::version`): `*`, or one version, quoted as its
+/// ETag (`"3"`, weak `W/"3"` from lenient clients) or bare.
+const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$"#;
+/// The `Idempotency-Key` the server reads (`agora_platform::idempotency`).
+const IDEMPOTENCY_KEY_PATTERN: &str = "^[\\x21-\\x7E]{1,255}$";
+
+/// Gives every string a request can carry, in a body or a parameter, the rule of
+/// `agora_core::text` (no control characters) as a `pattern`, unless it states a stricter one
+/// (its own pattern, an enum, a format): the extractors refuse such text everywhere, so the
+/// document says so everywhere. Components are changed when a request reaches them.
+fn state_the_text_rule(doc: &mut Value) {
+    let mut pending: Vec<String> = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            if let Some(body) = operation.get_mut("requestBody") {
+                collect_refs(body, &mut pending);
+                add_text_pattern(body);
+            }
+            for parameter in operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let name = parameter
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase);
+                let pattern = match name.as_deref() {
+                    Some("if-match") => Some(IF_MATCH_PATTERN),
+                    Some("idempotency-key") => Some(IDEMPOTENCY_KEY_PATTERN),
+                    _ => None,
+                };
+                if let (Some(pattern), Some(schema)) = (
+                    pattern,
+                    parameter.get_mut("schema").and_then(Value::as_object_mut),
+                ) {
+                    schema.insert("pattern".into(), json!(pattern));
+                }
+                collect_refs(parameter, &mut pending);
+                add_text_pattern(parameter);
+            }
+        }
+    }
+    let Some(components) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut reached = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !reached.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = components.get(&name) {
+            collect_refs(schema, &mut pending);
+        }
+    }
+    for name in &reached {
+        if let Some(schema) = components.get_mut(name) {
+            add_text_pattern(schema);
+        }
+    }
+}
+
+/// The names of the components `value` refers to (`#/components/schemas/{name}`).
+fn collect_refs(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                names.push(name.to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, names));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, names)),
+        _ => {}
+    }
+}
+
+fn add_text_pattern(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(kind)) => kind == "string",
+                Some(Value::Array(kinds)) => kinds.iter().any(|k| k == "string"),
+                _ => false,
+            };
+            let states_a_rule = ["pattern", "enum", "format", "const"]
+                .iter()
+                .any(|key| map.contains_key(*key));
+            if is_string && !states_a_rule {
+                map.insert("pattern".into(), json!(agora_core::text::PATTERN));
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(key.as_str(), "example" | "examples" | "default" | "enum") {
+                    add_text_pattern(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_text_pattern),
+        _ => {}
+    }
 }
 
 fn finish_operation(path: &str, operation: &mut Map<String, Value>) {

@@ -270,3 +270,81 @@ async fn the_statuses_every_route_of_a_kind_can_answer_are_documented() {
     let patch = &doc["paths"]["/api/v1/users/{user_id}/tasks/{id}"]["patch"]["responses"]["200"];
     assert!(patch["headers"]["ETag"].is_object(), "{patch}");
 }
+
+/// Every string a request carries states its rule: a pattern (the text rule of
+/// `agora_core::text` at least), an enum or a format; and every pattern is a valid regular
+/// expression that agrees with the server on a few samples.
+#[tokio::test]
+async fn every_request_string_states_its_rule_and_every_pattern_compiles() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/openapi.json").send().await.json();
+
+    fn strings<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+        match value {
+            Value::Object(map) => {
+                let is_string = map.get("type").is_some_and(|t| {
+                    t == "string"
+                        || t.as_array()
+                            .is_some_and(|a| a.iter().any(|k| k == "string"))
+                });
+                if is_string {
+                    out.push((at.clone(), value));
+                }
+                for (key, child) in map {
+                    if !matches!(key.as_str(), "example" | "examples" | "enum" | "default") {
+                        strings(child, format!("{at}/{key}"), out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    strings(child, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    strings(&doc, String::new(), &mut found);
+    let mut requests = 0;
+    for (at, schema) in &found {
+        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+            regex::Regex::new(pattern).unwrap_or_else(|err| panic!("{at}: {pattern}: {err}"));
+        }
+        let in_request = at.contains("/requestBody/") || at.contains("/parameters/");
+        if in_request {
+            requests += 1;
+            assert!(
+                ["pattern", "enum", "format", "const"]
+                    .iter()
+                    .any(|key| schema.get(*key).is_some()),
+                "{at} states no rule: {schema}"
+            );
+        }
+    }
+    assert!(requests > 20, "request strings found: {requests}");
+
+    // The text rule is on the components requests reach (a task's title), not on responses'.
+    let title = &doc["components"]["schemas"]["CreateTask"]["properties"]["title"];
+    let pattern =
+        regex::Regex::new(title["pattern"].as_str().expect("a pattern")).expect("compiles");
+    assert!(pattern.is_match("Buy milk") && !pattern.is_match("a\u{0}b"));
+
+    // If-Match: what the server accepts, and nothing else.
+    let (_, _, put) = operations(&doc)
+        .into_iter()
+        .find(|(method, path, _)| path.ends_with("/tasks/{id}") && method == "put")
+        .expect("PUT a task");
+    let if_match = put["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "If-Match"))
+        .expect("If-Match");
+    let pattern = regex::Regex::new(if_match["schema"]["pattern"].as_str().expect("a pattern"))
+        .expect("compiles");
+    for good in ["*", "\"3\"", "W/\"12\"", "7"] {
+        assert!(pattern.is_match(good), "{good}");
+    }
+    for bad in ["", "\"0\"", "W/3", "03", "\"1\", \"2\""] {
+        assert!(!pattern.is_match(bad), "{bad}");
+    }
+}
