@@ -20,6 +20,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::entity::{tag, task};
@@ -233,27 +234,9 @@ impl ListQuery {
         // The key's types follow the sort, so a cursor whose value cannot be compared with
         // the sort's column is refused here rather than by the database.
         let (limit, after) = match sort {
-            SortKey::Created | SortKey::Updated => {
-                let page = params.resolve::<(DateTime<Utc>, Uuid)>(tag)?;
-                (
-                    page.limit,
-                    page.after.map(|(at, id)| [at.into(), id.into()]),
-                )
-            }
-            SortKey::Due => {
-                let page = params.resolve::<(Option<DateTime<Utc>>, Uuid)>(tag)?;
-                (
-                    page.limit,
-                    page.after.map(|(at, id)| [at.into(), id.into()]),
-                )
-            }
-            SortKey::Priority => {
-                let page = params.resolve::<(i16, Uuid)>(tag)?;
-                (
-                    page.limit,
-                    page.after.map(|(rank, id)| [rank.into(), id.into()]),
-                )
-            }
+            SortKey::Created | SortKey::Updated => resolve::<DateTime<Utc>>(&params, tag)?,
+            SortKey::Due => resolve::<Option<DateTime<Utc>>>(&params, tag)?,
+            SortKey::Priority => resolve::<i16>(&params, tag)?,
         };
         Ok(ListQuery {
             filter,
@@ -298,6 +281,16 @@ impl ListQuery {
             SortKey::Priority => Cursor::new(tag, (task.priority, task.id)).encode(),
         }
     }
+}
+
+/// The page size and the key to start after, for a sort on a column of type `V`.
+fn resolve<V: DeserializeOwned + Into<Value>>(
+    params: &CursorParams,
+    tag: CursorSort,
+) -> Result<(u64, Option<[Value; 2]>), ApiError> {
+    let page = params.resolve::<(V, Uuid)>(tag)?;
+    let after = page.after.map(|(value, id)| [value.into(), id.into()]);
+    Ok((page.limit, after))
 }
 
 /// What a cursor of the task list is tagged with: it continues only the sort and order it came
