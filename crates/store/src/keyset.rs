@@ -110,15 +110,13 @@ impl Keyset {
     pub fn after(&self, values: impl IntoIterator<Item = Value>) -> Condition {
         let values: Vec<Value> = values.into_iter().collect();
         debug_assert_eq!(values.len(), self.keys.len(), "one value per key");
-        let first = &self.keys[0];
-        let row_comparable = self
-            .keys
-            .iter()
-            .all(|key| !key.nullable && key.descending == first.descending);
-        if row_comparable && self.keys.len() > 1 {
+        let plain = self.keys.iter().all(|key| !key.nullable);
+        let descending = self.keys.iter().all(|key| key.descending);
+        let ascending = self.keys.iter().all(|key| !key.descending);
+        if plain && (descending || ascending) && self.keys.len() > 1 {
             let columns = Expr::tuple(self.keys.iter().map(SortKey::col));
             let values = Expr::tuple(values.into_iter().map(Expr::val));
-            return Condition::all().add(if first.descending {
+            return Condition::all().add(if descending {
                 columns.lt(values)
             } else {
                 columns.gt(values)
