@@ -1,8 +1,13 @@
 //! List parameters and list bodies of API.md: cursor pagination for every list, and numbered
-//! pages (with a total) for admin lists.
+//! pages (with a total) where an admin needs one.
+//!
+//! A cursor names the list and the sort it was made for and holds the key of the last row
+//! sent ([`Cursor`]); [`CursorPage::from_rows`] builds a page from rows fetched with one extra
+//! row. The SQL side (ORDER BY and "after this key") is `agora_store::keyset`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,7 +31,71 @@ pub fn check_limit(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
     }
 }
 
-/// `?limit=&cursor=`.
+/// The list and the sort a cursor belongs to: `tasks` sorted `due.asc`. A cursor made for one
+/// sort is refused by every other, since its key means nothing there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CursorSort {
+    pub list: &'static str,
+    pub sort: &'static str,
+}
+
+impl CursorSort {
+    pub const fn new(list: &'static str, sort: &'static str) -> CursorSort {
+        CursorSort { list, sort }
+    }
+}
+
+/// A position in a list: the key (sort values and tie-breaker) of the last row sent, tagged with
+/// the list and sort it was made for. On the wire it is opaque: base64url of the JSON array
+/// `[list, sort, key]`. Clients must not build or read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor<K> {
+    pub sort: CursorSort,
+    pub key: K,
+}
+
+fn not_a_cursor() -> ApiError {
+    ApiError::invalid_field("cursor", "is not a cursor of this list")
+}
+
+impl<K: Serialize> Cursor<K> {
+    pub fn new(sort: CursorSort, key: K) -> Cursor<K> {
+        Cursor { sort, key }
+    }
+
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(&(self.sort.list, self.sort.sort, &self.key))
+            // A key is made of ids, numbers, times and strings, which always serialize.
+            .unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+}
+
+impl<K: DeserializeOwned> Cursor<K> {
+    /// The key of a cursor made for `sort`. Anything else (not base64, not a cursor, another
+    /// list or sort, a key of the wrong shape or types) is a 422 on `cursor`.
+    pub fn decode(text: &str, sort: CursorSort) -> Result<K, ApiError> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| not_a_cursor())?;
+        let (list, sorted, key): (String, String, serde_json::Value) =
+            serde_json::from_slice(&bytes).map_err(|_| not_a_cursor())?;
+        if list != sort.list {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "is a cursor of another list",
+            ));
+        }
+        if sorted != sort.sort {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "belongs to another sort or order of this list; start again without it",
+            ));
+        }
+        serde_json::from_value(key).map_err(|_| not_a_cursor())
+    }
+}
+
+/// `?limit=&cursor=`. A list's filter holds these two fields too (flattening does not mix with
+/// `deny_unknown_fields`) and hands them over with [`CursorParams::resolve`].
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CursorParams {
@@ -38,28 +107,55 @@ pub struct CursorParams {
 }
 
 impl CursorParams {
-    pub fn limit(&self) -> Result<u64, ApiError> {
-        check_limit("limit", self.limit)
+    pub fn new(limit: Option<u64>, cursor: Option<&str>) -> CursorParams {
+        CursorParams {
+            limit,
+            cursor: cursor.map(str::to_owned),
+        }
     }
 
-    /// The position the cursor encodes (what [`encode_cursor`] was given), if any.
-    pub fn position(&self) -> Result<Option<String>, ApiError> {
-        self.cursor.as_deref().map(decode_cursor).transpose()
+    /// The checked page size and the key to start after, for a list sorted by `sort`.
+    pub fn resolve<K: DeserializeOwned>(
+        &self,
+        sort: CursorSort,
+    ) -> Result<PageRequest<K>, ApiError> {
+        Ok(PageRequest {
+            sort,
+            limit: check_limit("limit", self.limit)?,
+            after: self
+                .cursor
+                .as_deref()
+                .map(|text| Cursor::decode(text, sort))
+                .transpose()?,
+        })
     }
 }
 
-/// An opaque cursor for a position in a list (clients must not build or read them).
-pub fn encode_cursor(position: &str) -> String {
-    URL_SAFE_NO_PAD.encode(position)
+/// A checked request for one page of a cursor list.
+#[derive(Debug, Clone)]
+pub struct PageRequest<K> {
+    pub sort: CursorSort,
+    pub limit: u64,
+    /// The key of the last row of the previous page.
+    pub after: Option<K>,
 }
 
-/// The position a cursor of [`encode_cursor`] holds; anything else is a 422 on `cursor`.
-pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::invalid_field("cursor", "is not a cursor of this list"))
+impl<K> PageRequest<K> {
+    /// How many rows to fetch: one more than the page, to tell whether another page follows.
+    pub fn fetch(&self) -> u64 {
+        self.limit.saturating_add(1)
+    }
+
+    /// The page of `rows` (fetched with [`PageRequest::fetch`]), its cursor made from the key
+    /// of the last row kept.
+    pub fn page<T>(&self, rows: Vec<T>, key: impl Fn(&T) -> K) -> CursorPage<T>
+    where
+        K: Serialize,
+    {
+        CursorPage::from_rows(rows, self.limit, |row| {
+            Cursor::new(self.sort, key(row)).encode()
+        })
+    }
 }
 
 /// One page of a cursor-paginated list.
@@ -68,6 +164,35 @@ pub struct CursorPage<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl<T> CursorPage<T> {
+    /// `rows` fetched with `limit + 1`: the first `limit`, and when there were more, the
+    /// cursor of the last of those.
+    pub fn from_rows(
+        mut rows: Vec<T>,
+        limit: u64,
+        cursor_of: impl FnOnce(&T) -> String,
+    ) -> CursorPage<T> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
+        CursorPage {
+            items: rows,
+            next_cursor,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> CursorPage<U> {
+        CursorPage {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
 }
 
 /// `?page=&per_page=` (admin lists).
@@ -83,8 +208,8 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// `(page, per_page)`, both checked.
-    pub fn resolve(&self) -> Result<(u64, u64), ApiError> {
+    /// The page asked for, both numbers checked.
+    pub fn resolve(&self) -> Result<PageNumber, ApiError> {
         let page = match self.page.unwrap_or(1) {
             page @ 1..=MAX_PAGE => page,
             _ => {
@@ -94,7 +219,38 @@ impl PageParams {
                 ));
             }
         };
-        Ok((page, check_limit("per_page", self.per_page)?))
+        Ok(PageNumber {
+            page,
+            per_page: check_limit("per_page", self.per_page)?,
+        })
+    }
+}
+
+/// A checked request for one numbered page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageNumber {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl PageNumber {
+    /// The first page of `per_page` rows (unchecked: for callers other than clients).
+    pub const fn first(per_page: u64) -> PageNumber {
+        PageNumber { page: 1, per_page }
+    }
+
+    /// Rows before this page (at most about 100 million: see [`MAX_PAGE`]).
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    pub fn with<T>(&self, items: Vec<T>, total: u64) -> NumberedPage<T> {
+        NumberedPage {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+            total,
+        }
     }
 }
 
@@ -110,6 +266,14 @@ pub struct NumberedPage<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    const TASKS_DUE: CursorSort = CursorSort::new("tasks", "due.asc");
+
+    fn field_of(err: ApiError) -> String {
+        err.errors()[0].field.clone()
+    }
 
     #[test]
     fn limits_outside_one_to_a_hundred_are_refused() {
@@ -120,34 +284,81 @@ mod tests {
             (Some(0), false),
             (Some(101), false),
         ] {
-            let params = CursorParams {
-                limit,
-                cursor: None,
-            };
-            assert_eq!(params.limit().is_ok(), ok, "{limit:?}");
+            let params = CursorParams::new(limit, None);
+            assert_eq!(params.resolve::<Uuid>(TASKS_DUE).is_ok(), ok, "{limit:?}");
         }
-        assert_eq!(CursorParams::default().limit().ok(), Some(DEFAULT_LIMIT));
+        let default = CursorParams::default().resolve::<Uuid>(TASKS_DUE);
+        assert_eq!(default.ok().map(|r| r.limit), Some(DEFAULT_LIMIT));
     }
 
     #[test]
-    fn a_cursor_round_trips_and_garbage_is_a_field_error() {
-        let params = CursorParams {
-            limit: None,
-            cursor: Some(encode_cursor("0193-abc")),
-        };
+    fn a_cursor_is_only_accepted_by_its_own_list_and_sort() {
+        let id = Uuid::now_v7();
+        let text = Cursor::new(TASKS_DUE, (Some("2026-01-01T00:00:00Z"), id)).encode();
+        let key = Cursor::<(Option<String>, Uuid)>::decode(&text, TASKS_DUE);
         assert_eq!(
-            params.position().ok().flatten().as_deref(),
-            Some("0193-abc")
+            key.ok(),
+            Some((Some("2026-01-01T00:00:00Z".to_owned()), id))
         );
-        let garbage = CursorParams {
-            limit: None,
-            cursor: Some("%%%".to_owned()),
+        for other in [
+            CursorSort::new("tasks", "due.desc"),
+            CursorSort::new("notifications", "due.asc"),
+        ] {
+            let err = Cursor::<(Option<String>, Uuid)>::decode(&text, other).err();
+            assert_eq!(err.map(field_of).as_deref(), Some("cursor"), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn garbage_and_keys_of_the_wrong_shape_are_field_errors() {
+        let wrong_shape = Cursor::new(TASKS_DUE, ("not a time", "not an id")).encode();
+        let too_long = Cursor::new(TASKS_DUE, (1, Uuid::nil(), 3)).encode();
+        for text in [
+            "%%%".to_owned(),
+            String::new(),
+            URL_SAFE_NO_PAD.encode("{\"a\":1}"),
+            URL_SAFE_NO_PAD.encode("[\"tasks\",\"due.asc\"]"),
+            wrong_shape,
+            too_long,
+        ] {
+            let err = Cursor::<(i16, Uuid)>::decode(&text, TASKS_DUE).err();
+            assert_eq!(err.map(field_of).as_deref(), Some("cursor"), "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_cursor_round_trips(rank in any::<i16>(), id in any::<u128>()) {
+            let key = (rank, Uuid::from_u128(id));
+            let text = Cursor::new(TASKS_DUE, key).encode();
+            prop_assert_eq!(Cursor::<(i16, Uuid)>::decode(&text, TASKS_DUE).ok(), Some(key));
+        }
+
+        #[test]
+        fn no_text_makes_decoding_fail_other_than_with_a_cursor_error(text in ".*") {
+            if let Err(err) = Cursor::<(i16, Uuid)>::decode(&text, TASKS_DUE) {
+                prop_assert_eq!(field_of(err), "cursor");
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_keeps_limit_rows_and_points_after_the_last_of_them() {
+        let request = PageRequest::<u32> {
+            sort: TASKS_DUE,
+            limit: 2,
+            after: None,
         };
-        let err = garbage
-            .position()
-            .err()
-            .map(|e| e.errors()[0].field.clone());
-        assert_eq!(err.as_deref(), Some("cursor"));
+        assert_eq!(request.fetch(), 3);
+        let page = request.page(vec![1, 2, 3], |n| *n);
+        assert_eq!(page.items, [1, 2]);
+        let next = page
+            .next_cursor
+            .as_deref()
+            .map(|c| Cursor::<u32>::decode(c, TASKS_DUE));
+        assert_eq!(next.and_then(Result::ok), Some(2));
+        let last = request.page(vec![1, 2], |n| *n);
+        assert_eq!((last.items.len(), last.next_cursor), (2, None));
     }
 
     #[test]
@@ -163,11 +374,14 @@ mod tests {
             page: Some(MAX_PAGE),
             per_page: Some(MAX_LIMIT),
         };
-        let offset = last.resolve().map(|(page, per_page)| (page - 1) * per_page);
+        let offset = last.resolve().map(|page| page.offset());
         assert!(offset.is_ok_and(|offset| i64::try_from(offset).is_ok()));
         assert_eq!(
             PageParams::default().resolve().ok(),
-            Some((1, DEFAULT_LIMIT))
+            Some(PageNumber {
+                page: 1,
+                per_page: DEFAULT_LIMIT
+            })
         );
     }
 }

@@ -3,14 +3,14 @@
 //! was rolled back. Read by admins at `GET /api/v1/admin/audit-log`.
 
 use agora_core::extract::{Json, Query};
-use agora_core::pagination::{CursorPage, check_limit, decode_cursor, encode_cursor};
-use agora_core::{ApiError, ApiResult, Problem, UserId};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
+use agora_core::{ApiResult, Problem, UserId};
 use agora_store::DbResult;
+use agora_store::keyset::{Keyset, SortKey};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -104,6 +104,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit_log))
 }
 
+/// The one sort of the audit log.
+const NEWEST_FIRST: CursorSort = CursorSort::new("audit_log", "newest");
+
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/admin/audit-log", tag = "admin", security(("bearer" = [])),
     params(AuditLogFilter),
@@ -118,13 +121,13 @@ async fn list_audit_log(
     _admin: AdminUser,
     Query(filter): Query<AuditLogFilter>,
 ) -> ApiResult<Json<CursorPage<AuditLogEntry>>> {
-    let limit = check_limit("limit", filter.limit)?;
-    let mut query = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
-    if let Some(cursor) = &filter.cursor {
-        let after: Uuid = decode_cursor(cursor)?
-            .parse()
-            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
-        query = query.filter(audit_log::Column::Id.lt(after));
+    let page =
+        CursorParams::new(filter.limit, filter.cursor.as_deref()).resolve::<Uuid>(NEWEST_FIRST)?;
+    // Ids are UUIDv7: their order is the order of the entries.
+    let keyset = Keyset::new([], SortKey::desc(audit_log::Column::Id));
+    let mut query = audit_log::Entity::find();
+    if let Some(after) = page.after {
+        query = query.filter(keyset.after([after.into()]));
     }
     if let Some(actor) = filter.actor_id {
         query = query.filter(audit_log::Column::ActorId.eq(actor.0));
@@ -138,20 +141,11 @@ async fn list_audit_log(
     if let Some(target_id) = filter.target_id {
         query = query.filter(audit_log::Column::TargetId.eq(target_id));
     }
-    // One extra row tells whether there is a next page.
-    let mut rows = query
-        .limit(limit + 1)
+    keyset.order_by(QuerySelect::query(&mut query));
+    let rows = query
+        .limit(page.fetch())
         .all(state.db().reader())
         .await
         .map_err(agora_store::DbError::from)?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|row| encode_cursor(&row.id.to_string()))
-    } else {
-        None
-    };
-    Ok(Json(CursorPage {
-        items: rows.into_iter().map(AuditLogEntry::from).collect(),
-        next_cursor,
-    }))
+    Ok(Json(page.page(rows, |row| row.id).map(AuditLogEntry::from)))
 }

@@ -2,6 +2,7 @@
 //! (the same operations as `/api/v1/admin/jobs`, without the audit log's actor).
 
 use agora_core::config::Config;
+use agora_core::pagination::{NumberedPage, PageNumber};
 use agora_platform::jobs::JobId;
 use agora_platform::jobs::queue::{self, JobFilter, JobStatus};
 use agora_platform::jobs::routes::parse_age;
@@ -109,7 +110,9 @@ async fn act(db: &Db, action: JobsAction) -> anyhow::Result<()> {
                 status: status.map(JobStatus::from),
                 kind,
             };
-            let (jobs, total) = queue::list(conn, &filter, 0, limit).await?;
+            let NumberedPage {
+                items: jobs, total, ..
+            } = queue::list(conn, &filter, PageNumber::first(limit)).await?;
             for job in &jobs {
                 println!(
                     "{}  {:9}  {:24}  attempts {:2}  due {}  {}",

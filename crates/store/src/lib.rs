@@ -6,6 +6,7 @@ pub mod cache;
 pub mod db;
 pub mod error;
 pub mod fs;
+pub mod keyset;
 pub mod migrate;
 pub mod query;
 pub mod redis;

@@ -5,13 +5,14 @@ use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{NumberedPage, PageParams};
 use agora_core::{ApiError, ApiResult, Problem, UserId};
 use agora_store::DbError;
+use agora_store::keyset::{Keyset, SortKey, numbered_page};
 use agora_store::query::like_contains;
 use axum::extract::State;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
+    QueryTrait, Set,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -40,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Part of the username or email, any case.
-    pub search: Option<String>,
+    pub q: Option<String>,
     #[param(inline)]
     pub role: Option<Role>,
     /// `active` or `disabled`.
@@ -84,23 +85,18 @@ async fn list_users(
     _admin: AdminUser,
     Query(filter): Query<UserFilter>,
 ) -> ApiResult<Json<NumberedPage<User>>> {
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: filter.page,
         per_page: filter.per_page,
     }
     .resolve()?;
     let mut query = users::Entity::find();
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let search = search.to_lowercase();
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = q.to_lowercase();
         query = query.filter(
             Condition::any()
-                .add(Expr::col(users::Column::UsernameKey).like(like_contains(&search)))
-                .add(Expr::col(users::Column::EmailKey).like(like_contains(&search))),
+                .add(Expr::col(users::Column::UsernameKey).like(like_contains(&q)))
+                .add(Expr::col(users::Column::EmailKey).like(like_contains(&q))),
         );
     }
     if let Some(role) = filter.role {
@@ -109,25 +105,19 @@ async fn list_users(
     if let Some(status) = filter.status {
         query = query.filter(users::Column::Status.eq(status.as_str()));
     }
-    let db = state.db().reader();
-    let total = query.clone().count(db).await.map_err(DbError::from)?;
-    let items = query
-        .order_by_desc(users::Column::CreatedAt)
-        .order_by_desc(users::Column::Id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(db)
-        .await
-        .map_err(DbError::from)?
-        .into_iter()
-        .map(User::from)
-        .collect();
-    Ok(Json(NumberedPage {
-        items,
+    let newest_first = Keyset::new(
+        [SortKey::desc(users::Column::CreatedAt)],
+        SortKey::desc(users::Column::Id),
+    );
+    let page = numbered_page(
+        state.db().reader(),
+        query.into_query(),
+        &newest_first,
         page,
-        per_page,
-        total,
-    }))
+        |row| Ok(User::from(users::Model::from_query_result(row, "")?)),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -10,6 +10,8 @@
 //! Every later step names the claim it completes (id, `running`, attempt number), so a worker
 //! whose lease ran out cannot overwrite the outcome of the worker that claimed the job after it.
 
+use agora_core::pagination::{NumberedPage, PageNumber};
+use agora_store::keyset::{Keyset, SortKey, numbered_page};
 use agora_store::{DbError, DbResult};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
@@ -345,34 +347,18 @@ impl JobFilter {
     }
 }
 
-/// Jobs matching `filter`, newest first: `limit` of them after skipping `offset`, and how many
-/// match in all.
+/// One numbered page of the jobs matching `filter`, newest first.
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &JobFilter,
-    offset: u64,
-    limit: u64,
-) -> DbResult<(Vec<StoredJob>, u64)> {
-    let select = select_all()
-        .cond_where(filter.condition())
-        .order_by(Jobs::CreatedAt, Order::Desc)
-        .order_by(Jobs::Id, Order::Desc)
-        .offset(offset)
-        .limit(limit)
-        .to_owned();
-    let count = Query::select()
-        .expr_as(Expr::col(Jobs::Id).count(), "total")
-        .from(Jobs::Table)
-        .cond_where(filter.condition())
-        .to_owned();
-    let total: i64 = match conn.query_one(&count).await? {
-        Some(row) => row.try_get("", "total")?,
-        None => 0,
-    };
-    Ok((
-        rows(conn.query_all(&select).await?)?,
-        u64::try_from(total).unwrap_or(0),
-    ))
+    page: PageNumber,
+) -> DbResult<NumberedPage<StoredJob>> {
+    let newest_first = Keyset::new([SortKey::desc(Jobs::CreatedAt)], SortKey::desc(Jobs::Id));
+    let select = select_all().cond_where(filter.condition()).to_owned();
+    numbered_page(conn, select, &newest_first, page, |row| {
+        Row::from_query_result(row, "")?.into_job()
+    })
+    .await
 }
 
 /// The queue of one kind at a glance.

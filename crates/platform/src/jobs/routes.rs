@@ -86,27 +86,16 @@ async fn list_jobs(
     _admin: AdminUser,
     Query(filter): Query<JobListFilter>,
 ) -> ApiResult<Json<NumberedPage<StoredJob>>> {
-    let (page, per_page) = PageParams {
+    let page = PageParams {
         page: filter.page,
         per_page: filter.per_page,
     }
     .resolve()?;
-    let (items, total) = queue::list(
-        state.db().reader(),
-        &JobFilter {
-            status: filter.status,
-            kind: filter.kind,
-        },
-        (page - 1).saturating_mul(per_page),
-        per_page,
-    )
-    .await?;
-    Ok(Json(NumberedPage {
-        items,
-        page,
-        per_page,
-        total,
-    }))
+    let filter = JobFilter {
+        status: filter.status,
+        kind: filter.kind,
+    };
+    Ok(Json(queue::list(state.db().reader(), &filter, page).await?))
 }
 
 /// One job, with its input and last error.

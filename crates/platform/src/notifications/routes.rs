@@ -2,11 +2,12 @@
 //! channels chosen per kind.
 
 use agora_core::extract::{Json, Path, Query};
-use agora_core::pagination::{CursorPage, check_limit, decode_cursor, encode_cursor};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
 use agora_core::{ApiError, ApiResult, Problem, time};
+use agora_store::keyset::{Keyset, SortKey};
 use axum::extract::State;
 use axum::http::StatusCode;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query as Sql};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query as Sql};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -55,34 +56,30 @@ async fn list_notifications(
     viewer: Viewer,
     Query(filter): Query<NotificationFilter>,
 ) -> ApiResult<Json<CursorPage<Notification>>> {
-    let limit = check_limit("limit", filter.limit)?;
+    let page =
+        CursorParams::new(filter.limit, filter.cursor.as_deref()).resolve::<Uuid>(NEWEST_FIRST)?;
     let mut condition = mine(&viewer).add(Expr::col(Notifications::InApp).eq(true));
     if filter.unread == Some(true) {
         condition = condition.add(Expr::col(Notifications::ReadAt).is_null());
     }
-    if let Some(cursor) = &filter.cursor {
-        let after: Uuid = decode_cursor(cursor)?
-            .parse()
-            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
-        condition = condition.add(Expr::col(Notifications::Id).lt(after));
+    // Ids are UUIDv7: their order is the order of creation.
+    let keyset = Keyset::new([], SortKey::desc(Notifications::Id));
+    if let Some(after) = page.after {
+        condition = condition.add(keyset.after([after.into()]));
     }
-    // One extra row tells whether there is a next page.
-    let select = Sql::select()
+    let mut select = Sql::select()
         .expr(Expr::cust("*"))
         .from(Notifications::Table)
         .cond_where(condition)
-        .order_by(Notifications::Id, Order::Desc)
-        .limit(limit + 1)
+        .limit(page.fetch())
         .to_owned();
-    let mut items = rows(state.db().reader(), &select).await?;
-    let next_cursor = if items.len() as u64 > limit {
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        items.last().map(|n| encode_cursor(&n.id.to_string()))
-    } else {
-        None
-    };
-    Ok(Json(CursorPage { items, next_cursor }))
+    keyset.order_by(&mut select);
+    let items = rows(state.db().reader(), &select).await?;
+    Ok(Json(page.page(items, |n| n.id.as_uuid())))
 }
+
+/// The one sort of the notification list.
+const NEWEST_FIRST: CursorSort = CursorSort::new("notifications", "newest");
 
 fn mine(viewer: &Viewer) -> Condition {
     Condition::all().add(Expr::col(Notifications::UserId).eq(viewer.user_id.0))

@@ -4,22 +4,23 @@
 //! conditional on the version (`UPDATE … WHERE id = ? AND user_id = ? AND version = ?`), so of
 //! two concurrent writers based on one version exactly one changes the row.
 //!
-//! Lists use keyset pagination: the cursor holds the sort value and id of the last row sent,
-//! and the next page starts strictly after it. Rows added or removed meanwhile shift nothing,
-//! so no row is sent twice or skipped (offsets would do both).
+//! Lists use keyset pagination (`agora_store::keyset`): the cursor holds the sort value and id
+//! of the last task sent, and the next page starts strictly after it.
 
 use std::collections::HashMap;
 
+use agora_core::pagination::{Cursor, CursorPage, CursorParams, CursorSort};
 use agora_core::{ApiError, UserId};
 use agora_store::DbResult;
+use agora_store::keyset::{self, Keyset};
 use agora_store::query::like_contains;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, Value};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::entity::{tag, task};
@@ -218,7 +219,9 @@ pub struct ListQuery {
     pub sort: SortKey,
     pub order: SortOrder,
     pub limit: u64,
-    pub after: Option<Position>,
+    /// The key of the last task of the previous page: its sort value (null for a task without
+    /// a due date) and id.
+    pub after: Option<[Value; 2]>,
 }
 
 impl ListQuery {
@@ -226,12 +229,15 @@ impl ListQuery {
     pub fn new(filter: TaskFilter) -> Result<ListQuery, ApiError> {
         let sort = filter.sort.unwrap_or_default();
         let order = filter.order.unwrap_or_else(|| sort.default_order());
-        let limit = agora_core::pagination::check_limit("limit", filter.limit)?;
-        let after = filter
-            .cursor
-            .as_deref()
-            .map(|cursor| Position::decode(cursor, sort, order))
-            .transpose()?;
+        let params = CursorParams::new(filter.limit, filter.cursor.as_deref());
+        let tag = cursor_sort(sort, order);
+        // The key's types follow the sort, so a cursor whose value cannot be compared with
+        // the sort's column is refused here rather than by the database.
+        let (limit, after) = match sort {
+            SortKey::Created | SortKey::Updated => resolve::<DateTime<Utc>>(&params, tag)?,
+            SortKey::Due => resolve::<Option<DateTime<Utc>>>(&params, tag)?,
+            SortKey::Priority => resolve::<i16>(&params, tag)?,
+        };
         Ok(ListQuery {
             filter,
             sort,
@@ -240,153 +246,95 @@ impl ListQuery {
             after,
         })
     }
-}
 
-/// Where a page ends: the sort value and id of its last task. Encoded in the opaque cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    pub sort: SortKey,
-    pub order: SortOrder,
-    /// The sort value of the last task: a time (RFC 3339) or a priority rank; `None` for a
-    /// task without a due date.
-    pub value: Option<String>,
-    pub id: Uuid,
-}
-
-impl Position {
-    fn of(task: &Task, sort: SortKey, order: SortOrder) -> Position {
-        let value = match sort {
-            SortKey::Created => Some(task.created_at.to_rfc3339()),
-            SortKey::Updated => Some(task.updated_at.to_rfc3339()),
-            SortKey::Due => task.due_at.map(|t| t.to_rfc3339()),
-            SortKey::Priority => Some(task.priority.rank().to_string()),
+    fn keyset(&self) -> Keyset {
+        let column = (
+            task::Entity,
+            match self.sort {
+                SortKey::Created => task::Column::CreatedAt,
+                SortKey::Updated => task::Column::UpdatedAt,
+                SortKey::Due => task::Column::DueAt,
+                SortKey::Priority => task::Column::Priority,
+            },
+        );
+        let id = (task::Entity, task::Column::Id);
+        let (key, id) = match self.order {
+            SortOrder::Asc => (keyset::SortKey::asc(column), keyset::SortKey::asc(id)),
+            SortOrder::Desc => (keyset::SortKey::desc(column), keyset::SortKey::desc(id)),
         };
-        Position {
-            sort,
-            order,
-            value,
-            id: task.id.0,
+        // Tasks without a due date come after all others, in either order.
+        let key = if self.sort == SortKey::Due {
+            key.nulls_last()
+        } else {
+            key
+        };
+        Keyset::new([key], id)
+    }
+
+    /// The cursor that continues the list after `task`.
+    fn cursor_after(&self, task: &task::Model) -> String {
+        let tag = cursor_sort(self.sort, self.order);
+        match self.sort {
+            SortKey::Created => Cursor::new(tag, (task.created_at, task.id)).encode(),
+            SortKey::Updated => Cursor::new(tag, (task.updated_at, task.id)).encode(),
+            SortKey::Due => Cursor::new(tag, (task.due_at, task.id)).encode(),
+            SortKey::Priority => Cursor::new(tag, (task.priority, task.id)).encode(),
         }
     }
-
-    pub fn encode(&self) -> String {
-        agora_core::pagination::encode_cursor(&serde_json::to_string(self).unwrap_or_default())
-    }
-
-    /// The position in a cursor, which must come from a list with this sort and order.
-    pub fn decode(cursor: &str, sort: SortKey, order: SortOrder) -> Result<Position, ApiError> {
-        let bad = |message: &str| ApiError::invalid_field("cursor", message.to_owned());
-        let text = agora_core::pagination::decode_cursor(cursor)?;
-        let position: Position =
-            serde_json::from_str(&text).map_err(|_| bad("is not a cursor of this list"))?;
-        if position.sort != sort || position.order != order {
-            return Err(bad(
-                "belongs to a list with another sort or order; start again",
-            ));
-        }
-        // The value must be readable as what the sort compares.
-        position
-            .sort_value()
-            .map_err(|()| bad("is not a cursor of this list"))?;
-        Ok(position)
-    }
-
-    fn sort_value(&self) -> Result<Option<SimpleExpr>, ()> {
-        let Some(value) = &self.value else {
-            return if self.sort == SortKey::Due {
-                Ok(None)
-            } else {
-                Err(())
-            };
-        };
-        Ok(Some(match self.sort {
-            SortKey::Priority => Expr::value(value.parse::<i16>().map_err(|_| ())?),
-            SortKey::Created | SortKey::Updated | SortKey::Due => Expr::value(
-                DateTime::parse_from_rfc3339(value)
-                    .map_err(|_| ())?
-                    .with_timezone(&Utc),
-            ),
-        }))
-    }
 }
 
-fn sort_column(sort: SortKey) -> task::Column {
-    match sort {
-        SortKey::Created => task::Column::CreatedAt,
-        SortKey::Updated => task::Column::UpdatedAt,
-        SortKey::Due => task::Column::DueAt,
-        SortKey::Priority => task::Column::Priority,
-    }
+/// The page size and the key to start after, for a sort on a column of type `V`.
+fn resolve<V: DeserializeOwned + Into<Value>>(
+    params: &CursorParams,
+    tag: CursorSort,
+) -> Result<(u64, Option<[Value; 2]>), ApiError> {
+    let page = params.resolve::<(V, Uuid)>(tag)?;
+    let after = page.after.map(|(value, id)| [value.into(), id.into()]);
+    Ok((page.limit, after))
 }
 
-/// One page of `user`'s tasks and the cursor of the next page, if there is one.
+/// What a cursor of the task list is tagged with: it continues only the sort and order it came
+/// from.
+fn cursor_sort(sort: SortKey, order: SortOrder) -> CursorSort {
+    let name = match (sort, order) {
+        (SortKey::Created, SortOrder::Asc) => "created.asc",
+        (SortKey::Created, SortOrder::Desc) => "created.desc",
+        (SortKey::Updated, SortOrder::Asc) => "updated.asc",
+        (SortKey::Updated, SortOrder::Desc) => "updated.desc",
+        (SortKey::Due, SortOrder::Asc) => "due.asc",
+        (SortKey::Due, SortOrder::Desc) => "due.desc",
+        (SortKey::Priority, SortOrder::Asc) => "priority.asc",
+        (SortKey::Priority, SortOrder::Desc) => "priority.desc",
+    };
+    CursorSort::new("tasks", name)
+}
+
+/// One page of `user`'s tasks.
 pub async fn list(
     conn: &impl ConnectionTrait,
     user: UserId,
     query: &ListQuery,
     now: DateTime<Utc>,
-) -> DbResult<(Vec<Task>, Option<String>)> {
-    let column = sort_column(query.sort);
-    let (order, beyond): (Order, fn(Expr, SimpleExpr) -> SimpleExpr) = match query.order {
-        SortOrder::Asc => (Order::Asc, |a, b| a.gt(b)),
-        SortOrder::Desc => (Order::Desc, |a, b| a.lt(b)),
-    };
-
+) -> DbResult<CursorPage<Task>> {
+    let keyset = query.keyset();
     let mut select = task::Entity::find()
         .filter(task::Column::UserId.eq(user.0))
         .filter(filter_condition(user, &query.filter, now));
     if let Some(after) = &query.after {
-        // `value` was checked by `Position::decode`.
-        let value = after.sort_value().ok().flatten();
-        let id = Expr::value(after.id);
-        let col = || Expr::col((task::Entity, column));
-        let id_col = || Expr::col((task::Entity, task::Column::Id));
-        select = select.filter(match value {
-            // (value, id) beyond the last row's; tasks without a due date come after all others.
-            Some(value) => {
-                let mut next = Condition::any()
-                    .add(beyond(col(), value.clone()))
-                    .add(col().eq(value).and(beyond(id_col(), id)));
-                if query.sort == SortKey::Due {
-                    next = next.add(col().is_null());
-                }
-                next
-            }
-            // Inside the block of tasks without a due date: only ids beyond.
-            None => Condition::all()
-                .add(col().is_null())
-                .add(beyond(id_col(), id)),
-        });
+        select = select.filter(keyset.after(after.clone()));
     }
-    // NULLS LAST only where there are nulls: PostgreSQL walks an index backwards only for the
-    // null ordering it was built with.
-    let select = if query.sort == SortKey::Due {
-        select.order_by_with_nulls(column, order.clone(), NullOrdering::Last)
-    } else {
-        select.order_by(column, order.clone())
-    };
+    keyset.order_by(QuerySelect::query(&mut select));
     let rows = select
-        .order_by(task::Column::Id, order)
-        .limit(query.limit + 1)
+        .limit(query.limit.saturating_add(1))
         .all(conn)
         .await?;
-
-    let more = rows.len() as u64 > query.limit;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let page = CursorPage::from_rows(rows, query.limit, |last| query.cursor_after(last));
+    let ids: Vec<Uuid> = page.items.iter().map(|row| row.id).collect();
     let mut tags = tags_of(conn, &ids).await?;
-    let tasks: Vec<Task> = rows
-        .into_iter()
-        .take(usize::try_from(query.limit).unwrap_or(usize::MAX))
-        .map(|row| {
-            let tags = tags.remove(&row.id).unwrap_or_default();
-            Task::from_row(row, tags)
-        })
-        .collect();
-    let next = more
-        .then(|| tasks.last())
-        .flatten()
-        .map(|last| Position::of(last, query.sort, query.order).encode());
-    Ok((tasks, next))
+    Ok(page.map(|row| {
+        let tags = tags.remove(&row.id).unwrap_or_default();
+        Task::from_row(row, tags)
+    }))
 }
 
 fn filter_condition(user: UserId, filter: &TaskFilter, now: DateTime<Utc>) -> Condition {

@@ -50,9 +50,8 @@ pub async fn list_tasks(
 ) -> ApiResult<Json<CursorPage<Task>>> {
     viewer.require_self(user_id)?;
     let query = ListQuery::new(filter)?;
-    let (items, next_cursor) =
-        queries::list(state.db().reader(), user_id, &query, time::now()).await?;
-    Ok(Json(CursorPage { items, next_cursor }))
+    let page = queries::list(state.db().reader(), user_id, &query, time::now()).await?;
+    Ok(Json(page))
 }
 
 /// What makes two creates "the same request" for `Idempotency-Key`.

@@ -192,13 +192,13 @@ async fn users_are_searched_filtered_and_paged() {
 
     let all = list("").await;
     assert_eq!(all["total"], 4);
-    let alphas = list("?search=ALPHA").await;
+    let alphas = list("?q=ALPHA").await;
     assert_eq!(alphas["total"], 2);
     assert!(names(&alphas).iter().all(|n| n.starts_with("alpha")));
     // `_` and `%` are literal characters in a search, not wildcards.
-    assert_eq!(list("?search=p_a").await["total"], 0);
-    assert_eq!(list("?search=%25").await["total"], 0);
-    assert_eq!(list("?search=example.com&role=admin").await["total"], 1);
+    assert_eq!(list("?q=p_a").await["total"], 0);
+    assert_eq!(list("?q=%25").await["total"], 0);
+    assert_eq!(list("?q=example.com&role=admin").await["total"], 1);
 
     let first = list("?per_page=3").await;
     let second = list("?per_page=3&page=2").await;
@@ -220,6 +220,8 @@ async fn users_are_searched_filtered_and_paged() {
         "?role=king",
         "?status=asleep",
         "?sort=name",
+        // The search parameter is `q`, as on every list.
+        "?search=alpha",
     ] {
         let response = app
             .get(&format!("/api/v1/admin/users{bad}"))

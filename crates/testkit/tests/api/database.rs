@@ -89,14 +89,14 @@ async fn emails_waiting_before_the_job_queue_existed_get_a_job_each() {
     app.db().writer().execute(&insert).await.expect("inserted");
 
     migrator.up(app.db()).await.expect("reapplies");
-    let (jobs, _) = agora_platform::jobs::queue::list(
+    let jobs = agora_platform::jobs::queue::list(
         app.db().reader(),
         &agora_platform::jobs::queue::JobFilter::default(),
-        0,
-        10,
+        agora_core::pagination::PageNumber::first(10),
     )
     .await
-    .expect("listed");
+    .expect("listed")
+    .items;
     let job = jobs
         .iter()
         .find(|job| job.payload["email_id"] == id.to_string())

@@ -53,9 +53,14 @@ async fn job_of(db: &Db, id: EmailId) -> StoredJob {
         status: None,
         kind: Some("email.send".into()),
     };
-    let (jobs, _) = queue::list(db.reader(), &filter, 0, 100)
-        .await
-        .expect("the queue is readable");
+    let jobs = queue::list(
+        db.reader(),
+        &filter,
+        agora_core::pagination::PageNumber::first(100),
+    )
+    .await
+    .expect("the queue is readable")
+    .items;
     jobs.into_iter()
         .find(|job| job.payload["email_id"] == id.to_string())
         .expect("the email has a job")
@@ -129,9 +134,14 @@ async fn an_email_and_its_job_exist_only_if_their_transaction_commits() {
         .expect("queued");
     txn.rollback().await.expect("the rollback");
     assert!(outbox::list(db.reader()).await.expect("list").is_empty());
-    let (jobs, _) = queue::list(db.reader(), &JobFilter::default(), 0, 10)
-        .await
-        .expect("the queue is readable");
+    let jobs = queue::list(
+        db.reader(),
+        &JobFilter::default(),
+        agora_core::pagination::PageNumber::first(100),
+    )
+    .await
+    .expect("the queue is readable")
+    .items;
     assert!(jobs.is_empty(), "{jobs:?}");
 
     let id = enqueue_committed(db, verify_email("alice@example.com"), now).await;

@@ -76,10 +76,14 @@ async fn a_job_exists_only_if_its_transaction_commits() {
         .await
         .expect("enqueued");
     txn.rollback().await.expect("the rollback");
-    let (listed, total) = queue::list(state.db().reader(), &JobFilter::default(), 0, 10)
-        .await
-        .expect("listed");
-    assert_eq!((listed.len(), total), (0, 0));
+    let listed = queue::list(
+        state.db().reader(),
+        &JobFilter::default(),
+        agora_core::pagination::PageNumber::first(100),
+    )
+    .await
+    .expect("listed");
+    assert_eq!((listed.items.len(), listed.total), (0, 0));
 
     let id = enqueue(&state, &probe("kept"), now).await;
     let job = stored(&state, id).await;
@@ -484,12 +488,11 @@ async fn a_scheduled_job_is_enqueued_once_per_tick_by_two_instances() {
                     status: None,
                     kind: Some(Probe::KIND.into()),
                 },
-                0,
-                100,
+                agora_core::pagination::PageNumber::first(100),
             )
             .await
             .expect("listed")
-            .1
+            .total
         }
     };
     assert_eq!(probes(&state).await, 0);

@@ -18,6 +18,7 @@ mod hostile_input;
 mod identity;
 mod identity_limits;
 mod jobs;
+mod lists;
 mod media;
 mod middleware;
 mod notifications;
