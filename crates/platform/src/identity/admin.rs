@@ -124,15 +124,29 @@ async fn list_users(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     pub role: Role,
-    /// Why, for the audit log.
+    /// Why, for the audit log: at most 500 characters.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
-    /// Why, for the audit log (and, when disabling, required).
+    /// Why, for the audit log: at most 500 characters.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableRequest {
+    /// Why, for the audit log: required, at most 500 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
+    )]
+    pub reason: String,
 }
 
 /// A reason of at most 500 characters; `required` makes an empty one a field error.
@@ -213,7 +227,7 @@ async fn update_user(
 /// Disable an account: it cannot sign in, and every session ends at once.
 #[utoipa::path(post, path = "/admin/users/{id}/disable", tag = "admin", security(("bearer" = [])),
     params(("id" = UserId, Path, description = "User id")),
-    request_body = ReasonRequest,
+    request_body = DisableRequest,
     responses(
         (status = 200, body = User),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -225,9 +239,9 @@ async fn disable_user(
     State(state): State<AppState>,
     admin: AdminUser,
     Path(id): Path<UserId>,
-    Json(body): Json<ReasonRequest>,
+    Json(body): Json<DisableRequest>,
 ) -> ApiResult<Json<User>> {
-    let why = reason(body.reason, true)?;
+    let why = reason(Some(body.reason), true)?;
     not_self(&admin, id, "disable")?;
     set_status(&state, &admin, id, AccountStatus::Disabled, why).await
 }

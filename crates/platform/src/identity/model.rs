@@ -80,22 +80,36 @@ impl From<users::Model> for User {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// 3–30 letters, digits or `_`; unique regardless of case.
+    /// 3–30 letters, digits or `_`; unique regardless of case; a few names (`admin`, `support`,
+    /// ...) are reserved.
+    #[schema(pattern = "^[A-Za-z0-9_]{3,30}$")]
     pub username: String,
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}){0,2}@[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?){1,4}$"
+    )]
     pub email: String,
     /// 8–128 characters, not a common password.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    /// At most 50 characters on one line.
+    #[schema(max_length = 50, pattern = "^[^\\u0000-\\u001F]*$")]
     pub display_name: Option<String>,
-    /// Also creates this organization, with the new user as its admin.
+    /// Also creates this organization, with the new user as its admin: at most 100 characters
+    /// on one line.
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F]*$")]
     pub organization_name: Option<String>,
 }
 
-/// Give either `email` or `username`.
+/// Give either `email` or `username`, not both.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 30)]
     pub username: Option<String>,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 

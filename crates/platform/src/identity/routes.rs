@@ -22,7 +22,7 @@ use super::users::{self, NewUser};
 use super::viewer::{Viewer, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
-use crate::profiles::rules::{self, optional_text};
+use crate::profiles::rules::{self, optional_line};
 use crate::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -141,11 +141,11 @@ async fn register(
     let password = errors.check("password", Password::parse(&body.password));
     let display_name = errors.check(
         "display_name",
-        optional_text(body.display_name, rules::DISPLAY_NAME_MAX),
+        optional_line(body.display_name, rules::DISPLAY_NAME_MAX),
     );
     let organization_name = errors.check(
         "organization_name",
-        optional_text(body.organization_name, 100),
+        optional_line(body.organization_name, 100),
     );
     errors.finish()?;
     let (Some(username), Some(email), Some(password), Some(display_name), Some(organization)) =

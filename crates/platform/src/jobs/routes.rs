@@ -213,10 +213,28 @@ async fn retry_dead(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurgeRequest {
-    /// `succeeded` or `dead`.
-    pub status: JobStatus,
-    /// Only jobs finished longer ago than this (`7d`, `12h`); all of them when left out.
+    pub status: FinishedStatus,
+    /// Only jobs finished longer ago than this (`7d`, `12h`, at most about a century); all of
+    /// them when left out.
+    #[schema(pattern = "^[1-9][0-9]{0,3}[smhd]$")]
     pub older_than: Option<String>,
+}
+
+/// The states of a job that is over: only those can be purged.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishedStatus {
+    Succeeded,
+    Dead,
+}
+
+impl From<FinishedStatus> for JobStatus {
+    fn from(status: FinishedStatus) -> JobStatus {
+        match status {
+            FinishedStatus::Succeeded => JobStatus::Succeeded,
+            FinishedStatus::Dead => JobStatus::Dead,
+        }
+    }
 }
 
 /// Deletes finished jobs (succeeded or dead), older than a given age.
@@ -233,19 +251,13 @@ async fn purge(
     admin: AdminUser,
     Json(request): Json<PurgeRequest>,
 ) -> ApiResult<Json<Affected>> {
-    if !matches!(request.status, JobStatus::Succeeded | JobStatus::Dead) {
-        return Err(ApiError::invalid_field(
-            "status",
-            "only finished jobs (`succeeded`, `dead`) can be purged",
-        ));
-    }
     let now = Utc::now();
     let before = match request.older_than.as_deref() {
         None => now,
         Some(age) => now - parse_age(age).map_err(|m| ApiError::invalid_field("older_than", m))?,
     };
     let txn = state.db().begin().await.map_err(DbError::from)?;
-    let count = queue::purge(&txn, request.status, before).await?;
+    let count = queue::purge(&txn, request.status.into(), before).await?;
     audit::record(
         &txn,
         AuditEntry {

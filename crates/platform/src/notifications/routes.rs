@@ -250,7 +250,7 @@ fn checked_kind(kind: &str) -> ApiResult<()> {
 /// Chooses the channels of one kind of notification (`default`: of every kind without a
 /// choice of its own).
 #[utoipa::path(put, path = "/notifications/preferences/{kind}", tag = "notifications", security(("bearer" = [])),
-    params(("kind" = String, Path, description = "`forum.reply`, ..., or `default`")),
+    params(("kind" = String, Path, pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$", max_length = 64, description = "`forum.reply`, ..., or `default`: lowercase words of letters, digits and `_` joined by dots, at most 64 characters")),
     request_body = Channels,
     responses(
         (status = 200, body = KindPreference),
@@ -278,7 +278,7 @@ async fn set_preference(
 /// Forgets the choice for one kind: it follows `default` again (and `default`, the built-in
 /// channels).
 #[utoipa::path(delete, path = "/notifications/preferences/{kind}", tag = "notifications", security(("bearer" = [])),
-    params(("kind" = String, Path)),
+    params(("kind" = String, Path, pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$", max_length = 64, description = "A kind whose preference is set, or `default`")),
     responses(
         (status = 204, description = "Forgotten (or there was no choice)"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::rules::{self, BIO_MAX, DISPLAY_NAME_MAX, LOCATION_MAX};
+use super::rules::{self, BIO_MAX, DISPLAY_NAME_MAX, LOCATION_MAX, TimeZoneName};
 use super::{Changes, Counts, Onboarding, ProfileFields};
 use crate::AppState;
 use crate::entities::users;
@@ -60,31 +60,41 @@ async fn get_me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json
     Ok(Json(me(state.db().reader(), viewer.user_id).await?))
 }
 
+/// An interest as a request sends it: 1–30 characters on one line, not blank. Only a schema.
+#[derive(ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 30,
+    pattern = "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$"
+)]
+pub struct Interest(pub String);
+
 /// A change to your profile: a field left out is kept, `null` clears it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
-    /// At most 50 characters.
+    /// At most 50 characters on one line; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 50, pattern = "^[^\\u0000-\\u001F]*$")]
     pub display_name: Option<Option<String>>,
     /// At most 160 characters.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 160)]
     pub bio: Option<Option<String>>,
     /// An http(s) address, at most 200 characters.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^\\s*https?://[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?)*(/[A-Za-z0-9._~/-]*)?\\s*$")]
     pub website: Option<Option<String>>,
-    /// Free text, at most 100 characters.
+    /// At most 100 characters on one line; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100, pattern = "^[^\\u0000-\\u001F]*$")]
     pub location: Option<Option<String>>,
     /// Up to 10 words of 1–30 characters (stored lower-case, each once).
+    #[schema(value_type = Option<Vec<Interest>>, max_items = 10)]
     pub interests: Option<Vec<String>>,
     /// An IANA time zone (`Europe/Berlin`).
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<TimeZoneName>)]
     pub timezone: Option<Option<String>>,
 }
 
@@ -102,12 +112,23 @@ async fn update_me(
     Json(body): Json<UpdateMe>,
 ) -> ApiResult<Json<Me>> {
     let mut errors = FieldErrors::new();
-    let mut check = |field: &str, value: Option<Option<String>>, max: usize| {
-        value.and_then(|v| errors.check(field, rules::optional_text(v, max)))
+    type Rule = fn(Option<String>, usize) -> Result<Option<String>, String>;
+    let mut check = |field: &str, value: Option<Option<String>>, rule: Rule, max: usize| {
+        value.and_then(|v| errors.check(field, rule(v, max)))
     };
-    let display_name = check("display_name", body.display_name, DISPLAY_NAME_MAX);
-    let bio = check("bio", body.bio, BIO_MAX);
-    let location = check("location", body.location, LOCATION_MAX);
+    let display_name = check(
+        "display_name",
+        body.display_name,
+        rules::optional_line,
+        DISPLAY_NAME_MAX,
+    );
+    let bio = check("bio", body.bio, rules::optional_text, BIO_MAX);
+    let location = check(
+        "location",
+        body.location,
+        rules::optional_line,
+        LOCATION_MAX,
+    );
     let website = body
         .website
         .and_then(|v| errors.check("website", rules::website(v)));
@@ -168,8 +189,10 @@ async fn set_account(
 #[serde(deny_unknown_fields)]
 pub struct OnboardingRequest {
     /// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`).
+    #[schema(value_type = TimeZoneName)]
     pub timezone: String,
     /// A new username (3–30 letters, digits or `_`), if the user chose one.
+    #[schema(pattern = "^[A-Za-z0-9_]{3,30}$")]
     pub username: Option<String>,
 }
 

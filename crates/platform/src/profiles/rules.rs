@@ -19,6 +19,15 @@ pub fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>
     }
 }
 
+/// [`optional_text`] for a field of one line (a name, a place): tabs and line breaks are refused.
+pub fn optional_line(value: Option<String>, max: usize) -> Result<Option<String>, String> {
+    let value = optional_text(value, max)?;
+    if let Some(line) = &value {
+        agora_core::text::check_single_line(line).map_err(|err| err.to_string())?;
+    }
+    Ok(value)
+}
+
 /// An `http` or `https` address, at most [`WEBSITE_MAX`] characters.
 pub fn website(value: Option<String>) -> Result<Option<String>, String> {
     let Some(value) = optional_text(value, WEBSITE_MAX)? else {
@@ -38,6 +47,7 @@ pub fn interests(values: Vec<String>) -> Result<Vec<String>, String> {
     let mut kept: Vec<String> = Vec::new();
     for value in values {
         let value = value.trim().to_lowercase();
+        agora_core::text::check_single_line(&value).map_err(|err| format!("each {err}"))?;
         if value.is_empty() || value.chars().count() > INTEREST_MAX {
             return Err(format!("each must be 1 to {INTEREST_MAX} characters"));
         }
@@ -50,6 +60,22 @@ pub fn interests(values: Vec<String>) -> Result<Vec<String>, String> {
     }
     Ok(kept)
 }
+
+/// The schema of a time zone field: the IANA names the server knows (chrono-tz's), so that
+/// clients and generators know them.
+pub struct TimeZoneName;
+
+impl utoipa::PartialSchema for TimeZoneName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An IANA time zone, such as `Europe/Berlin` or `UTC`"))
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TimeZoneName {}
 
 /// An IANA time zone name (`Europe/Berlin`, `UTC`), in its canonical spelling.
 pub fn timezone(value: &str) -> Result<String, String> {

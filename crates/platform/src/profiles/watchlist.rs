@@ -77,7 +77,8 @@ async fn list_watchlist(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddSymbol {
-    /// `AAPL`, `$aapl`, `BRK.B`.
+    /// `AAPL`, `$aapl`, `BRK.B`: 1–10 letters or digits, with at most one inner `.`.
+    #[schema(pattern = "^[$#]?([A-Za-z0-9]{1,10}|[A-Za-z0-9]{1,4}\\.[A-Za-z0-9]{1,5})$")]
     pub symbol: String,
 }
 

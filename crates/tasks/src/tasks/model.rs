@@ -15,6 +15,16 @@ agora_core::id_type!(
     TaskId
 );
 
+/// A tag of a task as a request sends it: 1–50 characters on one line, not blank; compared
+/// without case. Only a schema: tags travel as strings.
+#[derive(ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 50,
+    pattern = "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$"
+)]
+pub struct TaskTag(pub String);
+
 /// A task.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Task {
@@ -73,9 +83,15 @@ impl Task {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
-    /// 1–200 characters.
+    /// 1–200 characters on one line.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$"
+    )]
     pub title: String,
     /// At most 10,000 characters.
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     pub status: Option<Status>,
     /// `true` is `status: done`; may be sent instead of `status`.
@@ -83,6 +99,7 @@ pub struct CreateTask {
     pub priority: Option<Priority>,
     pub due_at: Option<Timestamp>,
     /// At most 10 tags of 1–50 characters; case-insensitive.
+    #[schema(value_type = Option<Vec<TaskTag>>, max_items = 10)]
     pub tags: Option<Vec<String>>,
 }
 
@@ -122,14 +139,22 @@ impl CreateTask {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceTask {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$"
+    )]
     pub title: String,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     pub status: Option<Status>,
     pub completed: Option<bool>,
     pub priority: Option<Priority>,
     pub due_at: Option<Timestamp>,
+    #[schema(value_type = Option<Vec<TaskTag>>, max_items = 10)]
     pub tags: Option<Vec<String>>,
     /// The version this change is based on (or send `If-Match`).
+    #[schema(minimum = 1)]
     pub version: Option<i64>,
 }
 
@@ -153,9 +178,14 @@ impl ReplaceTask {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTask {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$"
+    )]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Option<Option<String>>,
     pub status: Option<Status>,
     pub completed: Option<bool>,
@@ -163,8 +193,10 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
     #[schema(value_type = Option<Timestamp>)]
     pub due_at: Option<Option<Timestamp>>,
+    #[schema(value_type = Option<Vec<TaskTag>>, max_items = 10)]
     pub tags: Option<Vec<String>>,
     /// The version this change is based on (or send `If-Match`).
+    #[schema(minimum = 1)]
     pub version: Option<i64>,
 }
 
@@ -206,6 +238,7 @@ impl UpdateTask {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionOnly {
+    #[schema(minimum = 1)]
     pub version: Option<i64>,
 }
 

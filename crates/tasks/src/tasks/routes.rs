@@ -200,10 +200,12 @@ pub async fn complete_task(
     viewer: Viewer,
     Path((user_id, id)): Path<(UserId, TaskId)>,
     if_match: IfMatch,
-    body: Option<Json<VersionOnly>>,
+    // No body, `null` and `{}` all leave the version to If-Match.
+    body: Option<Json<Option<VersionOnly>>>,
 ) -> ApiResult<VersionedTask> {
     viewer.require_self(user_id)?;
-    let expected = expected_version(if_match, body.and_then(|Json(b)| b.version))?;
+    let version = body.and_then(|Json(b)| b).and_then(|b| b.version);
+    let expected = expected_version(if_match, version)?;
     write(&state, user_id, id, expected, |current| {
         Ok(TaskContent {
             status: current.status.toggled(),
