@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use utoipa::OpenApi;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -43,6 +45,23 @@ pub fn root_router() -> OpenApiRouter<AppState> {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(serve))]
 struct ServeDoc;
+
+/// The form of an upload: 1 to 10 `file` parts (schema only: the handler reads the parts as
+/// they stream in).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadForm {
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1, max_items = 10)]
+    pub file: Vec<Vec<u8>>,
+}
+
+/// The form of a profile picture: one `file` part (schema only).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePictureForm {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
 
 /// The multipart body, or 415 when the request is not `multipart/form-data`.
 fn multipart(body: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart> {
@@ -80,7 +99,7 @@ async fn account(state: &AppState, viewer: &Viewer) -> ApiResult<users::Model> {
 /// or none. The stored sizes count against the caller's storage quota (`media_quota`, smaller
 /// before the email address is verified), and each request spends the caller's upload rate limit.
 #[utoipa::path(post, path = "/media/upload", tag = "media", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses(
         (status = 201, description = "Stored, in the order of the parts", body = Vec<MediaItem>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -162,7 +181,7 @@ async fn upload(
 /// bytes go back to the caller's storage quota, which the new one counts against). Spends the
 /// caller's upload rate limit.
 #[utoipa::path(post, path = "/users/me/profile-picture", tag = "media", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "one `file` part"),
+    request_body(content = ProfilePictureForm, content_type = "multipart/form-data", description = "one `file` part"),
     responses(
         (status = 200, description = "The account with its new picture", body = User),
         (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -81,9 +81,9 @@ pub struct UpdateMe {
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
     #[schema(value_type = Option<String>, max_length = 160)]
     pub bio: Option<Option<String>>,
-    /// An http(s) address, at most 200 characters.
+    /// An http(s) address, at most 200 characters; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>, max_length = 200, pattern = "^\\s*https?://[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?)*(/[A-Za-z0-9._~/-]*)?\\s*$")]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^ *(https?://[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?)*(/[A-Za-z0-9._~/-]*)?)? *$")]
     pub website: Option<Option<String>>,
     /// At most 100 characters on one line; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
