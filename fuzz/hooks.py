@@ -1,8 +1,8 @@
 """Schemathesis hooks for Agora's fuzz run (scripts/fuzz.sh).
 
-Signs in as the account named by AGORA_FUZZ_USERNAME / AGORA_FUZZ_PASSWORD and signs in again
-every few seconds: the fuzzer also calls /auth/logout and /auth/logout-all, which revoke the
-session whose token it was using.
+Signs in as the account of AGORA_FUZZ_EMAIL / AGORA_FUZZ_PASSWORD and signs in again every few
+seconds: the fuzzer also calls /auth/logout and /auth/logout-all, which revoke the session whose
+token it was using. By email, because onboarding lets the fuzzer change the username.
 """
 
 import os
@@ -19,7 +19,7 @@ class AgoraBearer:
         response = requests.post(
             f"{BASE}/api/v1/auth/login",
             json={
-                "username": os.environ["AGORA_FUZZ_USERNAME"],
+                "email": os.environ["AGORA_FUZZ_EMAIL"],
                 "password": os.environ["AGORA_FUZZ_PASSWORD"],
             },
             timeout=10,

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use utoipa::OpenApi;
 use serde::Deserialize;
+use utoipa::OpenApi;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -61,6 +61,15 @@ pub struct UploadForm {
 pub struct ProfilePictureForm {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
+}
+
+/// A part other than `file`: refused, as JSON bodies refuse unknown members, so that a
+/// misspelt part name is an error rather than a silently empty upload.
+fn unknown_part(name: Option<&str>) -> ApiError {
+    ApiError::invalid_field(
+        name.unwrap_or("body"),
+        "unknown part: send the file(s) as `file` parts",
+    )
 }
 
 /// The multipart body, or 415 when the request is not `multipart/form-data`.
@@ -128,7 +137,7 @@ async fn upload(
         let mut index = 0;
         while let Some(mut field) = body.next_field().await.map_err(super::multipart_error)? {
             if field.name() != Some("file") {
-                continue;
+                return Err(unknown_part(field.name()));
             }
             if index == MAX_FILES {
                 return Err(ApiError::invalid_field(
@@ -214,7 +223,7 @@ async fn set_profile_picture(
     let outcome: ApiResult<(User, Option<String>)> = async {
         while let Some(mut field) = body.next_field().await.map_err(super::multipart_error)? {
             if field.name() != Some("file") {
-                continue;
+                return Err(unknown_part(field.name()));
             }
             if saved.is_some() {
                 return Err(ApiError::invalid_field(

@@ -44,6 +44,10 @@ pub fn website(value: Option<String>) -> Result<Option<String>, String> {
 /// At most [`INTERESTS_MAX`] words of 1–[`INTEREST_MAX`] characters, lower-cased, each once,
 /// in the order given.
 pub fn interests(values: Vec<String>) -> Result<Vec<String>, String> {
+    // Counted as sent, as the schema's `maxItems` says, before duplicates fold.
+    if values.len() > INTERESTS_MAX {
+        return Err(format!("at most {INTERESTS_MAX} interests"));
+    }
     let mut kept: Vec<String> = Vec::new();
     for value in values {
         let value = value.trim().to_lowercase();

@@ -129,6 +129,10 @@ pub fn description(value: Option<String>) -> Result<Option<String>, String> {
 /// At most 10 tags of 1–50 characters. Tags are case-insensitive: stored in lower case, the
 /// same tag twice counts once, and they are kept in name order.
 pub fn tags(values: Vec<String>) -> Result<Vec<String>, String> {
+    // Counted as sent, as the schema's `maxItems` says, before duplicates fold.
+    if values.len() > TAGS_MAX {
+        return Err(format!("at most {TAGS_MAX} tags"));
+    }
     let mut tags: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let tag = value.trim().to_lowercase();
@@ -211,12 +215,13 @@ mod tests {
         assert_eq!(merged, Ok(vec!["home".to_owned(), "work".to_owned()]));
         assert!(tags((0..10).map(|i| format!("t{i}")).collect()).is_ok());
         assert!(tags((0..11).map(|i| format!("t{i}")).collect()).is_err());
-        // Eleven spellings of one tag are one tag.
-        let spellings = (0..11).map(|i| if i % 2 == 0 { "Home" } else { "HOME " });
+        // Ten spellings of one tag are one tag; eleven items are too many as sent (`maxItems`).
+        let spellings = |n| (0..n).map(|i| if i % 2 == 0 { "Home" } else { "HOME " });
         assert_eq!(
-            tags(spellings.map(str::to_owned).collect()).map(|t| t.len()),
+            tags(spellings(10).map(str::to_owned).collect()).map(|t| t.len()),
             Ok(1)
         );
+        assert!(tags(spellings(11).map(str::to_owned).collect()).is_err());
         assert!(tags(vec![" ".into()]).is_err());
         assert!(tags(vec!["a\tb".into()]).is_err());
         assert!(tags(vec!["x".repeat(51)]).is_err());

@@ -1286,3 +1286,27 @@ async fn an_upload_cancelled_by_the_request_timeout_leaves_no_file() {
         .await;
     upload_interrupted(&app, false).await;
 }
+
+#[tokio::test]
+async fn a_part_other_than_file_is_refused_and_nothing_is_stored() {
+    let media = MediaApp::spawn(Backend::Local).await;
+    let user = media.app.register("parts").await;
+    let png = encode(gradient(10, 10), ImageFormat::Png);
+    let response = media
+        .upload(
+            &user,
+            &[
+                file("a.png", "image/png", png.clone()),
+                Part("files", "b.png", "image/png", png.clone()),
+            ],
+        )
+        .await;
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.problem().errors[0].field, "files");
+    let response = media
+        .set_picture(&user, Part("picture", "a.png", "image/png", png))
+        .await;
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.problem().errors[0].field, "picture");
+    assert!(media.stored().is_empty(), "{:?}", media.stored());
+}
