@@ -470,9 +470,11 @@ async fn jobs_commands_list_count_retry_and_purge_the_queue() {
     assert_eq!(code, Some(0), "{stderr}");
 
     // Two jobs of a kind no server runs: one waiting, one dead after a failure.
-    let config = agora_core::config::Config::load(None, |name| {
-        (name == "DATABASE_URL").then(|| database_url.clone())
-    })
+    let config = agora_core::config::Config::load(
+        None,
+        |name| (name == "DATABASE_URL").then(|| database_url.clone()),
+        &agora::app::settings_sections(),
+    )
     .expect("a configuration");
     let db = agora::app::connect(&config).await.expect("the database");
     let now = agora_core::time::now();

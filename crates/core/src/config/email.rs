@@ -111,7 +111,12 @@ impl Section for EmailSettings {
                 s.smtp_url = Some(parse_smtp_url(v)?);
                 Ok(())
             },
-            show: |s| s.smtp_url.as_ref().map(ToString::to_string).unwrap_or_default(),
+            show: |s| {
+                s.smtp_url
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            },
         },
         Field {
             setting: Setting {
@@ -137,10 +142,9 @@ impl Section for EmailSettings {
             (false, _) => EmailTransport::Log,
             (true, Some(url)) => EmailTransport::Smtp(url.clone()),
             (true, None) => {
-                return Err(check.error(
-                    "smtp_url",
-                    "must be set when the email transport is `smtp`",
-                ));
+                return Err(
+                    check.error("smtp_url", "must be set when the email transport is `smtp`")
+                );
             }
         };
         Ok(())

@@ -116,7 +116,12 @@ impl Section for IdentitySettings {
                 };
                 Ok(())
             },
-            show: |s| s.jwks_url.as_ref().map(ToString::to_string).unwrap_or_default(),
+            show: |s| {
+                s.jwks_url
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            },
         },
         Field {
             setting: Setting {

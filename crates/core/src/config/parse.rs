@@ -35,7 +35,9 @@ where
 {
     match value.parse::<T>() {
         Ok(n) if n >= min && n <= max => Ok(n),
-        _ => Err(format!("`{value}` is not a whole number from {min} to {max}")),
+        _ => Err(format!(
+            "`{value}` is not a whole number from {min} to {max}"
+        )),
     }
 }
 

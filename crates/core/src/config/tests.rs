@@ -2,9 +2,9 @@
 
 use super::jobs::parse_schedules;
 use super::*;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
-use std::collections::HashMap;
 
 fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let env: HashMap<String, String> = env
@@ -109,7 +109,13 @@ fn an_external_provider_needs_an_audience_and_exactly_one_key_source() {
         let err = load(None, &env).expect_err("invalid");
         assert_eq!(err.setting, blamed, "{err}");
     }
-    assert!(load(None, &[]).expect("valid").identity.external_auth.is_none());
+    assert!(
+        load(None, &[])
+            .expect("valid")
+            .identity
+            .external_auth
+            .is_none()
+    );
 }
 
 #[test]
@@ -128,8 +134,7 @@ fn unknown_file_keys_and_bad_toml_are_refused() {
 
 #[test]
 fn database_urls_select_the_backend() {
-    let config =
-        load(None, &[("DATABASE_URL", "postgres://u:pw@localhost/agora")]).expect("pg");
+    let config = load(None, &[("DATABASE_URL", "postgres://u:pw@localhost/agora")]).expect("pg");
     assert_eq!(config.database.kind, DatabaseKind::Postgres);
     let err = load(None, &[("DATABASE_URL", "mysql://localhost/x")]).expect_err("mysql");
     assert_eq!(err.setting, "DATABASE_URL");
@@ -235,7 +240,8 @@ fn smtp_urls_choose_encryption_port_and_credentials() {
         &[("AGORA_EMAIL_TRANSPORT", "smtp"), ("AGORA_SMTP_URL", url)],
     )
     .expect(url)
-    .email.transport
+    .email
+    .transport
     {
         EmailTransport::Smtp(smtp) => smtp,
         EmailTransport::Log => panic!("smtp was asked for"),
@@ -353,7 +359,8 @@ fn trusted_proxies_are_addresses_or_ranges() {
     )
     .expect("valid");
     let printed: Vec<String> = config
-        .server.trusted_proxies
+        .server
+        .trusted_proxies
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -363,7 +370,13 @@ fn trusted_proxies_are_addresses_or_ranges() {
     );
     let err = load(None, &[("AGORA_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("bad");
     assert_eq!(err.setting, "AGORA_TRUSTED_PROXIES");
-    assert!(load(None, &[]).expect("valid").server.trusted_proxies.is_empty());
+    assert!(
+        load(None, &[])
+            .expect("valid")
+            .server
+            .trusted_proxies
+            .is_empty()
+    );
 }
 
 #[test]
@@ -404,8 +417,8 @@ fn redis_urls_must_name_a_server_the_client_can_reach() {
 
 #[test]
 fn schedules_are_name_cron_pairs_separated_by_semicolons() {
-    let parsed = parse_schedules(" jobs.purge = 0 4 * * 1,3 ; idempotency.purge=off;")
-        .expect("valid pairs");
+    let parsed =
+        parse_schedules(" jobs.purge = 0 4 * * 1,3 ; idempotency.purge=off;").expect("valid pairs");
     assert_eq!(
         parsed.into_iter().collect::<Vec<_>>(),
         [
@@ -576,7 +589,13 @@ fn load_with(
 
 /// For each setting: a valid value other than its default, the settings it needs beside it,
 /// and how `agora config` prints it. A new setting without a line here fails the test below.
-fn sample(key: &str) -> Option<(&'static str, Vec<(&'static str, &'static str)>, &'static str)> {
+fn sample(
+    key: &str,
+) -> Option<(
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+)> {
     let issuer = ("AGORA_AUTH_EXTERNAL_ISSUER", "https://idp.example/");
     let audience = ("AGORA_AUTH_EXTERNAL_AUDIENCE", "authenticated");
     let jwks = (
@@ -610,10 +629,18 @@ fn sample(key: &str) -> Option<(&'static str, Vec<(&'static str, &'static str)>,
         ),
         "database_max_connections" => ("20", vec![], "20"),
         "database_acquire_timeout" => ("2s", vec![], "2s"),
-        "redis_url" => ("redis://:hunter2@cache:6380/2", vec![], "redis://:********@cache:6380/2"),
+        "redis_url" => (
+            "redis://:hunter2@cache:6380/2",
+            vec![],
+            "redis://:********@cache:6380/2",
+        ),
         "redis_prefix" => ("test:", vec![], "test:"),
         "jwt_algorithm" => ("HS256", vec![], "HS256"),
-        "auth_external_issuer" => ("https://idp.example/", vec![audience, jwks], "https://idp.example/"),
+        "auth_external_issuer" => (
+            "https://idp.example/",
+            vec![audience, jwks],
+            "https://idp.example/",
+        ),
         "auth_external_audience" => ("authenticated", vec![issuer, jwks], "authenticated"),
         "auth_external_jwks_url" => (
             "https://idp.example/jwks.json",
@@ -644,9 +671,17 @@ fn sample(key: &str) -> Option<(&'static str, Vec<(&'static str, &'static str)>,
             vec![],
             "smtp://mailer:********@relay:587?tls=starttls",
         ),
-        "email_from" => ("Agora <agora@example.com>", vec![], "Agora <agora@example.com>"),
+        "email_from" => (
+            "Agora <agora@example.com>",
+            vec![],
+            "Agora <agora@example.com>",
+        ),
         "storage" => ("s3", vec![bucket], "s3"),
-        "s3_endpoint" => ("http://127.0.0.1:9000", vec![s3, bucket], "http://127.0.0.1:9000/"),
+        "s3_endpoint" => (
+            "http://127.0.0.1:9000",
+            vec![s3, bucket],
+            "http://127.0.0.1:9000/",
+        ),
         "s3_bucket" => ("agora-media", vec![s3], "agora-media"),
         "s3_region" => ("eu-west-1", vec![], "eu-west-1"),
         "s3_access_key_id" => (
@@ -659,7 +694,11 @@ fn sample(key: &str) -> Option<(&'static str, Vec<(&'static str, &'static str)>,
             vec![("AGORA_S3_ACCESS_KEY_ID", "agora")],
             HIDDEN,
         ),
-        "media_url" => ("https://cdn.example.com/m/", vec![], "https://cdn.example.com/m"),
+        "media_url" => (
+            "https://cdn.example.com/m/",
+            vec![],
+            "https://cdn.example.com/m",
+        ),
         "media_quota" => ("10MiB", vec![], "10485760"),
         "media_quota_unverified" => ("1MiB", vec![], "1048576"),
         "realtime_heartbeat" => ("10s", vec![], "10s"),
@@ -692,7 +731,10 @@ fn every_setting_prints_the_value_the_environment_gave_it() {
     let defaults = load_with(None, &[], EXAMPLE).expect("defaults are valid");
     let printed_keys: Vec<&str> = defaults.effective().iter().map(|(s, ..)| s.key).collect();
     let declared_keys: Vec<&str> = declared.iter().map(|s| s.key).collect();
-    assert_eq!(printed_keys, declared_keys, "every declared setting is printed, once");
+    assert_eq!(
+        printed_keys, declared_keys,
+        "every declared setting is printed, once"
+    );
 
     for setting in declared {
         let Some((value, companions, expected)) = sample(setting.key) else {

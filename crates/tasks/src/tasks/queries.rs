@@ -222,11 +222,13 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// Checks the sort, limit and cursor of a list request.
-    pub fn new(filter: TaskFilter) -> Result<ListQuery, ApiError> {
+    /// Checks the sort, limit and cursor of a list request; `page_size` is the limit when it
+    /// gives none (`tasks.page_size`).
+    pub fn new(filter: TaskFilter, page_size: u64) -> Result<ListQuery, ApiError> {
         let sort = filter.sort.unwrap_or_default();
         let order = filter.order.unwrap_or_else(|| sort.default_order());
-        let limit = agora_core::pagination::check_limit("limit", filter.limit)?;
+        let limit =
+            agora_core::pagination::check_limit("limit", Some(filter.limit.unwrap_or(page_size)))?;
         let after = filter
             .cursor
             .as_deref()
