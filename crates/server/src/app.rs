@@ -236,3 +236,35 @@ pub fn router(state: AppState) -> Router {
     let routes = middleware::with_state_layers(routes, &state);
     middleware::apply(routes, state.config())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_modules_settings_are_named_after_it() {
+        for module in MODULES {
+            let Some(section) = module.settings else {
+                continue;
+            };
+            let env_prefix = format!("AGORA_{}_", module.name.to_ascii_uppercase());
+            for setting in section.settings() {
+                assert!(
+                    setting.key.starts_with(&format!("{}.", module.name)),
+                    "{}: the key of a module setting starts with `{}.`",
+                    setting.key,
+                    module.name
+                );
+                assert!(
+                    setting.env.starts_with(&env_prefix),
+                    "{}: the variable of a module setting starts with {env_prefix}",
+                    setting.env
+                );
+            }
+        }
+        assert!(
+            !settings_sections().is_empty(),
+            "tasks declares a section, so this test checks one"
+        );
+    }
+}
