@@ -91,8 +91,11 @@ impl Check<'_> {
 pub struct SettingsSection {
     title: &'static str,
     settings: fn() -> Vec<&'static Setting>,
-    load: fn(&Layers, &Check<'_>) -> Result<Arc<dyn LoadedSection>, ConfigError>,
+    load: LoadFn,
 }
+
+/// Loads one section from the layers, whatever its type.
+type LoadFn = fn(&Layers, &Check<'_>) -> Result<Arc<dyn LoadedSection>, ConfigError>;
 
 impl fmt::Debug for SettingsSection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

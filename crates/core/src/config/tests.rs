@@ -587,15 +587,16 @@ fn load_with(
     Config::load(file.as_ref(), |name| env.get(name).cloned(), modules)
 }
 
-/// For each setting: a valid value other than its default, the settings it needs beside it,
-/// and how `agora config` prints it. A new setting without a line here fails the test below.
-fn sample(
-    key: &str,
-) -> Option<(
+/// A value, the variables it needs beside it, and how `agora config` prints it.
+type Sample = (
     &'static str,
     Vec<(&'static str, &'static str)>,
     &'static str,
-)> {
+);
+
+/// For each setting: a valid value other than its default, the settings it needs beside it,
+/// and how `agora config` prints it. A new setting without a line here fails the test below.
+fn sample(key: &str) -> Option<Sample> {
     let issuer = ("AGORA_AUTH_EXTERNAL_ISSUER", "https://idp.example/");
     let audience = ("AGORA_AUTH_EXTERNAL_AUDIENCE", "authenticated");
     let jwks = (
