@@ -1,6 +1,7 @@
 //! Agora's core: what every other crate speaks, and nothing that does I/O.
 //!
-//! - [`config`]: the settings, their defaults, loading and validation;
+//! - [`config`]: the settings, declared once in their sections (modules declare their own),
+//!   their defaults, loading and validation;
 //! - [`error`]: [`ApiError`], the one error type, rendered as an RFC 9457 problem document;
 //! - [`extract`]: request extractors that answer bad input with that problem document;
 //! - [`id`]: typed UUIDv7 identifiers;

@@ -76,7 +76,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
             body = Problem, content_type = "application/problem+json"),
     ))]
 async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    let timeout = state.config().health_timeout;
+    let timeout = state.config().server.health_timeout;
     let db = state.db().clone();
     let database = check(timeout, async move { db.ping(MIGRATIONS_TABLE).await }).await;
 

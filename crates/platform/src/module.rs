@@ -1,5 +1,6 @@
 //! What a product crate hands to the server.
 
+use agora_core::config::SettingsSection;
 use agora_store::MigrationSource;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -8,7 +9,7 @@ use crate::jobs::{JobKind, Schedule};
 use crate::realtime::RoomKind;
 
 /// A product module: its routes (with their OpenAPI description), its migrations, the jobs it
-/// runs in the background and the real-time rooms it owns.
+/// runs in the background, the real-time rooms it owns and its settings.
 ///
 /// Each product crate exposes one `pub const MODULE: Module`; the server mounts the routers of
 /// the modules enabled by `AGORA_MODULES` and runs every module's migrations.
@@ -26,6 +27,11 @@ pub struct Module {
     /// The kinds of real-time rooms the module owns (`topic`, `conversation`), each with the
     /// rule that decides who may join one.
     pub rooms: &'static [RoomKind],
+    /// Its own settings (keys `<module>.<name>`, variables `AGORA_<MODULE>_<NAME>`), loaded and
+    /// checked at start with the core's whether or not the module is enabled, printed by
+    /// `agora config` and listed in the reference; handlers read them with
+    /// `state.config().section::<TheirType>()`. `None` for a module with no settings.
+    pub settings: Option<SettingsSection>,
 }
 
 /// For a module that runs no jobs: `jobs: no_jobs`.

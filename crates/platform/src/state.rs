@@ -40,7 +40,7 @@ impl AppState {
         Self::with_redis(config, db, None)
     }
 
-    /// With the shared Redis of `config.redis_url` (see `agora_store::Redis::open`), which
+    /// With the shared Redis of `config.redis.url` (see `agora_store::Redis::open`), which
     /// carries the rate-limit budgets of every instance.
     pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
         Self::with_rooms(config, db, redis, &[])

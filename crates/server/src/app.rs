@@ -2,7 +2,7 @@
 //! migrations, builds the shared state and mounts the routers of the enabled modules.
 
 use agora_core::ApiError;
-use agora_core::config::Config;
+use agora_core::config::{Config, SettingsSection};
 use agora_platform::jobs::schedule::Scheduler;
 use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
 use agora_platform::realtime::RoomKind;
@@ -23,6 +23,12 @@ pub const MODULES: &[Module] = &[
     agora_tasks::MODULE,
 ];
 
+/// The settings sections of every module, enabled or not: a module turned on later finds its
+/// settings checked, and `agora config` shows them all.
+pub fn settings_sections() -> Vec<SettingsSection> {
+    MODULES.iter().filter_map(|m| m.settings).collect()
+}
+
 /// The migrations of the platform and of every module (all always run; see `agora_store::migrate`).
 pub fn migrator() -> Migrator {
     let mut sources = vec![agora_platform::migrations::migrations as agora_store::MigrationSource];
@@ -33,16 +39,16 @@ pub fn migrator() -> Migrator {
 /// Opens the database of `config`, naming it in the error when that fails.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     Db::connect(&DbOptions {
-        url: config.database_url.clone(),
-        kind: config.database_kind,
-        max_connections: config.database_max_connections,
-        acquire_timeout: config.database_acquire_timeout,
+        url: config.database.url.clone(),
+        kind: config.database.kind,
+        max_connections: config.database.max_connections,
+        acquire_timeout: config.database.acquire_timeout,
     })
     .await
     .with_context(|| {
         format!(
             "cannot open the database at {}",
-            agora_core::config::redact_url_password(&config.database_url)
+            agora_core::config::redact_url_password(&config.database.url)
         )
     })
 }
@@ -83,11 +89,11 @@ pub async fn build_with_rooms(
     if let Some(warning) = config.multi_instance_warning() {
         tracing::warn!("{warning}");
     }
-    let redis = match &config.redis_url {
+    let redis = match &config.redis.url {
         // Opened lazily: a Redis that is down now delays nothing and is reported by
         // `/health/ready`; rate limits fall back to this instance's counters meanwhile.
         Some(url) => Some(
-            agora_store::Redis::open(url, &config.redis_prefix).with_context(|| {
+            agora_store::Redis::open(url, &config.redis.prefix).with_context(|| {
                 format!(
                     "cannot use the Redis at {}",
                     agora_core::config::redact_url_password(url.as_str())
@@ -144,7 +150,7 @@ impl App {
         let scheduler = Scheduler::new(
             state.db().clone(),
             &schedules(state.config()),
-            &state.config().schedules,
+            &state.config().jobs.schedules,
             &kinds,
         )
         .map_err(|err| {
@@ -171,7 +177,7 @@ fn enabled(config: &Config) -> impl Iterator<Item = &'static Module> + '_ {
 /// Checks the `schedules` setting against the schedules of the platform and the enabled
 /// modules, before anything is started.
 pub fn check_schedules(config: &Config) -> anyhow::Result<()> {
-    jobs::schedule::check_overrides(&schedules(config), &config.schedules).map_err(|err| {
+    jobs::schedule::check_overrides(&schedules(config), &config.jobs.schedules).map_err(|err| {
         anyhow::anyhow!("invalid configuration: AGORA_SCHEDULES (`schedules`): {err}")
     })
 }
@@ -229,4 +235,36 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     let routes = middleware::with_state_layers(routes, &state);
     middleware::apply(routes, state.config())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_modules_settings_are_named_after_it() {
+        for module in MODULES {
+            let Some(section) = module.settings else {
+                continue;
+            };
+            let env_prefix = format!("AGORA_{}_", module.name.to_ascii_uppercase());
+            for setting in section.settings() {
+                assert!(
+                    setting.key.starts_with(&format!("{}.", module.name)),
+                    "{}: the key of a module setting starts with `{}.`",
+                    setting.key,
+                    module.name
+                );
+                assert!(
+                    setting.env.starts_with(&env_prefix),
+                    "{}: the variable of a module setting starts with {env_prefix}",
+                    setting.env
+                );
+            }
+        }
+        assert!(
+            !settings_sections().is_empty(),
+            "tasks declares a section, so this test checks one"
+        );
+    }
 }

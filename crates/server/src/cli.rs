@@ -104,21 +104,24 @@ pub enum AdminAction {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     if let Command::Config { reference: true } = command {
-        print!("{}", agora_core::config::reference_markdown());
+        print!(
+            "{}",
+            agora_core::config::reference_markdown(&crate::app::settings_sections(),)
+        );
         return Ok(());
     }
     let config = load_config(cli.config)?;
     match command {
         Command::Serve(args) => {
-            logging::init(config.log_format);
+            logging::init(config.server.log_format);
             run_server(config, !args.no_migrate).await
         }
         Command::Migrate { action } => {
-            logging::init(config.log_format);
+            logging::init(config.server.log_format);
             migrate(config, action).await
         }
         Command::Admin { action } => {
-            logging::init(config.log_format);
+            logging::init(config.server.log_format);
             admin(config, action).await
         }
         Command::Jobs { action } => jobs_command::run(config, action).await,
@@ -150,9 +153,11 @@ pub fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
                 }
             }
         };
-    Ok(Config::load(file.as_ref(), |name| {
-        std::env::var(name).ok()
-    })?)
+    Ok(Config::load(
+        file.as_ref(),
+        |name| std::env::var(name).ok(),
+        &crate::app::settings_sections(),
+    )?)
 }
 
 fn read_file(path: &std::path::Path) -> std::io::Result<ConfigFile> {
@@ -201,7 +206,7 @@ async fn admin(mut config: Config, action: AdminAction) -> anyhow::Result<()> {
 async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {
     // What can be checked without side effects is checked first: a busy port or a bad schedule
     // stops the start before a secret is generated or a migration applied.
-    let listen = config.listen;
+    let listen = config.server.listen;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -215,9 +220,9 @@ async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {
         database = %format!(
             "{} {}",
             db.kind_name(),
-            agora_core::config::redact_url_password(&app.state.config().database_url)
+            agora_core::config::redact_url_password(&app.state.config().database.url)
         ),
-        modules = %app.state.config().modules.join(","),
+        modules = %app.state.config().server.modules.join(","),
         "Agora listening on http://{address} (docs: http://{address}/docs)"
     );
     serve::serve(listener, app, serve::shutdown_signal()).await?;

@@ -77,6 +77,7 @@ pub async fn run(config: Config, action: JobsAction) -> anyhow::Result<()> {
     if let JobsAction::Schedules = action {
         for schedule in app::schedules(&config) {
             let cron = config
+                .jobs
                 .schedules
                 .get(schedule.kind)
                 .map_or(schedule.cron, String::as_str);

@@ -62,15 +62,15 @@ pub fn with_state_layers(router: Router, state: &AppState) -> Router {
 
 /// Wraps `router` in the stack of layers 1 to 8, which need only the configuration.
 pub fn apply(router: Router, config: &Config) -> Router {
-    let hsts = config.public_url.scheme() == "https";
-    let body_limit = config.body_limit;
+    let hsts = config.server.public_url.scheme() == "https";
+    let body_limit = config.server.body_limit;
     // `Router::layer` wraps what is already there: the last layer added is the outermost, so
     // this reads from the handler outwards.
     router
-        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(DefaultBodyLimit::max(config.server.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
+            config.server.request_timeout,
         ))
         .layer(axum::middleware::from_fn(move |req, next| {
             limit_body(req, next, body_limit)
@@ -296,6 +296,7 @@ async fn security_headers(request: Request, next: Next, hsts: bool) -> Response 
 
 fn cors(config: &Config) -> CorsLayer {
     let origins: Vec<HeaderValue> = config
+        .server
         .cors_origins
         .iter()
         // Origins were validated as bare ASCII origins when the configuration was loaded.

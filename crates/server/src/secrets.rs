@@ -13,7 +13,7 @@ use rand::RngCore;
 
 /// Fills in every secret the configuration lacks, or refuses to start in production.
 pub fn resolve(config: &mut Config) -> anyhow::Result<()> {
-    if config.secret_key.is_some() {
+    if config.identity.secret_key.is_some() {
         return Ok(());
     }
     if config.is_production() {
@@ -22,8 +22,8 @@ pub fn resolve(config: &mut Config) -> anyhow::Result<()> {
              (at least 32 characters, e.g. the output of `openssl rand -base64 48`)"
         );
     }
-    let path = secret_path(&config.data_dir, "secret_key");
-    config.secret_key = Some(load_or_generate(&path)?);
+    let path = secret_path(&config.server.data_dir, "secret_key");
+    config.identity.secret_key = Some(load_or_generate(&path)?);
     config.origins.insert("secret_key", Origin::Generated);
     Ok(())
 }
@@ -83,9 +83,11 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         vars.push(("AGORA_DATA_DIR".into(), dir.display().to_string()));
-        Config::load(None, |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
+        Config::load(
+            None,
+            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            &[],
+        )
         .expect("valid configuration")
     }
 
@@ -97,8 +99,8 @@ mod tests {
         let mut second = config(dir.path(), &[]);
         resolve(&mut second).expect("loaded");
         let (a, b) = (
-            first.secret_key.expect("set"),
-            second.secret_key.expect("set"),
+            first.identity.secret_key.expect("set"),
+            second.identity.secret_key.expect("set"),
         );
         assert_eq!(a, b);
         assert!(a.expose().len() >= 32);

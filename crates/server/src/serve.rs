@@ -75,7 +75,7 @@ pub async fn serve(
         worker,
         scheduler,
     } = app;
-    let grace = state.config().shutdown_timeout;
+    let grace = state.config().server.shutdown_timeout;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -338,7 +338,7 @@ impl Admission {
             global: Arc::new(Semaphore::new(max)),
             per_address: Arc::default(),
             max_per_address: config.connections.max_per_address,
-            trusted_proxies: config.trusted_proxies.clone(),
+            trusted_proxies: config.server.trusted_proxies.clone(),
             refusals: RateLimitedLog::default(),
         }
     }

@@ -117,6 +117,32 @@ fn config_prints_the_effective_settings_without_secrets() {
 }
 
 #[test]
+fn a_module_setting_is_printed_and_a_bad_one_stops_the_start_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &["config"], &[("AGORA_TASKS_PAGE_SIZE", "7")])
+        .output()
+        .expect("agora runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "tasks.page_size = \"7\"  # AGORA_TASKS_PAGE_SIZE: environment AGORA_TASKS_PAGE_SIZE"
+        ),
+        "{stdout}"
+    );
+
+    std::fs::write(dir.path().join("agora.toml"), "[tasks]\npage_size = 0\n").expect("write");
+    let output = agora(dir.path(), &[], &[]).output().expect("agora runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid configuration: `tasks.page_size` in agora.toml: `0` is not a whole number from 1 to 100"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
 fn openapi_prints_the_document_the_server_serves_without_touching_anything() {
     let dir = tempfile::tempdir().expect("temp dir");
     let output = agora(dir.path(), &["openapi"], &[("AGORA_MODULES", "tasks")])
@@ -470,9 +496,11 @@ async fn jobs_commands_list_count_retry_and_purge_the_queue() {
     assert_eq!(code, Some(0), "{stderr}");
 
     // Two jobs of a kind no server runs: one waiting, one dead after a failure.
-    let config = agora_core::config::Config::load(None, |name| {
-        (name == "DATABASE_URL").then(|| database_url.clone())
-    })
+    let config = agora_core::config::Config::load(
+        None,
+        |name| (name == "DATABASE_URL").then(|| database_url.clone()),
+        &agora::app::settings_sections(),
+    )
     .expect("a configuration");
     let db = agora::app::connect(&config).await.expect("the database");
     let now = agora_core::time::now();

@@ -171,9 +171,9 @@ impl fmt::Debug for Storage {
 }
 
 impl Storage {
-    /// The backend `config.storage` chooses. Nothing is contacted yet.
+    /// The backend `config.storage.backend` chooses. Nothing is contacted yet.
     pub fn from_config(config: &Config) -> Result<Storage, String> {
-        match &config.storage {
+        match &config.storage.backend {
             StorageConfig::Local(root) => Ok(Storage::local(root)),
             StorageConfig::S3(s3) => Storage::s3(s3),
         }

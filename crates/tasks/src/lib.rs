@@ -1,10 +1,11 @@
 //! The `tasks` module: per-user tasks with optimistic locking (plan: tasks.md).
 //!
 //! The smallest product, and the model the others follow (ARCHITECTURE.md, "A product
-//! module"): one `MODULE` with the module's router and migrations, and one folder per
-//! resource holding its routes, types, queries and rules.
+//! module"): one `MODULE` with the module's router, migrations and settings, and one folder
+//! per resource holding its routes, types, queries and rules.
 
 pub mod migrations;
+pub mod settings;
 pub mod tasks;
 
 use agora_platform::{AppState, Module};
@@ -19,6 +20,7 @@ pub const MODULE: Module = Module {
     jobs: agora_platform::module::no_jobs,
     schedules: &[],
     rooms: &[],
+    settings: Some(settings::SECTION),
 };
 
 /// Routes of the module, relative to `/api/v1`.

@@ -262,8 +262,12 @@ impl TestAppBuilder {
             ("AGORA_RATE_LIMIT_PASSWORD_RESET".into(), "10000/1m".into()),
         ]);
         env.extend(self.env.clone());
-        Config::load(None, |name| env.get(name).cloned())
-            .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
+        Config::load(
+            None,
+            |name| env.get(name).cloned(),
+            &agora::app::settings_sections(),
+        )
+        .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
     }
 }
 
@@ -290,8 +294,12 @@ pub fn test_config(env: &[(&str, &str)]) -> Config {
         ("DATABASE_URL".into(), "sqlite://unused.db".into()),
     ]);
     vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    Config::load(None, |name| vars.get(name).cloned())
-        .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
+    Config::load(
+        None,
+        |name| vars.get(name).cloned(),
+        &agora::app::settings_sections(),
+    )
+    .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
 }
 
 /// A running application, stopped when dropped.

@@ -156,7 +156,7 @@ impl Mailer {
     pub fn from_config(config: &Config) -> Result<Self, String> {
         let transport = Transport::from_config(config)
             .map_err(|err| format!("cannot set up the email transport: {err}"))?;
-        Ok(Self::new(transport, config.email_from.clone()))
+        Ok(Self::new(transport, config.email.from.clone()))
     }
 
     pub fn transport(&self) -> &Transport {

@@ -60,9 +60,9 @@ impl SendError {
 impl Transport {
     /// The transport the configuration selects: `log` writes under `<data_dir>/mail/`.
     pub fn from_config(config: &Config) -> Result<Transport, String> {
-        match &config.email_transport {
+        match &config.email.transport {
             EmailTransport::Log => Ok(Transport::Log(LogTransport::new(
-                config.data_dir.join("mail"),
+                config.server.data_dir.join("mail"),
             ))),
             EmailTransport::Smtp(url) => SmtpTransport::new(url, None).map(Transport::Smtp),
         }

@@ -59,14 +59,20 @@ impl Identity {
     /// Needs the server secret, which the server resolves before building the state.
     pub fn new(config: &Config, redis: Option<Redis>) -> Result<Identity, String> {
         let secret = config
+            .identity
             .secret_key
             .as_ref()
             .ok_or("the server secret (AGORA_SECRET_KEY) is not set")?;
         Ok(Identity {
-            tokens: TokenService::new(secret, config.jwt_algorithm, config.public_url.as_str())?,
+            tokens: TokenService::new(
+                secret,
+                config.identity.jwt_algorithm,
+                config.server.public_url.as_str(),
+            )?,
             revocations: Revocations::default(),
             passwords: PasswordHasherPool::new(),
             external: config
+                .identity
                 .external_auth
                 .as_ref()
                 .map(ExternalProvider::new)

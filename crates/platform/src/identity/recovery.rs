@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 fn link(state: &AppState, page: &str, token: &str) -> ApiResult<url::Url> {
     let mut url = state
         .config()
+        .server
         .app_url
         .join(page)
         .map_err(ApiError::internal)?;
@@ -230,7 +231,7 @@ async fn verify_email(
         to: address(&user)?,
         template: Template::Welcome {
             username: user.username.clone(),
-            link: state.config().app_url.clone(),
+            link: state.config().server.app_url.clone(),
         },
     };
     email::enqueue(&txn, welcome, now).await?;

@@ -49,8 +49,8 @@ impl WorkerOptions {
     /// `jobs_workers` and `jobs_poll_interval` of the configuration.
     pub fn from_config(config: &Config) -> Self {
         Self {
-            concurrency: config.jobs_workers,
-            poll_interval: config.jobs_poll_interval,
+            concurrency: config.jobs.workers,
+            poll_interval: config.jobs.poll_interval,
             ..Self::default()
         }
     }

@@ -109,7 +109,7 @@ async fn send_one(state: &AppState, user: UserId, now: DateTime<Utc>) -> DbResul
             .order_by(Notifications::Id, Order::Desc)
             .limit(MAX_ITEMS)
             .to_owned();
-        let app_url = &state.config().app_url;
+        let app_url = &state.config().server.app_url;
         let all = app_url
             .join("notifications")
             .unwrap_or_else(|_| app_url.clone());

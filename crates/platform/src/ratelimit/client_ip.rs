@@ -128,7 +128,11 @@ where
             ));
         };
         let state = AppState::from_ref(state);
-        let client = ClientIp::resolve(peer.ip(), &parts.headers, &state.config().trusted_proxies);
+        let client = ClientIp::resolve(
+            peer.ip(),
+            &parts.headers,
+            &state.config().server.trusted_proxies,
+        );
         // Later extractors of the same request (a handler after the rate-limit layer) reuse it.
         parts.extensions.insert(client);
         Ok(client)

@@ -659,7 +659,7 @@ mod tests {
 
     #[test]
     fn the_default_quotas_are_the_documented_defaults_of_the_settings() {
-        let config = agora_core::config::Config::load(None, |_| None).expect("defaults");
+        let config = agora_core::config::Config::load(None, |_| None, &[]).expect("defaults");
         assert_eq!(Quotas::from_config(&config.rate_limits), Quotas::default());
     }
 

@@ -298,7 +298,7 @@ pub struct TaskFilter {
     /// `asc` or `desc`; by default newest / most important first, and earliest due first.
     #[param(inline)]
     pub order: Option<SortOrder>,
-    /// 1–100, default 20.
+    /// 1–100; default 20 (the `tasks.page_size` setting).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page (with the same sort and order).

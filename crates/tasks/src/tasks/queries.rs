@@ -225,11 +225,15 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// Checks the sort, limit and cursor of a list request.
-    pub fn new(filter: TaskFilter) -> Result<ListQuery, ApiError> {
+    /// Checks the sort, limit and cursor of a list request; `page_size` is the limit when it
+    /// gives none (`tasks.page_size`).
+    pub fn new(filter: TaskFilter, page_size: u64) -> Result<ListQuery, ApiError> {
         let sort = filter.sort.unwrap_or_default();
         let order = filter.order.unwrap_or_else(|| sort.default_order());
-        let params = CursorParams::new(filter.limit, filter.cursor.as_deref());
+        let params = CursorParams::new(
+            Some(filter.limit.unwrap_or(page_size)),
+            filter.cursor.as_deref(),
+        );
         let tag = cursor_sort(sort, order);
         // The key's types follow the sort, so a cursor whose value cannot be compared with
         // the sort's column is refused here rather than by the database.

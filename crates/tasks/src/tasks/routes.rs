@@ -49,7 +49,7 @@ pub async fn list_tasks(
     Query(filter): Query<TaskFilter>,
 ) -> ApiResult<Json<CursorPage<Task>>> {
     viewer.require_self(user_id)?;
-    let query = ListQuery::new(filter)?;
+    let query = ListQuery::new(filter, crate::settings::of(&state)?.page_size)?;
     let page = queries::list(state.db().reader(), user_id, &query, time::now()).await?;
     Ok(Json(page))
 }

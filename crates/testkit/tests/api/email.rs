@@ -88,12 +88,12 @@ fn smtp_mailer(url: &str, certificate: Option<&str>) -> Mailer {
         ("AGORA_SMTP_URL", url),
         ("AGORA_EMAIL_FROM", "Agora Tests <noreply@agora.test>"),
     ]);
-    let EmailTransport::Smtp(smtp) = &config.email_transport else {
+    let EmailTransport::Smtp(smtp) = &config.email.transport else {
         panic!("the SMTP transport was configured");
     };
     let transport = SmtpTransport::new(smtp, certificate.map(str::as_bytes))
         .expect("the SMTP transport builds");
-    Mailer::new(Transport::Smtp(transport), config.email_from.clone())
+    Mailer::new(Transport::Smtp(transport), config.email.from.clone())
 }
 
 #[tokio::test]
@@ -356,13 +356,13 @@ async fn a_server_that_stops_answering_times_out_and_is_retried() {
         ("AGORA_EMAIL_TRANSPORT", "smtp"),
         ("AGORA_SMTP_URL", &format!("smtp://127.0.0.1:{port}")),
     ]);
-    let EmailTransport::Smtp(url) = &config.email_transport else {
+    let EmailTransport::Smtp(url) = &config.email.transport else {
         panic!("the SMTP transport was configured");
     };
     let transport = SmtpTransport::new(url, None)
         .expect("the SMTP transport builds")
         .with_timeout(Duration::from_millis(500));
-    let mailer = Mailer::new(Transport::Smtp(transport), config.email_from.clone());
+    let mailer = Mailer::new(Transport::Smtp(transport), config.email.from.clone());
     let (state, _database) = services_without_server().await;
     let db = state.db();
     let now = agora_core::time::now();

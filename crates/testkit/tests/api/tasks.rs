@@ -934,3 +934,25 @@ async fn with_the_module_off_its_routes_and_documentation_are_gone() {
     );
     assert!(paths.contains_key("/api/v1/auth/login"));
 }
+
+#[tokio::test]
+async fn the_page_size_setting_is_the_limit_of_a_list_that_gives_none() {
+    let app = TestApp::builder()
+        .env("AGORA_TASKS_PAGE_SIZE", "3")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    for i in 0..4 {
+        create(&app, &alice, json!({ "title": format!("task {i}") })).await;
+    }
+    let page = list(&app, &alice, "", None).await;
+    assert_eq!(
+        titles(page["items"].as_array().unwrap()),
+        ["task 3", "task 2", "task 1"]
+    );
+    assert!(page["next_cursor"].is_string(), "{page}");
+    // A limit in the request still wins, up to the largest.
+    let page = list(&app, &alice, "limit=4", None).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 4);
+    assert!(page["next_cursor"].is_null(), "{page}");
+}
