@@ -1,5 +1,6 @@
 //! Agora's core: what every other crate speaks, and nothing that does I/O.
 //!
+//! - [`codes`]: the generic problem codes ([`ErrorCode`]) any route can answer;
 //! - [`config`]: the settings, their defaults, loading and validation;
 //! - [`error`]: [`ApiError`], the one error type, rendered as an RFC 9457 problem document;
 //! - [`extract`]: request extractors that answer bad input with that problem document;
@@ -10,6 +11,7 @@
 //! - [`time`]: the clock, at the precision the databases keep;
 //! - [`version`]: optimistic locking (`If-Match`, `version_conflict`).
 
+pub mod codes;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -20,5 +22,5 @@ pub mod text;
 pub mod time;
 pub mod version;
 
-pub use error::{ApiError, ApiResult, FieldError, Problem};
+pub use error::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, Invalid, Problem};
 pub use id::{OrganizationId, SessionId, UserId};

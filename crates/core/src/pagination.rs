@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldCode};
 
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -21,6 +21,7 @@ pub fn check_limit(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
         n @ 1..=MAX_LIMIT => Ok(n),
         _ => Err(ApiError::invalid_field(
             field,
+            FieldCode::OutOfRange,
             format!("must be between 1 and {MAX_LIMIT}"),
         )),
     }
@@ -59,7 +60,13 @@ pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::invalid_field("cursor", "is not a cursor of this list"))
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "cursor",
+                FieldCode::InvalidFormat,
+                "is not a cursor of this list",
+            )
+        })
 }
 
 /// One page of a cursor-paginated list.
@@ -90,6 +97,7 @@ impl PageParams {
             _ => {
                 return Err(ApiError::invalid_field(
                     "page",
+                    FieldCode::OutOfRange,
                     format!("must be between 1 and {MAX_PAGE}"),
                 ));
             }

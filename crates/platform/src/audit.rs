@@ -4,7 +4,7 @@
 
 use agora_core::extract::{Json, Query};
 use agora_core::pagination::{CursorPage, check_limit, decode_cursor, encode_cursor};
-use agora_core::{ApiError, ApiResult, Problem, UserId};
+use agora_core::{ApiError, ApiResult, FieldCode, UserId};
 use agora_store::DbResult;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -109,9 +109,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(AuditLogFilter),
     responses(
         (status = 200, body = CursorPage<AuditLogEntry>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 422, description = "Bad filter or cursor"),
     ))]
 async fn list_audit_log(
     State(state): State<AppState>,
@@ -121,9 +121,13 @@ async fn list_audit_log(
     let limit = check_limit("limit", filter.limit)?;
     let mut query = audit_log::Entity::find().order_by_desc(audit_log::Column::Id);
     if let Some(cursor) = &filter.cursor {
-        let after: Uuid = decode_cursor(cursor)?
-            .parse()
-            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
+        let after: Uuid = decode_cursor(cursor)?.parse().map_err(|_| {
+            ApiError::invalid_field(
+                "cursor",
+                FieldCode::InvalidFormat,
+                "is not a cursor of this list",
+            )
+        })?;
         query = query.filter(audit_log::Column::Id.lt(after));
     }
     if let Some(actor) = filter.actor_id {

@@ -1,5 +1,6 @@
 //! What a product crate hands to the server.
 
+use agora_core::ErrorCode;
 use agora_store::MigrationSource;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -26,6 +27,9 @@ pub struct Module {
     /// The kinds of real-time rooms the module owns (`topic`, `conversation`), each with the
     /// rule that decides who may join one.
     pub rooms: &'static [RoomKind],
+    /// The problem codes of its own (`poll_closed`), each declared beside the code that raises
+    /// it; `docs/errors.md` lists them under the module.
+    pub error_codes: &'static [&'static ErrorCode],
 }
 
 /// For a module that runs no jobs: `jobs: no_jobs`.

@@ -1,4 +1,4 @@
-//! The command line: `agora [serve] | migrate up|down|status | config [--reference] |
+//! The command line: `agora [serve] | migrate up|down|status | config [--reference] | errors |
 //! admin create | jobs list|stats|retry|purge|schedules`.
 
 use std::path::PathBuf;
@@ -54,6 +54,8 @@ pub enum Command {
         #[arg(long)]
         reference: bool,
     },
+    /// Print the reference of every error code (Markdown), as in `docs/errors.md`.
+    Errors,
 }
 
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -104,6 +106,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", agora_core::config::reference_markdown());
         return Ok(());
     }
+    if let Command::Errors = command {
+        print!("{}", crate::errors_reference::markdown());
+        return Ok(());
+    }
     let config = load_config(cli.config)?;
     match command {
         Command::Serve(args) => {
@@ -123,6 +129,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print_config(&config);
             Ok(())
         }
+        // Answered above, before any configuration is needed.
+        Command::Errors => Ok(()),
     }
 }
 

@@ -15,6 +15,7 @@ pub const MODULE: Module = Module {
     jobs: agora_platform::module::no_jobs,
     schedules: &[],
     rooms: &[],
+    error_codes: &[],
 };
 
 /// Routes of the module, relative to `/api/v1`.

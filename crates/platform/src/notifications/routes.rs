@@ -3,7 +3,7 @@
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{CursorPage, check_limit, decode_cursor, encode_cursor};
-use agora_core::{ApiError, ApiResult, Problem, time};
+use agora_core::{ApiError, ApiResult, FieldCode, time};
 use axum::extract::State;
 use axum::http::StatusCode;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query as Sql};
@@ -47,8 +47,8 @@ pub struct NotificationFilter {
     params(NotificationFilter),
     responses(
         (status = 200, body = CursorPage<Notification>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "Bad filter or cursor"),
     ))]
 async fn list_notifications(
     State(state): State<AppState>,
@@ -61,9 +61,13 @@ async fn list_notifications(
         condition = condition.add(Expr::col(Notifications::ReadAt).is_null());
     }
     if let Some(cursor) = &filter.cursor {
-        let after: Uuid = decode_cursor(cursor)?
-            .parse()
-            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor of this list"))?;
+        let after: Uuid = decode_cursor(cursor)?.parse().map_err(|_| {
+            ApiError::invalid_field(
+                "cursor",
+                FieldCode::InvalidFormat,
+                "is not a cursor of this list",
+            )
+        })?;
         condition = condition.add(Expr::col(Notifications::Id).lt(after));
     }
     // One extra row tells whether there is a next page.
@@ -114,7 +118,7 @@ pub struct UnreadCount {
 #[utoipa::path(get, path = "/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, body = UnreadCount),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn count_unread(
     State(state): State<AppState>,
@@ -129,8 +133,8 @@ async fn count_unread(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, body = Notification),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No notification of the viewer's with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 404, description = "No notification of the viewer's with this id"),
     ))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -169,7 +173,7 @@ pub struct MarkedRead {
 #[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, body = MarkedRead),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn mark_all_read(
     State(state): State<AppState>,
@@ -228,7 +232,7 @@ impl KindPreference {
 #[utoipa::path(get, path = "/notifications/preferences", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, body = Preferences),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn get_preferences(
     State(state): State<AppState>,
@@ -247,7 +251,8 @@ async fn get_preferences(
 }
 
 fn checked_kind(kind: &str) -> ApiResult<()> {
-    preferences::check_kind(kind).map_err(|message| ApiError::invalid_field("kind", message))
+    preferences::check_kind(kind)
+        .map_err(|message| ApiError::invalid_field("kind", FieldCode::InvalidEnum, message))
 }
 
 /// Chooses the channels of one kind of notification (`default`: of every kind without a
@@ -257,8 +262,8 @@ fn checked_kind(kind: &str) -> ApiResult<()> {
     request_body = Channels,
     responses(
         (status = 200, body = KindPreference),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a kind, or a missing channel", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "Not a kind, or a missing channel"),
     ))]
 async fn set_preference(
     State(state): State<AppState>,
@@ -284,8 +289,8 @@ async fn set_preference(
     params(("kind" = String, Path)),
     responses(
         (status = 204, description = "Forgotten (or there was no choice)"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a kind", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "Not a kind"),
     ))]
 async fn reset_preference(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use agora_core::{ApiError, UserId};
+use agora_core::{ApiError, FieldCode, UserId};
 use agora_store::DbResult;
 use agora_store::query::like_contains;
 use chrono::{DateTime, Utc};
@@ -275,7 +275,9 @@ impl Position {
 
     /// The position in a cursor, which must come from a list with this sort and order.
     pub fn decode(cursor: &str, sort: SortKey, order: SortOrder) -> Result<Position, ApiError> {
-        let bad = |message: &str| ApiError::invalid_field("cursor", message.to_owned());
+        let bad = |message: &str| {
+            ApiError::invalid_field("cursor", FieldCode::InvalidFormat, message.to_owned())
+        };
         let text = agora_core::pagination::decode_cursor(cursor)?;
         let position: Position =
             serde_json::from_str(&text).map_err(|_| bad("is not a cursor of this list"))?;
