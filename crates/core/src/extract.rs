@@ -15,7 +15,9 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use serde_json::Value;
+
+use crate::error::{ApiError, FieldCode, FieldError, Invalid};
 
 /// A JSON request body (as an extractor) or response body (as a response).
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,73 +73,323 @@ impl<T: Serialize> IntoResponse for Json<T> {
 }
 
 fn not_json() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
+    ApiError::from_code(
+        &crate::codes::UNSUPPORTED_MEDIA_TYPE,
         "the request body must be JSON (Content-Type: application/json)",
     )
 }
 
-/// Parses a JSON document into `T`, telling syntax errors (400) from shape errors (422).
+/// Parses a JSON document into `T`, telling syntax errors (400) from shape errors (422), and
+/// reporting every invalid field of the body at once, each under its path with a code.
 ///
 /// The document is read into a [`serde_json::Value`] first, so that the text rule
 /// ([`crate::text::check`]) is applied to every string and key, wherever it is, before `T` sees
-/// it; every string that breaks it is reported, each under its path.
+/// it. Then `T` is deserialized from the value; serde stops at the first error, so each error is
+/// recorded under its path (`serde_path_to_error`) and the value is repaired at that path (the
+/// member removed, or a neutral stand-in put there) before trying again, until `T` accepts the
+/// value or nothing more can be repaired (`docs/decisions/0003-http-errors-and-middleware.md`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::bad_request(format!("the request body is not valid JSON: {err}"))
     })?;
     let mut errors = Vec::new();
-    check_text_in(&value, &mut String::new(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+    sanitize_text(&mut value, &mut Vec::new(), &mut errors);
+    match deserialize_reporting_all::<T>(value, errors) {
+        Ok(parsed) => Ok(parsed),
+        Err(errors) => Err(ApiError::validation(errors)),
     }
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::invalid_field(field, strip_position(&err.into_inner().to_string()))
+}
+
+/// How many times one body may be deserialized while looking for its invalid fields: a bound
+/// on the work a bad body costs (a body over it reports the fields found by then).
+const MAX_ATTEMPTS: usize = 64;
+
+/// `T` from `value`, or every field error found (those already in `errors` first).
+fn deserialize_reporting_all<T: DeserializeOwned>(
+    mut value: Value,
+    mut errors: Vec<FieldError>,
+) -> Result<T, Vec<FieldError>> {
+    let mut attempts = 1;
+    let mut result = attempt::<T>(&value);
+    loop {
+        let failure = match result {
+            Ok(parsed) if errors.is_empty() => return Ok(parsed),
+            Ok(_) => return Err(errors),
+            Err(failure) => failure,
+        };
+        let field = field_name(&failure.path);
+        if !errors.iter().any(|e| e.field == field) {
+            errors.push(FieldError::new(
+                field,
+                failure.code,
+                failure.message.clone(),
+            ));
+        }
+        match repair::<T>(&mut value, &failure, &mut attempts) {
+            Some(next) => result = next,
+            None => return Err(errors),
+        }
+    }
+}
+
+/// One failed deserialization: where (the path of the field itself, also for a missing or an
+/// unknown member), why, and what serde said.
+#[derive(Debug)]
+struct Failure {
+    path: Vec<Step>,
+    code: FieldCode,
+    message: String,
+    /// For an unknown variant: the first variant serde expected, a value that passes.
+    expected_variant: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn attempt<T: DeserializeOwned>(value: &Value) -> Result<T, Failure> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+        let mut path: Vec<Step> = err
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(Step::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => Some(Step::Index(*index)),
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let message = err.into_inner().to_string();
+        let (code, message, member) = classify(&message);
+        // A missing or unknown member is reported where the object is; the field is the member.
+        if let Some(member) = member
+            && path.last() != Some(&Step::Key(member.clone()))
+        {
+            path.push(Step::Key(member));
+        }
+        let expected_variant = (code == FieldCode::InvalidEnum)
+            .then(|| first_quoted(message.split_once("expected").map_or("", |(_, rest)| rest)))
+            .flatten();
+        Failure {
+            path,
+            code,
+            message,
+            expected_variant,
+        }
     })
 }
 
-/// Applies the text rule to every string and object key of `value`, recording failures under
-/// their path (`title`, `tags[2]`, `poll.options[0]`).
-fn check_text_in(value: &serde_json::Value, path: &mut String, errors: &mut Vec<FieldError>) {
-    use serde_json::Value;
-    let field = |path: &str| {
-        if path.is_empty() {
-            "body".to_owned()
-        } else {
-            path.to_owned()
-        }
+/// The code of a serde message, the message as sent, and the member it names when the message
+/// is about a member rather than a value. serde's messages for its standard failures are fixed
+/// (`serde::de::Error`'s provided methods); anything else is a type's own rule.
+fn classify(message: &str) -> (FieldCode, String, Option<String>) {
+    let message = strip_position(message);
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return (
+            FieldCode::Required,
+            "is required".to_owned(),
+            first_quoted(rest),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        return (FieldCode::UnknownField, message.clone(), first_quoted(rest));
+    }
+    let code = if message.starts_with("invalid type: null") {
+        FieldCode::Required
+    } else if message.starts_with("invalid type: ") {
+        FieldCode::InvalidType
+    } else if message.starts_with("unknown variant ") {
+        FieldCode::InvalidEnum
+    } else if message.starts_with("invalid value: integer")
+        || message.starts_with("invalid value: floating point")
+    {
+        FieldCode::OutOfRange
+    } else if message.starts_with("invalid value: ") || message.starts_with("invalid length ") {
+        FieldCode::InvalidFormat
+    } else {
+        FieldCode::Invalid
     };
+    (code, message, None)
+}
+
+/// The text between the first pair of backquotes.
+fn first_quoted(text: &str) -> Option<String> {
+    let start = text.find('`')? + 1;
+    let len = text[start..].find('`')?;
+    Some(text[start..start + len].to_owned())
+}
+
+/// `title`, `tags[2]`, `poll.options[0]`; `body` for the document itself.
+fn field_name(path: &[Step]) -> String {
+    let mut name = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) => {
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(key);
+            }
+            Step::Index(index) => name.push_str(&format!("[{index}]")),
+        }
+    }
+    if name.is_empty() {
+        "body".to_owned()
+    } else {
+        name
+    }
+}
+
+/// Changes `value` at the failure's path so that `T` gets past it, and returns the next
+/// attempt's result; `None` when no change gets past it (or the attempts ran out).
+///
+/// A change is kept only when the next error is elsewhere (not at the path or inside it):
+/// first removing the member (absent is fine for optional fields), then a stand-in of each JSON
+/// type, the variant serde expected for an enum, and a time for types that parse one.
+fn repair<T: DeserializeOwned>(
+    value: &mut Value,
+    failure: &Failure,
+    attempts: &mut usize,
+) -> Option<Result<T, Failure>> {
+    let (last, parent_path) = failure.path.split_last()?;
+    let mut candidates: Vec<Option<Value>> = Vec::new();
+    if matches!(last, Step::Key(_)) {
+        candidates.push(None);
+    }
+    if let Some(variant) = &failure.expected_variant {
+        candidates.push(Some(Value::String(variant.clone())));
+    }
+    candidates.extend(
+        [
+            Value::Null,
+            Value::Bool(false),
+            Value::from(0),
+            Value::String(String::new()),
+            Value::Array(Vec::new()),
+            Value::Object(serde_json::Map::new()),
+            Value::String("2000-01-01T00:00:00Z".to_owned()),
+        ]
+        .map(Some),
+    );
+    let mut queue: std::collections::VecDeque<Option<Value>> = candidates.into();
+    while let Some(candidate) = queue.pop_front() {
+        if *attempts >= MAX_ATTEMPTS {
+            return None;
+        }
+        *attempts += 1;
+        let before = take_at(value, parent_path, last)?;
+        if let Some(stand_in) = candidate {
+            put_at(value, parent_path, last, stand_in)?;
+        }
+        let result = attempt::<T>(value);
+        match &result {
+            Err(next) if next.path.starts_with(&failure.path) => {
+                // The stand-in itself failed; an enum's error names a value that passes.
+                if let Some(variant) = &next.expected_variant
+                    && next.path == failure.path
+                {
+                    queue.push_front(Some(Value::String(variant.clone())));
+                }
+                restore_at(value, parent_path, last, before);
+            }
+            _ => return Some(result),
+        }
+    }
+    None
+}
+
+fn container_at<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+    path.iter()
+        .try_fold(value, |node, step| match (node, step) {
+            (Value::Object(members), Step::Key(key)) => members.get_mut(key),
+            (Value::Array(items), Step::Index(index)) => items.get_mut(*index),
+            _ => None,
+        })
+}
+
+/// Takes the value at `parent.last` out (an object member is removed, an array item replaced
+/// by `null`); `Some(None)` when the member was absent.
+fn take_at(value: &mut Value, parent: &[Step], last: &Step) -> Option<Option<Value>> {
+    match (container_at(value, parent)?, last) {
+        (Value::Object(members), Step::Key(key)) => Some(members.remove(key)),
+        (Value::Array(items), Step::Index(index)) => {
+            items.get_mut(*index).map(|item| Some(item.take()))
+        }
+        _ => None,
+    }
+}
+
+fn put_at(value: &mut Value, parent: &[Step], last: &Step, new: Value) -> Option<()> {
+    match (container_at(value, parent)?, last) {
+        (Value::Object(members), Step::Key(key)) => {
+            members.insert(key.clone(), new);
+            Some(())
+        }
+        (Value::Array(items), Step::Index(index)) => {
+            *items.get_mut(*index)? = new;
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+fn restore_at(value: &mut Value, parent: &[Step], last: &Step, before: Option<Value>) {
+    match before {
+        Some(old) => {
+            let _ = put_at(value, parent, last, old);
+        }
+        None => {
+            if let (Some(Value::Object(members)), Step::Key(key)) =
+                (container_at(value, parent), last)
+            {
+                members.remove(key);
+            }
+        }
+    }
+}
+
+/// Applies the text rule to every string and object key of `value`, recording failures under
+/// their path (`title`, `tags[2]`, `poll.options[0]`). A string that fails has its control
+/// characters removed and a key that fails is removed with its member, so that the type's own
+/// checks still run on the rest of the body (their errors on the same paths are not repeated).
+fn sanitize_text(value: &mut Value, path: &mut Vec<Step>, errors: &mut Vec<FieldError>) {
     match value {
         Value::String(text) => {
             if let Err(err) = crate::text::check(text) {
-                errors.push(FieldError::new(field(path), err.to_string()));
+                errors.push(FieldError::new(
+                    field_name(path),
+                    FieldCode::ControlCharacter,
+                    err.to_string(),
+                ));
+                text.retain(|c| !c.is_control());
             }
         }
         Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{index}]"));
-                check_text_in(item, path, errors);
-                path.truncate(len);
+            for (index, item) in items.iter_mut().enumerate() {
+                path.push(Step::Index(index));
+                sanitize_text(item, path, errors);
+                path.pop();
             }
         }
         Value::Object(members) => {
-            for (key, item) in members {
-                if let Err(err) = crate::text::check(key) {
+            members.retain(|key, _| match crate::text::check(key) {
+                Ok(()) => true,
+                Err(err) => {
                     let message = format!("the member name `{}` {err}", key.escape_debug());
-                    errors.push(FieldError::new(field(path), message));
-                    continue;
+                    errors.push(FieldError::new(
+                        field_name(path),
+                        FieldCode::ControlCharacter,
+                        message,
+                    ));
+                    false
                 }
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-                check_text_in(item, path, errors);
-                path.truncate(len);
+            });
+            for (key, item) in members.iter_mut() {
+                path.push(Step::Key(key.clone()));
+                sanitize_text(item, path, errors);
+                path.pop();
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
@@ -160,13 +412,17 @@ where
         let pairs = url::form_urlencoded::parse(query.as_bytes());
         let errors: Vec<FieldError> = pairs
             .filter_map(|(name, value)| {
-                let name = crate::text::check(&name)
-                    .map(|()| name)
-                    .map_err(|err| FieldError::new("query", format!("a parameter name {err}")));
+                let name = crate::text::check(&name).map(|()| name).map_err(|err| {
+                    FieldError::new(
+                        "query",
+                        FieldCode::ControlCharacter,
+                        format!("a parameter name {err}"),
+                    )
+                });
                 match name {
-                    Ok(name) => crate::text::check(&value)
-                        .err()
-                        .map(|err| FieldError::new(name, err.to_string())),
+                    Ok(name) => crate::text::check(&value).err().map(|err| {
+                        FieldError::new(name, FieldCode::ControlCharacter, err.to_string())
+                    }),
                     Err(error) => Some(error),
                 }
             })
@@ -179,12 +435,13 @@ where
             .map(Query)
             .map_err(|err| {
                 let path = err.path().to_string();
-                let field = if path == "." {
-                    "query".to_owned()
-                } else {
-                    path
+                let (code, message, member) = classify(&err.into_inner().to_string());
+                let field = match member {
+                    Some(member) => member,
+                    None if path == "." => "query".to_owned(),
+                    None => path,
                 };
-                ApiError::invalid_field(field, err.into_inner().to_string())
+                ApiError::invalid_field(field, code, message)
             })
     }
 }
@@ -273,26 +530,31 @@ impl FieldErrors {
     }
 
     /// Records the error of `result`, if any, under `field`, and passes the value on.
-    pub fn check<T, E: std::fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-    ) -> Option<T> {
+    pub fn check<T, E: Into<Invalid>>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(err) => {
-                self.add(field, err.to_string());
+                self.0.push(err.into().at(field));
                 None
             }
         }
     }
 
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
+    pub fn add(&mut self, field: impl Into<String>, code: FieldCode, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The failures recorded so far, for a caller that reports them with its own status.
+    pub fn into_vec(self) -> Vec<FieldError> {
+        self.0
     }
 
     /// `Ok` when nothing failed, else the 422 listing every failure.
@@ -350,6 +612,113 @@ mod tests {
             parse_json::<Body>(br#"{"title": "a", "tags": [], "admin": true}"#).expect_err("extra");
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(err.errors()[0].message.contains("unknown field `admin`"));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Kind {
+        Low,
+        High,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Wide {
+        title: String,
+        kind: Kind,
+        count: u8,
+        tags: Vec<String>,
+        note: Option<String>,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+        level: Kind,
+    }
+
+    fn fields(err: &ApiError) -> Vec<(String, FieldCode)> {
+        let mut found: Vec<(String, FieldCode)> = err
+            .errors()
+            .iter()
+            .map(|e| (e.field.clone(), e.code))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_with_its_path_and_code() {
+        let err = parse_json::<Wide>(
+            br#"{"title": 5, "kind": "medium", "count": 300, "tags": ["a", 2, "c", false],
+                 "note": 1, "inner": {"level": "low"}, "admin": true}"#,
+        )
+        .expect_err("eight failures");
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            fields(&err),
+            [
+                ("admin".to_owned(), FieldCode::UnknownField),
+                ("count".to_owned(), FieldCode::OutOfRange),
+                ("inner.name".to_owned(), FieldCode::Required),
+                ("kind".to_owned(), FieldCode::InvalidEnum),
+                ("note".to_owned(), FieldCode::InvalidType),
+                ("tags[1]".to_owned(), FieldCode::InvalidType),
+                ("tags[3]".to_owned(), FieldCode::InvalidType),
+                ("title".to_owned(), FieldCode::InvalidType),
+            ]
+        );
+        assert_eq!(err.detail(), "8 fields are invalid");
+    }
+
+    #[test]
+    fn every_missing_field_is_named_even_one_of_an_enum_type() {
+        let err = parse_json::<Wide>(br#"{"count": 1}"#).expect_err("missing fields");
+        assert_eq!(
+            fields(&err),
+            [
+                ("inner".to_owned(), FieldCode::Required),
+                ("kind".to_owned(), FieldCode::Required),
+                ("tags".to_owned(), FieldCode::Required),
+                ("title".to_owned(), FieldCode::Required),
+            ]
+        );
+        assert_eq!(err.errors()[0].message, "is required");
+    }
+
+    #[test]
+    fn null_for_a_required_field_is_required_and_a_wrong_root_is_the_body() {
+        let err = parse_json::<Inner>(br#"{"name": null, "level": "high"}"#).expect_err("null");
+        assert_eq!(fields(&err), [("name".to_owned(), FieldCode::Required)]);
+        let err = parse_json::<Inner>(br#""text""#).expect_err("a string");
+        assert_eq!(fields(&err), [("body".to_owned(), FieldCode::InvalidType)]);
+    }
+
+    #[test]
+    fn text_and_shape_failures_are_reported_together_once_per_field() {
+        let err = parse_json::<Inner>(br#"{"name": "a\u0000b", "level": "x\u0001"}"#)
+            .expect_err("control characters and a bad level");
+        assert_eq!(
+            fields(&err),
+            [
+                ("level".to_owned(), FieldCode::ControlCharacter),
+                ("name".to_owned(), FieldCode::ControlCharacter),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_work_on_a_bad_body_is_bounded() {
+        let items: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        let body = format!(r#"{{"title": "a", "tags": [{}]}}"#, items.join(","));
+        let err = parse_json::<Body>(body.as_bytes()).expect_err("numbers for tags");
+        assert!(!err.errors().is_empty());
+        assert!(err.errors().len() < MAX_ATTEMPTS, "{}", err.errors().len());
     }
 
     #[test]
@@ -412,11 +781,27 @@ mod tests {
     #[test]
     fn field_errors_collect_every_failure() {
         let mut errors = FieldErrors::new();
-        let a: Option<u8> = errors.check("a", "x".parse::<u8>());
-        let b: Option<u8> = errors.check("b", "7".parse::<u8>());
-        errors.add("c", "is required");
+        let a: Option<u8> = errors.check(
+            "a",
+            "x".parse::<u8>()
+                .map_err(|e| Invalid::new(FieldCode::InvalidFormat, e.to_string())),
+        );
+        let b: Option<u8> = errors.check(
+            "b",
+            "7".parse::<u8>()
+                .map_err(|_| Invalid::new(FieldCode::InvalidFormat, "")),
+        );
+        errors.add("c", FieldCode::Required, "is required");
         assert_eq!((a, b), (None, Some(7)));
         let err = errors.finish().expect_err("two failures");
-        assert_eq!(err.errors().len(), 2);
+        let found: Vec<(&str, FieldCode)> = err
+            .errors()
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert_eq!(
+            found,
+            [("a", FieldCode::InvalidFormat), ("c", FieldCode::Required)]
+        );
     }
 }

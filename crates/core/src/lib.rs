@@ -1,5 +1,6 @@
 //! Agora's core: what every other crate speaks, and nothing that does I/O.
 //!
+//! - [`codes`]: the generic problem codes ([`ErrorCode`]) any route can answer;
 //! - [`config`]: the settings, declared once in their sections (modules declare their own),
 //!   their defaults, loading and validation;
 //! - [`error`]: [`ApiError`], the one error type, rendered as an RFC 9457 problem document;
@@ -11,6 +12,7 @@
 //! - [`time`]: the clock, at the precision the databases keep;
 //! - [`version`]: optimistic locking (`If-Match`, `version_conflict`).
 
+pub mod codes;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -21,5 +23,5 @@ pub mod text;
 pub mod time;
 pub mod version;
 
-pub use error::{ApiError, ApiResult, FieldError, Problem};
+pub use error::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, Invalid, Problem};
 pub use id::{OrganizationId, SessionId, UserId};

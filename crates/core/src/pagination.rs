@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldCode};
 
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u64 = 20;
@@ -26,6 +26,7 @@ pub fn check_limit(field: &str, value: Option<u64>) -> Result<u64, ApiError> {
         n @ 1..=MAX_LIMIT => Ok(n),
         _ => Err(ApiError::invalid_field(
             field,
+            FieldCode::OutOfRange,
             format!("must be between 1 and {MAX_LIMIT}"),
         )),
     }
@@ -55,7 +56,11 @@ pub struct Cursor<K> {
 }
 
 fn not_a_cursor() -> ApiError {
-    ApiError::invalid_field("cursor", "is not a cursor of this list")
+    ApiError::invalid_field(
+        "cursor",
+        FieldCode::InvalidFormat,
+        "is not a cursor of this list",
+    )
 }
 
 impl<K: Serialize> Cursor<K> {
@@ -81,12 +86,14 @@ impl<K: DeserializeOwned> Cursor<K> {
         if list != sort.list {
             return Err(ApiError::invalid_field(
                 "cursor",
+                FieldCode::InvalidFormat,
                 "is a cursor of another list",
             ));
         }
         if sorted != sort.sort {
             return Err(ApiError::invalid_field(
                 "cursor",
+                FieldCode::InvalidFormat,
                 "belongs to another sort or order of this list; start again without it",
             ));
         }
@@ -215,6 +222,7 @@ impl PageParams {
             _ => {
                 return Err(ApiError::invalid_field(
                     "page",
+                    FieldCode::OutOfRange,
                     format!("must be between 1 and {MAX_PAGE}"),
                 ));
             }

@@ -40,6 +40,12 @@ impl fmt::Display for ControlCharacter {
 
 impl std::error::Error for ControlCharacter {}
 
+impl From<ControlCharacter> for crate::error::Invalid {
+    fn from(err: ControlCharacter) -> Self {
+        crate::error::Invalid::new(crate::error::FieldCode::ControlCharacter, err.to_string())
+    }
+}
+
 /// Refuses NUL and the other C0 control characters, except tab, line feed and carriage return.
 pub fn check(text: &str) -> Result<(), ControlCharacter> {
     match text

@@ -17,7 +17,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 
-use crate::error::ApiError;
+use crate::codes;
+use crate::error::{ApiError, ErrorCode};
 
 /// What the `If-Match` header asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,20 +97,26 @@ pub fn expected_version(if_match: IfMatch, body: Option<i64>) -> Result<Expected
             Ok(Expected::Version(version))
         }
         (IfMatch::Any, None) => Ok(Expected::Any),
-        (IfMatch::Absent, None) => Err(ApiError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition_required",
+        (IfMatch::Absent, None) => Err(ApiError::from_code(
+            &codes::PRECONDITION_REQUIRED,
             "send the version this change is based on: an If-Match header (the ETag, or * for \
              any) or a `version` field",
         )),
     }
 }
 
+pub const VERSION_CONFLICT: ErrorCode = ErrorCode {
+    status: StatusCode::CONFLICT,
+    code: "version_conflict",
+    when: "The resource changed since the version the write was based on; \
+           `current_version` holds the version it is at now.",
+    what_to_do: "Read the resource again, reapply the change, send it with the new version.",
+};
+
 /// 409 `version_conflict`: the write was based on `stale`, the resource is at `current`.
 pub fn version_conflict(current: i64) -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "version_conflict",
+    ApiError::from_code(
+        &VERSION_CONFLICT,
         format!(
             "the resource changed since you read it; it is now at version {current}: read it \
              again and reapply your change"
@@ -127,11 +134,7 @@ pub fn etag(version: i64) -> (header::HeaderName, HeaderValue) {
 }
 
 fn precondition_failed(detail: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
-    ApiError::new(
-        StatusCode::PRECONDITION_FAILED,
-        "precondition_failed",
-        detail,
-    )
+    ApiError::from_code(&codes::PRECONDITION_FAILED, detail)
 }
 
 #[cfg(test)]

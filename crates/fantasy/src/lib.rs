@@ -16,6 +16,7 @@ pub const MODULE: Module = Module {
     schedules: &[],
     rooms: &[],
     settings: None,
+    error_codes: &[],
 };
 
 /// Routes of the module, relative to `/api/v1`.

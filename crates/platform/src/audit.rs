@@ -4,7 +4,7 @@
 
 use agora_core::extract::{Json, Query};
 use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
-use agora_core::{ApiResult, Problem, UserId};
+use agora_core::{ApiResult, UserId};
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use axum::extract::State;
@@ -112,9 +112,9 @@ const NEWEST_FIRST: CursorSort = CursorSort::new("audit_log", "newest");
     params(AuditLogFilter),
     responses(
         (status = 200, body = CursorPage<AuditLogEntry>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 422, description = "Bad filter or cursor"),
     ))]
 async fn list_audit_log(
     State(state): State<AppState>,

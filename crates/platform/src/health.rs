@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use agora_core::extract::Json;
-use agora_core::{ApiError, Problem};
+use agora_core::{ApiError, ErrorCode};
 use agora_store::MIGRATIONS_TABLE;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +25,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health))
         .routes(routes!(ready))
 }
+
+pub const DEPENDENCY_UNAVAILABLE: ErrorCode = ErrorCode {
+    status: StatusCode::SERVICE_UNAVAILABLE,
+    code: "dependency_unavailable",
+    when: "`/health/ready`: a dependency (the database, Redis, the storage) is down; `checks` says which.",
+    what_to_do: "Load balancers: send no traffic to this instance until it is ready again.",
+};
 
 /// `/health`: the process is up.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -72,8 +80,7 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
 #[utoipa::path(get, path = "/health/ready", tag = "platform",
     responses(
         (status = 200, description = "Every dependency answers", body = Readiness),
-        (status = 503, description = "A required dependency is down; `checks` says which",
-            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A required dependency is down; `checks` says which"),
     ))]
 async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let timeout = state.config().server.health_timeout;
@@ -102,8 +109,8 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiErro
         }));
     }
     tracing::warn!(down = %down.join(", "), "readiness check failed");
-    Err(ApiError::unavailable(
-        "dependency_unavailable",
+    Err(ApiError::from_code(
+        &DEPENDENCY_UNAVAILABLE,
         format!("not ready: {} down", down.join(", ")),
     )
     .with_extension("checks", serde_json::to_value(&checks).unwrap_or_default()))

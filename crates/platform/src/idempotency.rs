@@ -2,14 +2,14 @@
 //! response and creates nothing new. Every module's create routes use it the same way:
 //!
 //! ```ignore
-//! let txn = state.db().begin().await.map_err(DbError::from)?;
+//! let txn = state.db().begin().await?;
 //! let pending = match idempotency::claim(&txn, viewer.user_id, key.as_ref(), fingerprint, now).await? {
 //!     Claim::Replay(response) => return Ok(response),
 //!     Claim::Fresh(pending) => pending,
 //! };
 //! let created = /* the create, in `txn` */;
 //! let response = pending.respond(&txn, StatusCode::CREATED, &created).await?;
-//! txn.commit().await.map_err(DbError::from)?;
+//! txn.commit().await?;
 //! Ok(response)
 //! ```
 //!
@@ -23,22 +23,26 @@
 //! sent again with a different request (another route or body) is refused with 422
 //! `idempotency_key_reused`.
 
-use agora_core::{ApiError, ApiResult, UserId};
-use agora_store::{DbError, DbResult};
+use agora_core::{ApiError, ApiResult, ErrorCode, UserId};
+use agora_store::{DbError, DbResult, Transaction};
 use axum::extract::OptionalFromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::entities::idempotency_keys;
 use crate::jobs::{Job, JobContext, JobError, JobKind};
+
+pub const IDEMPOTENCY_KEY_REUSED: ErrorCode = ErrorCode {
+    status: StatusCode::UNPROCESSABLE_ENTITY,
+    code: "idempotency_key_reused",
+    when: "The `Idempotency-Key` was used in the last 24 hours with a different request (another body or path).",
+    what_to_do: "Use a new key for a new request; resend the same request to get its first answer.",
+};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -126,7 +130,7 @@ pub struct Pending {
 /// Looks `key` up for `user` inside the create's transaction: a replay, a 422 for a key used
 /// with another request, or the claim of a fresh key (also when no key was sent).
 pub async fn claim(
-    txn: &DatabaseTransaction,
+    txn: &Transaction,
     user: UserId,
     key: Option<&IdempotencyKey>,
     fingerprint: Fingerprint,
@@ -146,7 +150,7 @@ pub async fn claim(
     }
 
     // A savepoint, so that losing the race for the key leaves the transaction usable.
-    let savepoint = txn.begin().await.map_err(DbError::from)?;
+    let savepoint = txn.savepoint().await?;
     let inserted = idempotency_keys::ActiveModel {
         user_id: Set(user.0),
         key: Set(key.0.clone()),
@@ -161,14 +165,14 @@ pub async fn claim(
     .map_err(DbError::from);
     match inserted {
         Ok(_) => {
-            savepoint.commit().await.map_err(DbError::from)?;
+            savepoint.commit().await?;
             Ok(Claim::Fresh(Pending {
                 claimed: Some((user, key.0.clone())),
             }))
         }
         Err(err) if err.is_unique_violation() => {
             // A concurrent request with this key committed first: answer as it did.
-            savepoint.rollback().await.map_err(DbError::from)?;
+            savepoint.rollback().await?;
             let seen = find(txn, user, key)
                 .await?
                 .ok_or_else(|| ApiError::internal("an idempotency key vanished after a clash"))?;
@@ -182,7 +186,7 @@ impl Pending {
     /// The response to the create, remembered under the key (in the same transaction).
     pub async fn respond<T: Serialize>(
         self,
-        txn: &DatabaseTransaction,
+        txn: &Transaction,
         status: StatusCode,
         body: &T,
     ) -> ApiResult<Response> {
@@ -229,7 +233,7 @@ pub(crate) fn purge_job() -> JobKind {
 }
 
 async fn find(
-    txn: &DatabaseTransaction,
+    txn: &Transaction,
     user: UserId,
     key: &IdempotencyKey,
 ) -> DbResult<Option<idempotency_keys::Model>> {
@@ -242,9 +246,8 @@ async fn find(
 
 fn replay(seen: idempotency_keys::Model, fingerprint: &Fingerprint) -> ApiResult<Response> {
     if seen.request_hash != fingerprint.0 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
+        return Err(ApiError::from_code(
+            &IDEMPOTENCY_KEY_REUSED,
             "this Idempotency-Key was already used with a different request; use a new key \
              for a new request",
         ));

@@ -27,6 +27,28 @@ pub mod state;
 pub mod tls;
 
 pub use module::Module;
+
+/// The problem codes the platform answers with, beyond the core's and the store's
+/// (`docs/errors.md`).
+pub const ERROR_CODES: &[&agora_core::ErrorCode] = &[
+    &identity::INVALID_CREDENTIALS,
+    &identity::ACCOUNT_DISABLED,
+    &identity::ALREADY_EXISTS,
+    &identity::INVALID_REFRESH_TOKEN,
+    &identity::REFRESH_TOKEN_REUSED,
+    &identity::TOKEN_EXPIRED,
+    &identity::INVALID_TOKEN,
+    &identity::SESSION_REVOKED,
+    &identity::LINK_EXPIRED,
+    &identity::LINK_USED,
+    &identity::LINK_INVALID,
+    &identity::ALREADY_VERIFIED,
+    &health::DEPENDENCY_UNAVAILABLE,
+    &idempotency::IDEMPOTENCY_KEY_REUSED,
+    &media::QUOTA_EXCEEDED,
+    &realtime::SHUTTING_DOWN,
+    &realtime::TOO_MANY_SOCKETS,
+];
 pub use state::AppState;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -1,5 +1,6 @@
 //! What a product crate hands to the server.
 
+use agora_core::ErrorCode;
 use agora_core::config::SettingsSection;
 use agora_store::MigrationSource;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,6 +33,9 @@ pub struct Module {
     /// `agora config` and listed in the reference; handlers read them with
     /// `state.config().section::<TheirType>()`. `None` for a module with no settings.
     pub settings: Option<SettingsSection>,
+    /// The problem codes of its own (`poll_closed`), each declared beside the code that raises
+    /// it; `docs/errors.md` lists them under the module.
+    pub error_codes: &'static [&'static ErrorCode],
 }
 
 /// For a module that runs no jobs: `jobs: no_jobs`.

@@ -1,4 +1,4 @@
-//! The command line: `agora [serve] | migrate up|down|status | config [--reference] |
+//! The command line: `agora [serve] | migrate up|down|status | config [--reference] | errors |
 //! admin create | jobs list|stats|retry|purge|schedules`.
 
 use std::path::PathBuf;
@@ -57,6 +57,8 @@ pub enum Command {
     /// Print the OpenAPI document of the enabled modules (what `/openapi.json` serves), to
     /// generate a client or lint it without a running server.
     Openapi,
+    /// Print the reference of every error code (Markdown), as in `docs/errors.md`.
+    Errors,
 }
 
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -110,6 +112,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if let Command::Errors = command {
+        print!("{}", crate::errors_reference::markdown());
+        return Ok(());
+    }
     let config = load_config(cli.config)?;
     match command {
         Command::Serve(args) => {
@@ -134,6 +140,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&document)?);
             Ok(())
         }
+        // Answered above, before any configuration is needed.
+        Command::Errors => Ok(()),
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use agora_core::config::Config;
 use agora_core::error::PROBLEM_JSON;
-use agora_core::{ApiError, request_context};
+use agora_core::{ApiError, codes, request_context};
 use agora_platform::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -131,9 +131,8 @@ pub const MAX_HEADERS_SIZE: usize = 32 * 1024;
 async fn limit_request_head(request: Request, next: Next) -> Response {
     let uri_length = request.uri().to_string().len();
     if uri_length > MAX_URI_LENGTH {
-        return ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+        return ApiError::from_code(
+            &codes::URI_TOO_LONG,
             format!("the request target is {uri_length} bytes long; at most {MAX_URI_LENGTH} are accepted"),
         )
         .into_response();
@@ -144,9 +143,8 @@ async fn limit_request_head(request: Request, next: Next) -> Response {
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if headers_size > MAX_HEADERS_SIZE {
-        return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+        return ApiError::from_code(
+            &codes::HEADERS_TOO_LARGE,
             format!("the request's headers add up to {headers_size} bytes; at most {MAX_HEADERS_SIZE} are accepted"),
         )
         .into_response();
@@ -233,7 +231,7 @@ async fn into_problem(response: Response) -> Response {
         && !text.trim().is_empty()
         && text.len() <= 1000
     {
-        error = ApiError::new(status, error.code().to_owned(), text.trim().to_owned());
+        error = error.with_detail(text.trim().to_owned());
     }
     let problem = error.into_response();
     // Keep the original headers (Allow, CORS, Retry-After), minus those describing the old body.

@@ -64,6 +64,8 @@ pub fn base() -> OpenApi {
 /// - the problem responses every route of a class can give: 400, 413, 415 and 422 with a
 ///   request body, 422 with query parameters, 401 with a bearer token, 404 with path
 ///   parameters, and 408, 429 and 503 (timeout, rate limit, database down) on `/api/v1`;
+/// - every 4xx and 5xx response is a problem document (`application/problem+json`, the
+///   `Problem` schema), so an annotation lists only its status and description;
 /// - every response has a description, and the headers the middleware adds: `X-Request-Id`
 ///   everywhere, `RateLimit-*` on `/api/v1`, `Retry-After` on 429 and 503, `ETag` where a
 ///   route takes `If-Match`, `Idempotent-Replayed` where it takes `Idempotency-Key`.
@@ -312,6 +314,10 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
                 .unwrap_or("Response");
             response.insert("description".into(), json!(reason));
         }
+        if (status.starts_with('4') || status.starts_with('5')) && !response.contains_key("content")
+        {
+            response.insert("content".into(), problem_content());
+        }
         let headers = response
             .entry("headers")
             .or_insert_with(|| json!({}))
@@ -372,12 +378,13 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
 }
 
 fn problem_response(description: &str) -> Value {
+    json!({ "description": description, "content": problem_content() })
+}
+
+fn problem_content() -> Value {
     json!({
-        "description": description,
-        "content": {
-            agora_core::error::PROBLEM_JSON: {
-                "schema": { "$ref": "#/components/schemas/Problem" }
-            }
+        agora_core::error::PROBLEM_JSON: {
+            "schema": { "$ref": "#/components/schemas/Problem" }
         }
     })
 }

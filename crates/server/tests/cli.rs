@@ -85,6 +85,31 @@ fn the_committed_configuration_reference_is_current() {
 }
 
 #[test]
+fn the_committed_error_reference_is_current() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &["errors"], &[])
+        .output()
+        .expect("agora runs");
+    assert!(output.status.success());
+    let generated = String::from_utf8(output.stdout).expect("UTF-8");
+    for code in [
+        "validation_failed",
+        "invalid_credentials",
+        "database_unavailable",
+        "too_long",
+    ] {
+        assert!(generated.contains(&format!("`{code}`")), "{code} is listed");
+    }
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md"))
+            .expect("docs/errors.md exists");
+    assert_eq!(
+        committed, generated,
+        "docs/errors.md is stale: run `cargo run -- errors > docs/errors.md`"
+    );
+}
+
+#[test]
 fn config_prints_the_effective_settings_without_secrets() {
     let dir = tempfile::tempdir().expect("temp dir");
     let output = agora(

@@ -26,9 +26,12 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector, Statement, TransactionTrait,
 };
+
+use crate::error::DbResult;
+pub use crate::transaction::Transaction;
 
 /// How long a SQLite query waits for a connection (its writes queue for the one writer) before
 /// the request fails with 503. PostgreSQL's is [`DbOptions::acquire_timeout`].
@@ -158,8 +161,8 @@ impl Db {
     }
 
     /// Begins a transaction on the writer. Every multi-row write is one transaction.
-    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.writer.begin().await
+    pub async fn begin(&self) -> DbResult<Transaction> {
+        Transaction::begin(&self.writer).await
     }
 
     pub fn kind(&self) -> DatabaseKind {

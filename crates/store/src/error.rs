@@ -1,8 +1,15 @@
 //! Database failures, and what each means for a client.
 
-use agora_core::ApiError;
-use axum::http::{HeaderValue, header};
+use agora_core::{ApiError, ErrorCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use sea_orm::{DbErr, SqlErr};
+
+pub const DATABASE_UNAVAILABLE: ErrorCode = ErrorCode {
+    status: StatusCode::SERVICE_UNAVAILABLE,
+    code: "database_unavailable",
+    when: "The database could not be reached, or gave no connection in time.",
+    what_to_do: "Retry after the seconds of `Retry-After`.",
+};
 
 /// A failed database operation. Queries return it; `?` in a handler turns it into [`ApiError`].
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +38,8 @@ impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         if err.is_unavailable() {
             tracing::error!(error = %err.0, "database unavailable");
-            return ApiError::unavailable(
-                "database_unavailable",
+            return ApiError::from_code(
+                &DATABASE_UNAVAILABLE,
                 "the database is unavailable; retry shortly",
             )
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"));

@@ -11,8 +11,13 @@ pub mod migrate;
 pub mod query;
 pub mod redis;
 pub mod storage;
+pub mod transaction;
 
 pub use crate::redis::Redis;
+
+/// The problem codes the store answers with (`docs/errors.md`).
+pub const ERROR_CODES: &[&agora_core::ErrorCode] =
+    &[&error::DATABASE_UNAVAILABLE, &storage::STORAGE_UNAVAILABLE];
 pub use cache::Cache;
 pub use db::{Db, DbOptions};
 pub use error::{DbError, DbResult};
@@ -20,3 +25,4 @@ pub use migrate::{MIGRATIONS_TABLE, MigrationSource, MigrationState, Migrator};
 pub use sea_orm;
 pub use sea_orm_migration;
 pub use storage::{Storage, StorageError, StorageKey};
+pub use transaction::Transaction;

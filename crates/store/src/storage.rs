@@ -105,6 +105,13 @@ pub fn content_type_of_extension(extension: &str) -> &'static str {
     }
 }
 
+pub const STORAGE_UNAVAILABLE: agora_core::ErrorCode = agora_core::ErrorCode {
+    status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+    code: "storage_unavailable",
+    when: "The media storage (the local folder or the S3 bucket) failed to read or write.",
+    what_to_do: "Retry later; nothing was stored.",
+};
+
 /// A failure of the storage backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -136,8 +143,8 @@ impl From<StorageError> for agora_core::ApiError {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::NotFound => agora_core::ApiError::not_found("no media with this key"),
-            StorageError::Backend(cause) => agora_core::ApiError::unavailable(
-                "storage_unavailable",
+            StorageError::Backend(cause) => agora_core::ApiError::from_code(
+                &STORAGE_UNAVAILABLE,
                 format!("media storage is unavailable ({cause})"),
             ),
         }

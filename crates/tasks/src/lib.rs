@@ -21,6 +21,7 @@ pub const MODULE: Module = Module {
     schedules: &[],
     rooms: &[],
     settings: Some(settings::SECTION),
+    error_codes: &[],
 };
 
 /// Routes of the module, relative to `/api/v1`.

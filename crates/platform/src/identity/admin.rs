@@ -3,7 +3,7 @@
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{NumberedPage, PageParams};
-use agora_core::{ApiError, ApiResult, Problem, UserId};
+use agora_core::{ApiError, ApiResult, FieldCode, UserId};
 use agora_store::DbError;
 use agora_store::keyset::{Keyset, SortKey, numbered_page};
 use agora_store::query::like_contains;
@@ -76,9 +76,9 @@ impl AccountStatus {
     params(UserFilter),
     responses(
         (status = 200, body = NumberedPage<User>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 422, description = "Bad filter"),
     ))]
 async fn list_users(
     State(state): State<AppState>,
@@ -151,8 +151,12 @@ pub struct DisableRequest {
 
 /// A reason of at most 500 characters; `required` makes an empty one a field error.
 fn reason(value: Option<String>, required: bool) -> ApiResult<Option<String>> {
-    match optional_text(value, 500).map_err(|e| ApiError::invalid_field("reason", e))? {
-        None if required => Err(ApiError::invalid_field("reason", "is required")),
+    match optional_text(value, 500).map_err(|e| ApiError::invalid("reason", e))? {
+        None if required => Err(ApiError::invalid_field(
+            "reason",
+            FieldCode::Required,
+            "is required",
+        )),
         other => Ok(other),
     }
 }
@@ -179,9 +183,9 @@ fn not_self(admin: &AdminUser, id: UserId, what: &str) -> ApiResult<()> {
     request_body = UpdateUserRequest,
     responses(
         (status = 200, body = User),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An admin changing their own role", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404),
+        (status = 409, description = "An admin changing their own role"),
     ))]
 async fn update_user(
     State(state): State<AppState>,
@@ -191,7 +195,7 @@ async fn update_user(
 ) -> ApiResult<Json<User>> {
     let why = reason(body.reason, false)?;
     not_self(&admin, id, "change the role of")?;
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let user = find_user(&txn, id).await?;
     if user.role == body.role.as_str() {
         return Ok(Json(User::from(user)));
@@ -220,7 +224,7 @@ async fn update_user(
         now,
     )
     .await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(Json(User::from(user)))
 }
 
@@ -230,10 +234,10 @@ async fn update_user(
     request_body = DisableRequest,
     responses(
         (status = 200, body = User),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An admin disabling their own account", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404),
+        (status = 409, description = "An admin disabling their own account"),
+        (status = 422, description = "No reason given"),
     ))]
 async fn disable_user(
     State(state): State<AppState>,
@@ -252,8 +256,8 @@ async fn disable_user(
     request_body = ReasonRequest,
     responses(
         (status = 200, body = User),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404),
     ))]
 async fn enable_user(
     State(state): State<AppState>,
@@ -273,7 +277,7 @@ async fn set_status(
     why: Option<String>,
 ) -> ApiResult<Json<User>> {
     let now = Utc::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let user = find_user(&txn, id).await?;
     if user.status == status.as_str() {
         return Ok(Json(User::from(user)));
@@ -312,7 +316,7 @@ async fn set_status(
         now,
     )
     .await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.identity().revoke(&ended, now);
     Ok(Json(User::from(user)))
 }

@@ -386,7 +386,7 @@ async fn available_username(
             .take(30)
             .collect::<String>(),
     )
-    .map_err(|e| DbError::from(sea_orm::DbErr::Custom(e.to_owned())))
+    .map_err(|e| DbError::from(sea_orm::DbErr::Custom(e.to_string())))
 }
 
 /// The provider's email when it is valid and not already someone else's; otherwise a
@@ -407,5 +407,5 @@ async fn available_email(
         "{}@external.invalid",
         uuid::Uuid::now_v7().simple()
     ))
-    .map_err(|e| DbError::from(sea_orm::DbErr::Custom(e.to_owned())))
+    .map_err(|e| DbError::from(sea_orm::DbErr::Custom(e.to_string())))
 }

@@ -35,7 +35,13 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 pub use model::Role;
+pub use recovery::{ALREADY_VERIFIED, LINK_EXPIRED, LINK_INVALID, LINK_USED};
+pub use routes::{
+    ACCOUNT_DISABLED, ALREADY_EXISTS, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN,
+    REFRESH_TOKEN_REUSED,
+};
 pub use viewer::{AdminUser, ModeratorUser, OptionalViewer, Viewer};
+pub use viewer::{INVALID_TOKEN, SESSION_REVOKED, TOKEN_EXPIRED};
 
 use crate::AppState;
 use external::ExternalProvider;

@@ -2,19 +2,31 @@
 
 use std::fmt;
 
+use agora_core::{FieldCode, Invalid};
+
 /// 3–30 letters, digits or `_`, unique without regard to case (`Alice` and `alice` are one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
-    pub fn parse(value: &str) -> Result<Username, &'static str> {
+    pub fn parse(value: &str) -> Result<Username, Invalid> {
         let value = value.trim();
         let length = value.chars().count();
         if !(3..=30).contains(&length) {
-            return Err("must be 3 to 30 characters long");
+            return Err(Invalid::new(
+                if value.chars().count() < 3 {
+                    FieldCode::TooShort
+                } else {
+                    FieldCode::TooLong
+                },
+                "must be 3 to 30 characters long",
+            ));
         }
         if !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("may contain only letters, digits and underscores");
+            return Err(Invalid::new(
+                FieldCode::InvalidFormat,
+                "may contain only letters, digits and underscores",
+            ));
         }
         Ok(Username(value.to_owned()))
     }
@@ -23,10 +35,10 @@ impl Username {
     /// external identity): [`Username::parse`] plus the rule that a name which reads as staff or
     /// as the service itself ([`is_reserved`]) is not available. Look-ups of existing names,
     /// and an operator creating an admin from the command line, use `parse`.
-    pub fn parse_new(value: &str) -> Result<Username, &'static str> {
+    pub fn parse_new(value: &str) -> Result<Username, Invalid> {
         let username = Username::parse(value)?;
         if is_reserved(username.as_str()) {
-            return Err("is reserved");
+            return Err(Invalid::new(FieldCode::Invalid, "is reserved"));
         }
         Ok(username)
     }
@@ -109,14 +121,14 @@ pub fn is_reserved(name: &str) -> bool {
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    pub fn parse(value: &str) -> Result<EmailAddress, &'static str> {
+    pub fn parse(value: &str) -> Result<EmailAddress, Invalid> {
         let value = value.trim();
         const INVALID: &str = "is not a valid email address";
         if value.is_empty() || value.len() > 254 {
-            return Err(INVALID);
+            return Err(Invalid::new(FieldCode::InvalidFormat, INVALID));
         }
         let Some((local, domain)) = value.rsplit_once('@') else {
-            return Err(INVALID);
+            return Err(Invalid::new(FieldCode::InvalidFormat, INVALID));
         };
         let local_ok = !local.is_empty()
             && local.len() <= 64
@@ -137,7 +149,7 @@ impl EmailAddress {
         if local_ok && domain_ok {
             Ok(EmailAddress(value.to_owned()))
         } else {
-            Err(INVALID)
+            Err(Invalid::new(FieldCode::InvalidFormat, INVALID))
         }
     }
 
@@ -199,7 +211,7 @@ mod tests {
         ] {
             assert_eq!(
                 Username::parse_new(reserved),
-                Err("is reserved"),
+                Err(Invalid::new(FieldCode::Invalid, "is reserved")),
                 "{reserved}"
             );
             // Existing names (and an operator's admin account) still parse.

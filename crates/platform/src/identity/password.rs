@@ -14,6 +14,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
+use agora_core::{FieldCode, Invalid};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
@@ -37,16 +38,25 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 });
 
 impl Password {
-    pub fn parse(value: &str) -> Result<Password, &'static str> {
+    pub fn parse(value: &str) -> Result<Password, Invalid> {
         let length = value.chars().count();
         if length < 8 {
-            return Err("must be at least 8 characters long");
+            return Err(Invalid::new(
+                FieldCode::TooShort,
+                "must be at least 8 characters long",
+            ));
         }
         if length > 128 {
-            return Err("must be at most 128 characters long");
+            return Err(Invalid::new(
+                FieldCode::TooLong,
+                "must be at most 128 characters long",
+            ));
         }
         if is_common(value) {
-            return Err("is one of the most common passwords; choose another");
+            return Err(Invalid::new(
+                FieldCode::Invalid,
+                "is one of the most common passwords; choose another",
+            ));
         }
         Ok(Password(value.to_owned()))
     }
@@ -156,7 +166,10 @@ mod tests {
         assert!(Password::parse("correct horse battery").is_ok());
         assert_eq!(
             Password::parse("short").err(),
-            Some("must be at least 8 characters long")
+            Some(Invalid::new(
+                FieldCode::TooShort,
+                "must be at least 8 characters long"
+            ))
         );
         assert!(Password::parse(&"x".repeat(129)).is_err());
         assert!(

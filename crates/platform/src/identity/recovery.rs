@@ -3,7 +3,7 @@
 //! the token, so a link exists if and only if its email is on its way.
 
 use agora_core::extract::Json;
-use agora_core::{ApiError, ApiResult, Problem, UserId};
+use agora_core::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, UserId};
 use agora_store::{DbError, DbResult};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -84,8 +84,8 @@ pub struct PasswordResetRequest {
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "If the address belongs to an account, a link is on its way"),
-        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address"),
+        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)"),
     ))]
 async fn request_password_reset(
     State(state): State<AppState>,
@@ -96,8 +96,7 @@ async fn request_password_reset(
         .rate_limiter()
         .check_password_reset(client, &body.email)
         .await?;
-    let email =
-        EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e))?;
+    let email = EmailAddress::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?;
     // The work happens after the answer, so its duration tells nothing about the account.
     tokio::spawn(async move {
         if let Err(err) = send_password_reset(&state, &email).await {
@@ -116,7 +115,7 @@ async fn send_password_reset(state: &AppState, email: &EmailAddress) -> ApiResul
         return Ok(());
     }
     let now = Utc::now();
-    let txn = db.begin().await.map_err(DbError::from)?;
+    let txn = db.begin().await?;
     let token = one_time::issue(&txn, UserId(user.id), Purpose::PasswordReset, now).await?;
     let message = OutgoingEmail {
         to: address(&user)?,
@@ -126,7 +125,7 @@ async fn send_password_reset(state: &AppState, email: &EmailAddress) -> ApiResul
         },
     };
     email::enqueue(&txn, message, now).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.jobs().wake();
     Ok(())
 }
@@ -141,15 +140,55 @@ pub struct ResetPasswordRequest {
     pub new_password: String,
 }
 
+pub const LINK_EXPIRED: ErrorCode = ErrorCode {
+    status: StatusCode::UNPROCESSABLE_ENTITY,
+    code: "link_expired",
+    when: "The password-reset or verification link has expired.",
+    what_to_do: "Ask for a new link.",
+};
+
+pub const LINK_USED: ErrorCode = ErrorCode {
+    status: StatusCode::UNPROCESSABLE_ENTITY,
+    code: "link_used",
+    when: "The password-reset or verification link was already used.",
+    what_to_do: "Ask for a new link if it is still needed (a verified address stays verified).",
+};
+
+pub const LINK_INVALID: ErrorCode = ErrorCode {
+    status: StatusCode::UNPROCESSABLE_ENTITY,
+    code: "link_invalid",
+    when: "The token of the link is not one the server issued.",
+    what_to_do: "Ask for a new link; check the link was copied whole.",
+};
+
+pub const ALREADY_VERIFIED: ErrorCode = ErrorCode {
+    status: StatusCode::CONFLICT,
+    code: "already_verified",
+    when: "A new verification link was asked for an address that is already verified.",
+    what_to_do: "Nothing to do; refresh the account's state.",
+};
+
 /// Why a link was refused: a 422 on `token` with a code a client can explain.
 fn bad_link(redeemed: Redeemed) -> ApiError {
-    let (code, message) = match redeemed {
-        Redeemed::Expired => ("link_expired", "this link has expired; ask for a new one"),
-        Redeemed::AlreadyUsed => ("link_used", "this link has already been used"),
-        _ => ("link_invalid", "this link is not valid"),
+    let (code, field_code, message) = match redeemed {
+        Redeemed::Expired => (
+            &LINK_EXPIRED,
+            FieldCode::OutOfRange,
+            "this link has expired; ask for a new one",
+        ),
+        Redeemed::AlreadyUsed => (
+            &LINK_USED,
+            FieldCode::Invalid,
+            "this link has already been used",
+        ),
+        _ => (
+            &LINK_INVALID,
+            FieldCode::InvalidFormat,
+            "this link is not valid",
+        ),
     };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-        .with_errors(vec![agora_core::FieldError::new("token", message)])
+    ApiError::from_code(code, message)
+        .with_errors(vec![FieldError::new("token", field_code, message)])
 }
 
 /// Choose a new password with the token of a reset link. Every session of the account ends.
@@ -157,15 +196,15 @@ fn bad_link(redeemed: Redeemed) -> ApiError {
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed; every session ended"),
-        (status = 422, description = "Weak password (`validation_failed`), or `link_invalid`, `link_expired`, `link_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Weak password (`validation_failed`), or `link_invalid`, `link_expired`, `link_used`"),
     ))]
 async fn reset_password(
     State(state): State<AppState>,
     client: ClientIp,
     Json(body): Json<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    let password = Password::parse(&body.new_password)
-        .map_err(|e| ApiError::invalid_field("new_password", e))?;
+    let password =
+        Password::parse(&body.new_password).map_err(|e| ApiError::invalid("new_password", e))?;
     let hash = state
         .identity()
         .passwords
@@ -173,7 +212,7 @@ async fn reset_password(
         .await
         .map_err(ApiError::internal)?;
     let now = Utc::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let user_id = match one_time::redeem(&txn, &body.token, Purpose::PasswordReset, now).await? {
         Redeemed::Valid(user) => user,
         other => return Err(bad_link(other)),
@@ -197,7 +236,7 @@ async fn reset_password(
     // attack has spent the account-wide login budget (0008, "Login throttle").
     let network = state.identity().hash_network(&client.network_key());
     super::networks::remember(&txn, user.id, network, now).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.identity().revoke(&ended, now);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -214,14 +253,14 @@ pub struct VerifyEmailRequest {
     request_body = VerifyEmailRequest,
     responses(
         (status = 200, description = "The address is verified", body = User),
-        (status = 422, description = "`link_invalid`, `link_expired` or `link_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`link_invalid`, `link_expired` or `link_used`"),
     ))]
 async fn verify_email(
     State(state): State<AppState>,
     Json(body): Json<VerifyEmailRequest>,
 ) -> ApiResult<Json<User>> {
     let now = Utc::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let user_id = match one_time::redeem(&txn, &body.token, Purpose::VerifyEmail, now).await? {
         Redeemed::Valid(user) => user,
         other => return Err(bad_link(other)),
@@ -235,7 +274,7 @@ async fn verify_email(
         },
     };
     email::enqueue(&txn, welcome, now).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.jobs().wake();
     Ok(Json(User::from(user)))
 }
@@ -259,8 +298,8 @@ async fn mark_verified(
 #[utoipa::path(post, path = "/auth/resend-verification", tag = "identity", security(("bearer" = [])),
     responses(
         (status = 202, description = "A new link is on its way"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 409, description = "`already_verified`"),
     ))]
 async fn resend_verification(
     State(state): State<AppState>,
@@ -271,16 +310,12 @@ async fn resend_verification(
         .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     if user.email_verified_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_verified",
-            "this email address is already verified",
-        ));
+        return Err(ALREADY_VERIFIED.with_detail("this email address is already verified"));
     }
     let now = Utc::now();
-    let txn = db.begin().await.map_err(DbError::from)?;
+    let txn = db.begin().await?;
     send_verification(&state, &txn, &user, now).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.jobs().wake();
     Ok(StatusCode::ACCEPTED)
 }

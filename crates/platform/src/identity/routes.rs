@@ -1,7 +1,7 @@
 //! The `/auth` routes and `/.well-known/jwks.json`.
 
 use agora_core::extract::{FieldErrors, Json, Path};
-use agora_core::{ApiError, ApiResult, FieldError, Problem, SessionId};
+use agora_core::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, SessionId};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -104,20 +104,47 @@ fn tokens_for(
     })
 }
 
+pub const INVALID_CREDENTIALS: ErrorCode = ErrorCode {
+    status: StatusCode::UNAUTHORIZED,
+    code: "invalid_credentials",
+    when: "Sign-in: no account has this email or username with this password (the two are not told apart).",
+    what_to_do: "Ask the person to check what they typed; offer the password reset.",
+};
+
+pub const ACCOUNT_DISABLED: ErrorCode = ErrorCode {
+    status: StatusCode::FORBIDDEN,
+    code: "account_disabled",
+    when: "The account was disabled by an administrator: sign-in, refresh and every authenticated request are refused.",
+    what_to_do: "Sign out; the person must contact the operators.",
+};
+
+pub const ALREADY_EXISTS: ErrorCode = ErrorCode {
+    status: StatusCode::CONFLICT,
+    code: "already_exists",
+    when: "Registration: the username or the email address is taken; `errors` names which (code `taken`).",
+    what_to_do: "Ask for another username, or offer sign-in and the password reset for the email.",
+};
+
+pub const INVALID_REFRESH_TOKEN: ErrorCode = ErrorCode {
+    status: StatusCode::UNAUTHORIZED,
+    code: "invalid_refresh_token",
+    when: "The refresh token is unknown, expired or its session has ended.",
+    what_to_do: "Sign in again.",
+};
+
+pub const REFRESH_TOKEN_REUSED: ErrorCode = ErrorCode {
+    status: StatusCode::UNAUTHORIZED,
+    code: "refresh_token_reused",
+    when: "A refresh token was used a second time (a sign of theft): its session is ended.",
+    what_to_do: "Sign in again; keep only the newest refresh token.",
+};
+
 fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "the email or username and password do not match an account",
-    )
+    INVALID_CREDENTIALS.with_detail("the email or username and password do not match an account")
 }
 
 pub(super) fn account_disabled() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "account_disabled",
-        "this account is disabled",
-    )
+    ACCOUNT_DISABLED.with_detail("this account is disabled")
 }
 
 /// Create an account (and optionally an organization) and sign in.
@@ -125,9 +152,9 @@ pub(super) fn account_disabled() -> ApiError {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = AuthResponse),
-        (status = 409, description = "Username or email already registered (`errors` says which)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username or email already registered (`errors` says which)"),
+        (status = 422, description = "Invalid fields"),
+        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)"),
     ))]
 async fn register(
     State(state): State<AppState>,
@@ -167,7 +194,7 @@ async fn register(
         .map_err(ApiError::internal)?;
 
     let now = Utc::now();
-    let txn = db.begin().await.map_err(agora_store::DbError::from)?;
+    let txn = db.begin().await?;
     let new_user = NewUser {
         username: &username,
         email: &email,
@@ -191,7 +218,7 @@ async fn register(
     }
     super::recovery::send_verification(&state, &txn, &user, now).await?;
     let response = sign_in(&state, &txn, user, meta, now).await?;
-    txn.commit().await.map_err(agora_store::DbError::from)?;
+    txn.commit().await?;
     state.jobs().wake();
     Ok((StatusCode::CREATED, limit, Json(response)))
 }
@@ -199,17 +226,22 @@ async fn register(
 fn already_registered(username: bool, email: bool) -> ApiError {
     let mut errors = Vec::new();
     if username {
-        errors.push(FieldError::new("username", "is already taken"));
+        errors.push(FieldError::new(
+            "username",
+            FieldCode::Taken,
+            "is already taken",
+        ));
     }
     if email {
-        errors.push(FieldError::new("email", "is already registered"));
+        errors.push(FieldError::new(
+            "email",
+            FieldCode::Taken,
+            "is already registered",
+        ));
     }
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "already_exists",
-        "an account with this username or email already exists",
-    )
-    .with_errors(errors)
+    ALREADY_EXISTS
+        .with_detail("an account with this username or email already exists")
+        .with_errors(errors)
 }
 
 /// Sign in with email or username and password.
@@ -217,10 +249,10 @@ fn already_registered(username: bool, email: bool) -> ApiError {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = AuthResponse),
-        (status = 401, description = "Wrong credentials (the same answer whether or not the account exists)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Neither or both of email and username", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong credentials (the same answer whether or not the account exists)"),
+        (status = 403, description = "`account_disabled`"),
+        (status = 422, description = "Neither or both of email and username"),
+        (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)"),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -230,6 +262,7 @@ async fn login(
     let ((Some(login), None) | (None, Some(login))) = (&body.email, &body.username) else {
         return Err(ApiError::invalid_field(
             "email",
+            FieldCode::Required,
             "give either `email` or `username`",
         ));
     };
@@ -280,8 +313,8 @@ async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new access and refresh token", body = AuthResponse),
-        (status = 401, description = "Unknown, used or expired refresh token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`account_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, used or expired refresh token"),
+        (status = 403, description = "`account_disabled`"),
     ))]
 async fn refresh(
     State(state): State<AppState>,
@@ -300,19 +333,14 @@ async fn refresh(
             refresh_token,
             now,
         )?)),
-        Refresh::Invalid => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_refresh_token",
-            "the refresh token is not valid; sign in again",
-        )),
+        Refresh::Invalid => {
+            Err(INVALID_REFRESH_TOKEN.with_detail("the refresh token is not valid; sign in again"))
+        }
         Refresh::Reused { session_id } => {
             state.identity().revoke(&[session_id], now);
             tracing::warn!(session = %session_id, "refresh token reused; session revoked");
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "refresh_token_reused",
-                "this refresh token was already used; the session has been ended",
-            ))
+            Err(REFRESH_TOKEN_REUSED
+                .with_detail("this refresh token was already used; the session has been ended"))
         }
         Refresh::Disabled => Err(account_disabled()),
     }
@@ -321,7 +349,7 @@ async fn refresh(
 /// End this session: its access token stops working at once.
 #[utoipa::path(post, path = "/auth/logout", tag = "identity", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401)))]
 async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
     // A token of the external provider has no session here: signing out is the provider's.
     if let Some(session) = viewer.session_id {
@@ -335,7 +363,7 @@ async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Stat
 /// End every session of the caller, on every device.
 #[utoipa::path(post, path = "/auth/logout-all", tag = "identity", security(("bearer" = [])),
     responses((status = 204, description = "Every session ended"),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401)))]
 async fn logout_all(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
     let now = Utc::now();
     let ended =
@@ -347,7 +375,7 @@ async fn logout_all(State(state): State<AppState>, viewer: Viewer) -> ApiResult<
 /// The signed-in account.
 #[utoipa::path(get, path = "/auth/me", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401)))]
 async fn me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<User>> {
     let user = users::find(state.db().reader(), viewer.user_id.0)
         .await?
@@ -358,7 +386,7 @@ async fn me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Use
 /// The caller's live sessions.
 #[utoipa::path(get, path = "/auth/sessions", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = SessionList),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+        (status = 401)))]
 async fn list_sessions(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -375,7 +403,7 @@ async fn list_sessions(
 #[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "identity", security(("bearer" = [])),
     params(("id" = SessionId, Path, description = "Session id")),
     responses((status = 204, description = "Session ended"),
-        (status = 404, description = "No such session of the caller", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such session of the caller")))]
 async fn revoke_session(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -6,7 +6,7 @@
 //! - [`ModeratorUser`], [`AdminUser`]: a viewer whose *current* role (read from the database,
 //!   not from the token, so a demotion takes effect at once) allows it; 403 otherwise.
 
-use agora_core::{ApiError, SessionId, UserId};
+use agora_core::{ApiError, ErrorCode, SessionId, UserId};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -78,18 +78,33 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
     }
 }
 
+pub const TOKEN_EXPIRED: ErrorCode = ErrorCode {
+    status: StatusCode::UNAUTHORIZED,
+    code: "token_expired",
+    when: "The access token has expired.",
+    what_to_do: "Refresh it (`POST /auth/refresh`) and send the request again.",
+};
+
+pub const INVALID_TOKEN: ErrorCode = ErrorCode {
+    status: StatusCode::UNAUTHORIZED,
+    code: "invalid_token",
+    when: "The access token is not one of ours (or of the configured provider): bad signature, wrong issuer or audience, malformed.",
+    what_to_do: "Sign in again.",
+};
+
+pub const SESSION_REVOKED: ErrorCode = ErrorCode {
+    status: StatusCode::UNAUTHORIZED,
+    code: "session_revoked",
+    when: "The session of the access token has ended (signed out, a password change, an administrator).",
+    what_to_do: "Sign in again.",
+};
+
 fn token_error(err: TokenError) -> ApiError {
     match err {
-        TokenError::Expired => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "token_expired",
-            "the access token has expired; refresh it",
-        ),
-        TokenError::Invalid(_) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "the access token is not valid",
-        ),
+        TokenError::Expired => {
+            TOKEN_EXPIRED.with_detail("the access token has expired; refresh it")
+        }
+        TokenError::Invalid(_) => INVALID_TOKEN.with_detail("the access token is not valid"),
     }
     .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
 }
@@ -107,11 +122,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Viewer, ApiEr
         token_error(err)
     })?;
     if identity.revocations.is_revoked(claims.sid) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "session_revoked",
-            "this session has ended; sign in again",
-        ));
+        return Err(SESSION_REVOKED.with_detail("this session has ended; sign in again"));
     }
     Ok(Viewer {
         user_id: UserId(claims.sub),

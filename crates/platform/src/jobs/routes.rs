@@ -3,8 +3,8 @@
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{NumberedPage, PageParams};
-use agora_core::{ApiError, ApiResult, Problem};
-use agora_store::DbError;
+use agora_core::{ApiError, ApiResult, FieldCode};
+
 use axum::extract::State;
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
@@ -42,8 +42,8 @@ pub struct JobsOverview {
 #[utoipa::path(get, path = "/admin/jobs/stats", tag = "admin", security(("bearer" = [])),
     responses(
         (status = 200, body = JobsOverview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
     ))]
 async fn overview(
     State(state): State<AppState>,
@@ -77,9 +77,9 @@ pub struct JobListFilter {
     params(JobListFilter),
     responses(
         (status = 200, body = NumberedPage<StoredJob>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 422, description = "Bad filter"),
     ))]
 async fn list_jobs(
     State(state): State<AppState>,
@@ -103,9 +103,9 @@ async fn list_jobs(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, body = StoredJob),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 404),
     ))]
 async fn get_job(
     State(state): State<AppState>,
@@ -126,10 +126,10 @@ async fn find(conn: &impl ConnectionTrait, id: JobId) -> ApiResult<StoredJob> {
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "Queued again", body = StoredJob),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The job is not dead", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 404),
+        (status = 409, description = "The job is not dead"),
     ))]
 async fn retry_job(
     State(state): State<AppState>,
@@ -137,7 +137,7 @@ async fn retry_job(
     Path(id): Path<JobId>,
 ) -> ApiResult<Json<StoredJob>> {
     let now = Utc::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     match queue::retry(&txn, id, now).await? {
         None => return Err(ApiError::not_found("no job with this id")),
         Some(false) => return Err(ApiError::conflict("only a dead job can be retried")),
@@ -157,7 +157,7 @@ async fn retry_job(
     )
     .await?;
     let job = find(&txn, id).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.jobs().wake();
     Ok(Json(job))
 }
@@ -180,9 +180,9 @@ pub struct Affected {
     request_body = RetryDeadRequest,
     responses(
         (status = 200, description = "How many were queued again", body = Affected),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 422),
     ))]
 async fn retry_dead(
     State(state): State<AppState>,
@@ -190,7 +190,7 @@ async fn retry_dead(
     Json(request): Json<RetryDeadRequest>,
 ) -> ApiResult<Json<Affected>> {
     let now = Utc::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let count = queue::retry_dead(&txn, request.kind.as_deref(), now).await?;
     audit::record(
         &txn,
@@ -205,7 +205,7 @@ async fn retry_dead(
         now,
     )
     .await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     state.jobs().wake();
     Ok(Json(Affected { count }))
 }
@@ -242,9 +242,9 @@ impl From<FinishedStatus> for JobStatus {
     request_body = PurgeRequest,
     responses(
         (status = 200, description = "How many were deleted", body = Affected),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a finished status, or not a duration", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Not an admin"),
+        (status = 422, description = "Not a finished status, or not a duration"),
     ))]
 async fn purge(
     State(state): State<AppState>,
@@ -254,9 +254,12 @@ async fn purge(
     let now = Utc::now();
     let before = match request.older_than.as_deref() {
         None => now,
-        Some(age) => now - parse_age(age).map_err(|m| ApiError::invalid_field("older_than", m))?,
+        Some(age) => {
+            now - parse_age(age)
+                .map_err(|m| ApiError::invalid_field("older_than", FieldCode::InvalidFormat, m))?
+        }
     };
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let count = queue::purge(&txn, request.status.into(), before).await?;
     audit::record(
         &txn,
@@ -275,7 +278,7 @@ async fn purge(
         now,
     )
     .await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(Json(Affected { count }))
 }
 

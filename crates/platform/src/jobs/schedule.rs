@@ -20,11 +20,11 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
-use agora_store::{Db, DbError, DbResult};
+use agora_store::{Db, DbResult};
 use chrono::{DateTime, Utc};
 use croner::Cron;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
 
 use super::{Enqueue, JobKinds, queue};
 
@@ -279,7 +279,7 @@ impl Scheduler {
     /// first; true when this one did.
     async fn fire(&self, plan: &Planned, due: DateTime<Utc>, now: DateTime<Utc>) -> DbResult<bool> {
         let next = plan.next_after(now).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let txn = self.db.writer().begin().await.map_err(DbError::from)?;
+        let txn = self.db.begin().await?;
         let take = Query::update()
             .table(JobSchedules::Table)
             .value(JobSchedules::NextRunAt, next)
@@ -301,7 +301,7 @@ impl Scheduler {
             now,
         )
         .await?;
-        txn.commit().await.map_err(DbError::from)?;
+        txn.commit().await?;
         match enqueued {
             super::Enqueued::Created(job) => {
                 tracing::info!(schedule = plan.kind, tick = %due, %job, "scheduled job enqueued")

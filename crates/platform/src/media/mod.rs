@@ -24,7 +24,7 @@ pub mod routes;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
-use agora_core::ApiError;
+use agora_core::{ApiError, ErrorCode, FieldCode, codes};
 use agora_store::{Storage, StorageKey};
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Request, State};
@@ -41,6 +41,13 @@ pub use detect::Kind;
 pub use process::{ProcessError, Processed, THUMBNAIL_SIZES};
 
 use crate::AppState;
+
+pub const QUOTA_EXCEEDED: ErrorCode = ErrorCode {
+    status: StatusCode::PAYLOAD_TOO_LARGE,
+    code: "quota_exceeded",
+    when: "An upload would take the account past its storage quota; `quota` and `remaining` give the numbers (bytes).",
+    what_to_do: "Delete media, or verify the email address (unverified accounts have a smaller quota).",
+};
 
 /// Largest image file accepted.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -126,9 +133,8 @@ impl Budget {
     /// The 413 `quota_exceeded` problem for file `name`, saying what is left.
     pub fn exceeded(&self, name: &str) -> ApiError {
         let quota = self.quota.unwrap_or(u64::MAX);
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "quota_exceeded",
+        ApiError::from_code(
+            &QUOTA_EXCEEDED,
             format!(
                 "{name}: your media would pass your storage quota of {}; {} is left of it (delete media, or verify your email address if you have not: unverified accounts have a smaller quota)",
                 human(quota),
@@ -330,7 +336,11 @@ pub async fn read_file(
         }
     }
     if bytes.is_empty() {
-        return Err(ApiError::invalid_field(name, "the file is empty"));
+        return Err(ApiError::invalid_field(
+            name,
+            FieldCode::TooShort,
+            "the file is empty",
+        ));
     }
     let kind = match kind {
         Some(kind) => kind,
@@ -350,9 +360,8 @@ fn limit_of(kind: Kind) -> usize {
 fn recognise(head: &[u8], allowed: Allowed, name: &str) -> Result<Kind, ApiError> {
     match Kind::sniff(head) {
         Some(kind) if allowed.permits(kind) => Ok(kind),
-        _ => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        _ => Err(ApiError::from_code(
+            &codes::UNSUPPORTED_MEDIA_TYPE,
             format!(
                 "{name}: the content is not an accepted file type ({}); the file name and the declared type are not taken into account",
                 allowed.accepted()
@@ -362,9 +371,8 @@ fn recognise(head: &[u8], allowed: Allowed, name: &str) -> Result<Kind, ApiError
 }
 
 fn too_large(name: &str, limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+    ApiError::from_code(
+        &codes::PAYLOAD_TOO_LARGE,
         format!(
             "{name}: files of this type may be at most {} MiB",
             limit >> 20
@@ -375,9 +383,8 @@ fn too_large(name: &str, limit: usize) -> ApiError {
 /// A broken or oversized multipart body: 413 when the body limit was hit, else 400.
 pub fn multipart_error(err: MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+        ApiError::from_code(
+            &codes::PAYLOAD_TOO_LARGE,
             format!(
                 "an upload request may be at most {} MiB",
                 MAX_REQUEST_BYTES >> 20
@@ -402,7 +409,7 @@ pub async fn process(kind: Kind, bytes: Bytes, name: &str) -> Result<Processed, 
         .map_err(|err| ApiError::internal(format!("image processing panicked: {err}")))?;
     outcome.map_err(|err| match err {
         ProcessError::Encoding(_) => ApiError::internal(err),
-        other => ApiError::invalid_field(name, other.to_string()),
+        other => ApiError::invalid_field(name, FieldCode::InvalidFormat, other.to_string()),
     })
 }
 
@@ -481,7 +488,8 @@ pub async fn prepare(
         let processed = process(kind, bytes, name).await?;
         Ok((kind, Upload::Image(processed)))
     } else {
-        container::check(kind, &bytes).map_err(|why| ApiError::invalid_field(name, why))?;
+        container::check(kind, &bytes)
+            .map_err(|why| ApiError::invalid_field(name, FieldCode::InvalidFormat, why))?;
         Ok((kind, Upload::Video(bytes)))
     }
 }

@@ -1,7 +1,7 @@
 //! The media routes: uploads, the profile picture, and serving stored media.
 
 use agora_core::extract::{Json, Path};
-use agora_core::{ApiError, ApiResult, Problem};
+use agora_core::{ApiError, ApiResult, FieldCode, codes};
 use agora_store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use agora_store::{DbError, StorageError, StorageKey};
 use axum::extract::multipart::MultipartRejection;
@@ -68,6 +68,7 @@ pub struct ProfilePictureForm {
 fn unknown_part(name: Option<&str>) -> ApiError {
     ApiError::invalid_field(
         name.unwrap_or("body"),
+        FieldCode::UnknownField,
         "unknown part: send the file(s) as `file` parts",
     )
 }
@@ -75,9 +76,8 @@ fn unknown_part(name: Option<&str>) -> ApiError {
 /// The multipart body, or 415 when the request is not `multipart/form-data`.
 fn multipart(body: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart> {
     body.map_err(|rejection| match rejection {
-        MultipartRejection::InvalidBoundary(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        MultipartRejection::InvalidBoundary(_) => ApiError::from_code(
+            &codes::UNSUPPORTED_MEDIA_TYPE,
             "the request body must be multipart/form-data with a boundary",
         ),
         other => ApiError::bad_request(other.body_text()),
@@ -111,11 +111,11 @@ async fn account(state: &AppState, viewer: &Viewer) -> ApiResult<users::Model> {
     request_body(content = UploadForm, content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses(
         (status = 201, description = "Stored, in the order of the parts", body = Vec<MediaItem>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A file or the request is too large (`payload_too_large`), or the files would pass the caller's storage quota (`quota_exceeded`, with `quota` and `remaining` bytes)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "A file is not of an accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No file, too many files, an image too large in pixels or undecodable, a video whose structure is broken", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many uploads (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 413, description = "A file or the request is too large (`payload_too_large`), or the files would pass the caller's storage quota (`quota_exceeded`, with `quota` and `remaining` bytes)"),
+        (status = 415, description = "A file is not of an accepted type"),
+        (status = 422, description = "No file, too many files, an image too large in pixels or undecodable, a video whose structure is broken"),
+        (status = 429, description = "Too many uploads (`rate_limited`, with `Retry-After`)"),
     ))]
 async fn upload(
     State(state): State<AppState>,
@@ -142,6 +142,7 @@ async fn upload(
             if index == MAX_FILES {
                 return Err(ApiError::invalid_field(
                     "file",
+                    FieldCode::TooLong,
                     format!("at most {MAX_FILES} files may be uploaded at once"),
                 ));
             }
@@ -156,10 +157,11 @@ async fn upload(
         if saved.is_empty() {
             return Err(ApiError::invalid_field(
                 "file",
+                FieldCode::Required,
                 "send at least one `file` part",
             ));
         }
-        let txn = state.db().begin().await.map_err(DbError::from)?;
+        let txn = state.db().begin().await?;
         // The quota is checked again where it counts: an upload that ran at the same time may
         // have used what this one's budget saw, and images are stored at their re-encoded size.
         let used = queries::usage(&txn, user).await?;
@@ -168,7 +170,7 @@ async fn upload(
                 return Err(Budget::new(quota, used).exceeded(&format!("file[{index}]")));
             }
         }
-        txn.commit().await.map_err(DbError::from)?;
+        txn.commit().await?;
         Ok(())
     }
     .await;
@@ -193,11 +195,11 @@ async fn upload(
     request_body(content = ProfilePictureForm, content_type = "multipart/form-data", description = "one `file` part"),
     responses(
         (status = 200, description = "The account with its new picture", body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is too large (`payload_too_large`), or would pass the caller's storage quota (`quota_exceeded`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a JPEG, PNG or WebP image", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many uploads (`rate_limited`, with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 413, description = "The file is too large (`payload_too_large`), or would pass the caller's storage quota (`quota_exceeded`)"),
+        (status = 415, description = "Not a JPEG, PNG or WebP image"),
+        (status = 422),
+        (status = 429, description = "Too many uploads (`rate_limited`, with `Retry-After`)"),
     ))]
 async fn set_profile_picture(
     State(state): State<AppState>,
@@ -228,6 +230,7 @@ async fn set_profile_picture(
             if saved.is_some() {
                 return Err(ApiError::invalid_field(
                     "file",
+                    FieldCode::TooLong,
                     "send exactly one `file` part",
                 ));
             }
@@ -240,10 +243,11 @@ async fn set_profile_picture(
         let Some(new) = &saved else {
             return Err(ApiError::invalid_field(
                 "file",
+                FieldCode::Required,
                 "send exactly one `file` part",
             ));
         };
-        let txn = state.db().begin().await.map_err(DbError::from)?;
+        let txn = state.db().begin().await?;
         let user = users::Entity::find_by_id(viewer.user_id.0)
             .one(&txn)
             .await
@@ -266,7 +270,7 @@ async fn set_profile_picture(
         .update(&txn)
         .await
         .map_err(DbError::from)?;
-        txn.commit().await.map_err(DbError::from)?;
+        txn.commit().await?;
         Ok((User::from(user), old))
     }
     .await;
@@ -291,13 +295,13 @@ async fn set_profile_picture(
 #[utoipa::path(delete, path = "/users/me/profile-picture", tag = "media", security(("bearer" = [])),
     responses(
         (status = 204, description = "The account has no picture"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn delete_profile_picture(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> ApiResult<StatusCode> {
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let user = users::Entity::find_by_id(viewer.user_id.0)
         .one(&txn)
         .await
@@ -316,7 +320,7 @@ async fn delete_profile_picture(
     .update(&txn)
     .await
     .map_err(DbError::from)?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     delete_picture_files(&state, Some(&old)).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -338,8 +342,8 @@ async fn delete_picture_files(state: &AppState, key: Option<&str>) {
     responses(
         (status = 200, description = "The file, with its type, `Cache-Control: immutable` and an `ETag`"),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        (status = 404, description = "No media with this key (also for any key that is not valid)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The storage backend is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No media with this key (also for any key that is not valid)"),
+        (status = 503, description = "The storage backend is unavailable"),
     ))]
 async fn serve(
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 //! at most. Run by the `notifications.digest` job, on the schedule of the same name.
 
 use agora_core::UserId;
-use agora_store::{DbError, DbResult};
+use agora_store::DbResult;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
@@ -98,7 +98,7 @@ struct Item {
 /// One user's digest, in one transaction with marking its notifications emailed; false when
 /// the account cannot receive email (disabled), whose notifications are then passed over.
 async fn send_one(state: &AppState, user: UserId, now: DateTime<Utc>) -> DbResult<bool> {
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let account = users::Entity::find_by_id(user.0).one(&txn).await?;
     let mut sent = false;
     if let Some(account) = account.filter(|a| a.status == "active") {
@@ -148,6 +148,6 @@ async fn send_one(state: &AppState, user: UserId, now: DateTime<Utc>) -> DbResul
         .cond_where(waiting(Some(user)))
         .to_owned();
     txn.execute(&mark).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(sent)
 }

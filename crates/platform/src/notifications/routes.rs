@@ -3,7 +3,7 @@
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
-use agora_core::{ApiError, ApiResult, Problem, time};
+use agora_core::{ApiError, ApiResult, FieldCode, time};
 use agora_store::keyset::{Keyset, SortKey};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -48,8 +48,8 @@ pub struct NotificationFilter {
     params(NotificationFilter),
     responses(
         (status = 200, body = CursorPage<Notification>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "Bad filter or cursor"),
     ))]
 async fn list_notifications(
     State(state): State<AppState>,
@@ -111,7 +111,7 @@ pub struct UnreadCount {
 #[utoipa::path(get, path = "/notifications/unread-count", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, body = UnreadCount),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn count_unread(
     State(state): State<AppState>,
@@ -126,8 +126,8 @@ async fn count_unread(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, body = Notification),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No notification of the viewer's with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 404, description = "No notification of the viewer's with this id"),
     ))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -166,7 +166,7 @@ pub struct MarkedRead {
 #[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, body = MarkedRead),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn mark_all_read(
     State(state): State<AppState>,
@@ -225,7 +225,7 @@ impl KindPreference {
 #[utoipa::path(get, path = "/notifications/preferences", tag = "notifications", security(("bearer" = [])),
     responses(
         (status = 200, body = Preferences),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn get_preferences(
     State(state): State<AppState>,
@@ -244,7 +244,8 @@ async fn get_preferences(
 }
 
 fn checked_kind(kind: &str) -> ApiResult<()> {
-    preferences::check_kind(kind).map_err(|message| ApiError::invalid_field("kind", message))
+    preferences::check_kind(kind)
+        .map_err(|message| ApiError::invalid_field("kind", FieldCode::InvalidEnum, message))
 }
 
 /// Chooses the channels of one kind of notification (`default`: of every kind without a
@@ -254,8 +255,8 @@ fn checked_kind(kind: &str) -> ApiResult<()> {
     request_body = Channels,
     responses(
         (status = 200, body = KindPreference),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a kind, or a missing channel", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "Not a kind, or a missing channel"),
     ))]
 async fn set_preference(
     State(state): State<AppState>,
@@ -281,8 +282,8 @@ async fn set_preference(
     params(("kind" = String, Path, pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$", max_length = 64, description = "A kind whose preference is set, or `default`")),
     responses(
         (status = 204, description = "Forgotten (or there was no choice)"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a kind", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "Not a kind"),
     ))]
 async fn reset_preference(
     State(state): State<AppState>,

@@ -1,7 +1,7 @@
 //! `/users/me`, `/users/{id_or_username}` and `/users/me/onboarding`.
 
 use agora_core::extract::{FieldErrors, Json, Path};
-use agora_core::{ApiError, ApiResult, Problem, UserId, time};
+use agora_core::{ApiError, ApiResult, UserId, time};
 use agora_store::DbError;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -54,7 +54,7 @@ async fn me(conn: &impl ConnectionTrait, user: UserId) -> ApiResult<Me> {
 #[utoipa::path(get, path = "/users/me", tag = "identity", security(("bearer" = [])),
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn get_me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Me>> {
     Ok(Json(me(state.db().reader(), viewer.user_id).await?))
@@ -103,8 +103,8 @@ pub struct UpdateMe {
     request_body = UpdateMe,
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks its rule (all such fields are listed)", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 422, description = "A field breaks its rule (all such fields are listed)"),
     ))]
 async fn update_me(
     State(state): State<AppState>,
@@ -112,7 +112,7 @@ async fn update_me(
     Json(body): Json<UpdateMe>,
 ) -> ApiResult<Json<Me>> {
     let mut errors = FieldErrors::new();
-    type Rule = fn(Option<String>, usize) -> Result<Option<String>, String>;
+    type Rule = fn(Option<String>, usize) -> Result<Option<String>, agora_core::Invalid>;
     let mut check = |field: &str, value: Option<Option<String>>, rule: Rule, max: usize| {
         value.and_then(|v| errors.check(field, rule(v, max)))
     };
@@ -142,7 +142,7 @@ async fn update_me(
     errors.finish()?;
 
     let now = time::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     if let Some(display_name) = display_name {
         set_account(
             &txn,
@@ -164,7 +164,7 @@ async fn update_me(
     };
     super::update(&txn, viewer.user_id, changes, now).await?;
     let updated = me(&txn, viewer.user_id).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(Json(updated))
 }
 
@@ -203,9 +203,9 @@ pub struct OnboardingRequest {
     request_body = OnboardingRequest,
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a time zone, or not a username", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 409, description = "The username is taken"),
+        (status = 422, description = "Not a time zone, or not a username"),
     ))]
 async fn onboard(
     State(state): State<AppState>,
@@ -223,7 +223,7 @@ async fn onboard(
     // Outside the transaction: a slow provider must not hold a database connection.
     let country = state.geolocator().country(client.ip()).await;
     let now = time::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     if let Some(Some(username)) = username {
         let taken = users::Entity::find()
             .filter(users::Column::UsernameKey.eq(username.key()))
@@ -260,7 +260,7 @@ async fn onboard(
     };
     super::update(&txn, viewer.user_id, changes, now).await?;
     let updated = me(&txn, viewer.user_id).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(Json(updated))
 }
 
@@ -285,7 +285,7 @@ pub struct PublicProfile {
     params(("user_id" = String, Path, description = "A user id, or a username")),
     responses(
         (status = 200, body = PublicProfile),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404),
     ))]
 async fn get_user(
     State(state): State<AppState>,

@@ -3,6 +3,8 @@
 
 use std::str::FromStr;
 
+use agora_core::{FieldCode, Invalid};
+
 pub const DISPLAY_NAME_MAX: usize = 50;
 pub const BIO_MAX: usize = 160;
 pub const WEBSITE_MAX: usize = 200;
@@ -12,24 +14,27 @@ pub const INTEREST_MAX: usize = 30;
 pub const WATCHLIST_MAX: usize = 100;
 
 /// Trimmed; empty is none; longer than `max` characters is refused.
-pub fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, String> {
+pub fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, Invalid> {
     match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(format!("must be at most {max} characters")),
+        Some(v) if v.chars().count() > max => Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("must be at most {max} characters"),
+        )),
         other => Ok(other),
     }
 }
 
 /// [`optional_text`] for a field of one line (a name, a place): tabs and line breaks are refused.
-pub fn optional_line(value: Option<String>, max: usize) -> Result<Option<String>, String> {
+pub fn optional_line(value: Option<String>, max: usize) -> Result<Option<String>, Invalid> {
     let value = optional_text(value, max)?;
     if let Some(line) = &value {
-        agora_core::text::check_single_line(line).map_err(|err| err.to_string())?;
+        agora_core::text::check_single_line(line)?;
     }
     Ok(value)
 }
 
 /// An `http` or `https` address, at most [`WEBSITE_MAX`] characters.
-pub fn website(value: Option<String>) -> Result<Option<String>, String> {
+pub fn website(value: Option<String>) -> Result<Option<String>, Invalid> {
     let Some(value) = optional_text(value, WEBSITE_MAX)? else {
         return Ok(None);
     };
@@ -37,30 +42,48 @@ pub fn website(value: Option<String>) -> Result<Option<String>, String> {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
             Ok(Some(value))
         }
-        _ => Err("must be an http or https address".to_owned()),
+        _ => Err(Invalid::new(
+            FieldCode::InvalidFormat,
+            "must be an http or https address",
+        )),
     }
 }
 
 /// At most [`INTERESTS_MAX`] words of 1–[`INTEREST_MAX`] characters, lower-cased, each once,
 /// in the order given.
-pub fn interests(values: Vec<String>) -> Result<Vec<String>, String> {
+pub fn interests(values: Vec<String>) -> Result<Vec<String>, Invalid> {
     // Counted as sent, as the schema's `maxItems` says, before duplicates fold.
     if values.len() > INTERESTS_MAX {
-        return Err(format!("at most {INTERESTS_MAX} interests"));
+        return Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("at most {INTERESTS_MAX} interests"),
+        ));
     }
     let mut kept: Vec<String> = Vec::new();
     for value in values {
         let value = value.trim().to_lowercase();
-        agora_core::text::check_single_line(&value).map_err(|err| format!("each {err}"))?;
+        agora_core::text::check_single_line(&value)
+            .map_err(|err| Invalid::new(FieldCode::ControlCharacter, format!("each {err}")))?;
         if value.is_empty() || value.chars().count() > INTEREST_MAX {
-            return Err(format!("each must be 1 to {INTEREST_MAX} characters"));
+            let code = if value.is_empty() {
+                FieldCode::TooShort
+            } else {
+                FieldCode::TooLong
+            };
+            return Err(Invalid::new(
+                code,
+                format!("each must be 1 to {INTEREST_MAX} characters"),
+            ));
         }
         if !kept.contains(&value) {
             kept.push(value);
         }
     }
     if kept.len() > INTERESTS_MAX {
-        return Err(format!("at most {INTERESTS_MAX} interests"));
+        return Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("at most {INTERESTS_MAX} interests"),
+        ));
     }
     Ok(kept)
 }
@@ -82,15 +105,20 @@ impl utoipa::PartialSchema for TimeZoneName {
 impl utoipa::ToSchema for TimeZoneName {}
 
 /// An IANA time zone name (`Europe/Berlin`, `UTC`), in its canonical spelling.
-pub fn timezone(value: &str) -> Result<String, String> {
+pub fn timezone(value: &str) -> Result<String, Invalid> {
     chrono_tz::Tz::from_str(value.trim())
         .map(|tz| tz.name().to_owned())
-        .map_err(|_| format!("`{value}` is not an IANA time zone such as Europe/Berlin"))
+        .map_err(|_| {
+            Invalid::new(
+                FieldCode::InvalidEnum,
+                format!("`{value}` is not an IANA time zone such as Europe/Berlin"),
+            )
+        })
 }
 
 /// A ticker symbol: 1–10 letters or digits, with at most one inner `.` (`BRK.B`); a leading
 /// `$` or `#` is dropped and letters are upper-cased.
-pub fn symbol(value: &str) -> Result<String, String> {
+pub fn symbol(value: &str) -> Result<String, Invalid> {
     let symbol = value
         .trim()
         .trim_start_matches(['$', '#'])
@@ -103,8 +131,9 @@ pub fn symbol(value: &str) -> Result<String, String> {
     if valid {
         Ok(symbol)
     } else {
-        Err(format!(
-            "`{value}` is not a ticker symbol such as AAPL or BRK.B"
+        Err(Invalid::new(
+            FieldCode::InvalidFormat,
+            format!("`{value}` is not a ticker symbol such as AAPL or BRK.B"),
         ))
     }
 }

@@ -1,7 +1,7 @@
 //! `/users/me/watchlist`: the tickers a user follows, at most 100, each once.
 
 use agora_core::extract::{Json, Path};
-use agora_core::{ApiError, ApiResult, Problem, UserId, time};
+use agora_core::{ApiError, ApiResult, UserId, time};
 use agora_store::DbError;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -63,7 +63,7 @@ async fn items(conn: &impl ConnectionTrait, user: UserId) -> ApiResult<Vec<Watch
 #[utoipa::path(get, path = "/users/me/watchlist", tag = "identity", security(("bearer" = [])),
     responses(
         (status = 200, body = Watchlist),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 async fn list_watchlist(
     State(state): State<AppState>,
@@ -87,18 +87,18 @@ pub struct AddSymbol {
     request_body = AddSymbol,
     responses(
         (status = 200, description = "The watchlist after the addition", body = Watchlist),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The watchlist is full (100)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a ticker symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 409, description = "The watchlist is full (100)"),
+        (status = 422, description = "Not a ticker symbol"),
     ))]
 async fn add(
     State(state): State<AppState>,
     viewer: Viewer,
     Json(body): Json<AddSymbol>,
 ) -> ApiResult<Json<Watchlist>> {
-    let symbol = rules::symbol(&body.symbol)
-        .map_err(|message| ApiError::invalid_field("symbol", message))?;
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let symbol =
+        rules::symbol(&body.symbol).map_err(|invalid| ApiError::invalid("symbol", invalid))?;
+    let txn = state.db().begin().await?;
     let insert = Query::insert()
         .into_table(WatchlistItems::Table)
         .columns([
@@ -122,7 +122,7 @@ async fn add(
             "a watchlist holds at most {WATCHLIST_MAX} tickers; remove one first"
         )));
     }
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(Json(Watchlist { items }))
 }
 
@@ -131,8 +131,8 @@ async fn add(
     params(("symbol" = String, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not on the watchlist", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 404, description = "Not on the watchlist"),
     ))]
 async fn remove(
     State(state): State<AppState>,

@@ -34,7 +34,7 @@ use agora_core::ApiError;
 use agora_core::config::{Rate, RateLimits};
 use agora_store::Redis;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 
@@ -263,19 +263,15 @@ impl std::error::Error for RateLimited {}
 
 impl From<RateLimited> for ApiError {
     fn from(limited: RateLimited) -> Self {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            limited.to_string(),
-        )
-        .with_extension("retry_after", seconds(limited.retry_after))
-        .with_header(
-            header::RETRY_AFTER,
-            HeaderValue::from(seconds(limited.retry_after)),
-        )
-        .with_header(RATELIMIT_LIMIT, HeaderValue::from(limited.limit))
-        .with_header(RATELIMIT_REMAINING, HeaderValue::from(0u32))
-        .with_header(RATELIMIT_RESET, HeaderValue::from(seconds(limited.reset)))
+        ApiError::from_code(&agora_core::codes::RATE_LIMITED, limited.to_string())
+            .with_extension("retry_after", seconds(limited.retry_after))
+            .with_header(
+                header::RETRY_AFTER,
+                HeaderValue::from(seconds(limited.retry_after)),
+            )
+            .with_header(RATELIMIT_LIMIT, HeaderValue::from(limited.limit))
+            .with_header(RATELIMIT_REMAINING, HeaderValue::from(0u32))
+            .with_header(RATELIMIT_RESET, HeaderValue::from(seconds(limited.reset)))
     }
 }
 
@@ -656,6 +652,7 @@ fn is_api(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn the_default_quotas_are_the_documented_defaults_of_the_settings() {

@@ -27,6 +27,8 @@ mod room;
 pub mod ticket;
 mod ws;
 
+pub use ws::{SHUTTING_DOWN, TOO_MANY_SOCKETS};
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -7,7 +7,7 @@
 //! deletes the row.
 
 use agora_core::extract::Json;
-use agora_core::{ApiResult, Problem, SessionId, UserId};
+use agora_core::{ApiResult, SessionId, UserId};
 use agora_store::{DbError, DbResult};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -37,7 +37,7 @@ pub struct WsTicket {
 #[utoipa::path(post, path = "/ws/ticket", tag = "realtime", security(("bearer" = [])),
     responses(
         (status = 201, description = "Connect with `GET /api/v1/ws?ticket=…` within `expires_in` seconds", body = WsTicket),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
     ))]
 pub async fn issue_ticket(
     State(state): State<AppState>,

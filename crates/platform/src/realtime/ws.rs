@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use agora_core::config::Rate;
 use agora_core::extract::Query;
-use agora_core::{ApiError, Problem};
+use agora_core::{ApiError, ErrorCode};
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
@@ -27,6 +27,20 @@ use super::room::{ConnectionId, Subscriber};
 use super::{Hub, UserSocket, ticket};
 use crate::AppState;
 use crate::identity::{OptionalViewer, Viewer};
+
+pub const SHUTTING_DOWN: ErrorCode = ErrorCode {
+    status: StatusCode::SERVICE_UNAVAILABLE,
+    code: "shutting_down",
+    when: "`GET /ws` while this instance is shutting down (open sockets are closed with code 1012).",
+    what_to_do: "Reconnect after a short delay; another instance (or this one, restarted) answers.",
+};
+
+pub const TOO_MANY_SOCKETS: ErrorCode = ErrorCode {
+    status: StatusCode::TOO_MANY_REQUESTS,
+    code: "too_many_sockets",
+    when: "`GET /ws`: the account already holds the most WebSockets it may (`realtime_sockets_per_user`).",
+    what_to_do: "Close a socket first (one per tab is usually one too many: share it).",
+};
 
 /// The largest frame a client may send; more closes the socket (1009).
 pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
@@ -53,10 +67,10 @@ pub struct ConnectParams {
     params(ConnectParams),
     responses(
         (status = 101, description = "Switched to the WebSocket protocol"),
-        (status = 400, description = "Not a WebSocket upgrade request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token or ticket", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`too_many_sockets`: this account already holds `realtime_sockets_per_user` WebSockets on this instance; close one first", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The server is shutting down", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not a WebSocket upgrade request"),
+        (status = 401, description = "No valid token or ticket"),
+        (status = 429, description = "`too_many_sockets`: this account already holds `realtime_sockets_per_user` WebSockets on this instance; close one first"),
+        (status = 503, description = "The server is shutting down"),
     ))]
 pub async fn connect(
     State(state): State<AppState>,
@@ -71,20 +85,21 @@ pub async fn connect(
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => {
-            return ApiError::new(rejection.status(), "bad_request", rejection.body_text())
+            return ApiError::from_status(rejection.status())
+                .with_detail(rejection.body_text())
                 .into_response();
         }
     };
     if state.realtime().is_shutting_down() {
-        return ApiError::unavailable("shutting_down", "the server is shutting down")
+        return SHUTTING_DOWN
+            .with_detail("the server is shutting down")
             .into_response();
     }
     // Held by the socket until it closes; dropped with the closure if the upgrade fails.
     let Some(seat) = state.realtime().reserve_socket(viewer.user_id) else {
         let most = state.realtime().settings().sockets_per_user;
-        return ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_sockets",
+        return ApiError::from_code(
+            &TOO_MANY_SOCKETS,
             format!("an account may hold at most {most} WebSockets open at once; close one first"),
         )
         .into_response();

@@ -9,11 +9,10 @@
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::CursorPage;
 use agora_core::version::{Expected, IfMatch, etag, expected_version, version_conflict};
-use agora_core::{ApiError, ApiResult, Problem, UserId, time};
+use agora_core::{ApiError, ApiResult, UserId, time};
 use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::identity::Viewer;
-use agora_store::DbError;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -38,9 +37,9 @@ fn no_such_task() -> ApiError {
     params(("user_id" = UserId, Path, description = "Your own user id"), TaskFilter),
     responses(
         (status = 200, body = CursorPage<Task>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another user's tasks", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Another user's tasks"),
+        (status = 422, description = "A bad filter, sort or cursor"),
     ))]
 pub async fn list_tasks(
     State(state): State<AppState>,
@@ -67,10 +66,10 @@ const CREATE_ROUTE: &str = "POST /users/{user_id}/tasks";
     request_body = CreateTask,
     responses(
         (status = 201, description = "Created (or, with `Idempotent-Replayed: true`, created by an earlier request with this key)", body = Task),
-        (status = 400, description = "A malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another user's path", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed Idempotency-Key"),
+        (status = 401),
+        (status = 403, description = "Another user's path"),
+        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another body"),
     ))]
 pub async fn create_task(
     State(state): State<AppState>,
@@ -83,14 +82,14 @@ pub async fn create_task(
     let fingerprint = Fingerprint::of(CREATE_ROUTE, &body);
     let content = body.content().map_err(ApiError::validation)?;
     let now = time::now();
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let pending = match idempotency::claim(&txn, user_id, key.as_ref(), fingerprint, now).await? {
         Claim::Replay(response) => return Ok(response),
         Claim::Fresh(pending) => pending,
     };
     let task = queries::insert(&txn, user_id, content, now).await?;
     let response = pending.respond(&txn, StatusCode::CREATED, &task).await?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(response)
 }
 
@@ -102,9 +101,9 @@ pub async fn create_task(
     ),
     responses(
         (status = 200, description = "The task; `ETag` is its version", body = Task),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another user's path", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 403, description = "Another user's path"),
+        (status = 404),
     ))]
 pub async fn get_task(
     State(state): State<AppState>,
@@ -128,11 +127,11 @@ pub async fn get_task(
     request_body = ReplaceTask,
     responses(
         (status = 200, description = "The task at its new version", body = Task),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict`: the task is at another version (`current_version`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match unreadable or disagreeing with `version`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No version given", body = Problem, content_type = "application/problem+json"),
+        (status = 404),
+        (status = 409, description = "`version_conflict`: the task is at another version (`current_version`)"),
+        (status = 412, description = "If-Match unreadable or disagreeing with `version`"),
+        (status = 422),
+        (status = 428, description = "No version given"),
     ))]
 pub async fn replace_task(
     State(state): State<AppState>,
@@ -159,11 +158,11 @@ pub async fn replace_task(
     request_body = UpdateTask,
     responses(
         (status = 200, description = "The task at its new version", body = Task),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No version given", body = Problem, content_type = "application/problem+json"),
+        (status = 404),
+        (status = 409, description = "`version_conflict`"),
+        (status = 412),
+        (status = 422),
+        (status = 428, description = "No version given"),
     ))]
 pub async fn update_task(
     State(state): State<AppState>,
@@ -190,10 +189,10 @@ pub async fn update_task(
     request_body(content = Option<VersionOnly>, description = "Optional when If-Match is sent"),
     responses(
         (status = 200, description = "The task at its new version", body = Task),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No version given", body = Problem, content_type = "application/problem+json"),
+        (status = 404),
+        (status = 409, description = "`version_conflict`"),
+        (status = 412),
+        (status = 428, description = "No version given"),
     ))]
 pub async fn complete_task(
     State(state): State<AppState>,
@@ -224,10 +223,10 @@ pub async fn complete_task(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`version_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 404),
+        (status = 409, description = "`version_conflict`"),
+        (status = 412),
+        (status = 428, description = "No If-Match"),
     ))]
 pub async fn delete_task(
     State(state): State<AppState>,
@@ -259,14 +258,14 @@ async fn write(
     expected: Expected,
     change: impl FnOnce(&Task) -> ApiResult<TaskContent>,
 ) -> ApiResult<VersionedTask> {
-    let txn = state.db().begin().await.map_err(DbError::from)?;
+    let txn = state.db().begin().await?;
     let current = queries::find(&txn, user_id, id)
         .await?
         .ok_or_else(no_such_task)?;
     let expected = expected.resolve(current.version)?;
     let content = change(&current)?;
     let task = settle(queries::update(&txn, &current, expected, content, time::now()).await?)?;
-    txn.commit().await.map_err(DbError::from)?;
+    txn.commit().await?;
     Ok(versioned(task))
 }
 

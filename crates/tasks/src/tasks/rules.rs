@@ -1,7 +1,7 @@
 //! The rules of a task, as plain functions: what a valid task is, how `status` and `completed`
 //! relate, and when `completed_at` is set. No I/O; the routes call these before any query.
 
-use agora_core::FieldError;
+use agora_core::{FieldCode, FieldError, Invalid};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -90,9 +90,9 @@ pub struct TaskContent {
 pub struct Problems(Vec<FieldError>);
 
 impl Problems {
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
         result
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
+            .map_err(|invalid| self.0.push(invalid.at(field)))
             .ok()
     }
 
@@ -106,46 +106,62 @@ impl Problems {
 }
 
 /// 1–200 characters once trimmed.
-pub fn title(value: &str) -> Result<String, String> {
+pub fn title(value: &str) -> Result<String, Invalid> {
     let value = value.trim();
-    agora_core::text::check_single_line(value).map_err(|err| err.to_string())?;
+    agora_core::text::check_single_line(value)?;
     match value.chars().count() {
-        0 => Err("must not be empty".into()),
-        n if n > TITLE_MAX => Err(format!("must be at most {TITLE_MAX} characters")),
+        0 => Err(Invalid::new(FieldCode::Required, "must not be empty")),
+        n if n > TITLE_MAX => Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("must be at most {TITLE_MAX} characters"),
+        )),
         _ => Ok(value.to_owned()),
     }
 }
 
 /// At most 10,000 characters; blank is no description.
-pub fn description(value: Option<String>) -> Result<Option<String>, String> {
+pub fn description(value: Option<String>) -> Result<Option<String>, Invalid> {
     match value.filter(|v| !v.trim().is_empty()) {
-        Some(v) if v.chars().count() > DESCRIPTION_MAX => {
-            Err(format!("must be at most {DESCRIPTION_MAX} characters"))
-        }
+        Some(v) if v.chars().count() > DESCRIPTION_MAX => Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("must be at most {DESCRIPTION_MAX} characters"),
+        )),
         other => Ok(other),
     }
 }
 
 /// At most 10 tags of 1–50 characters. Tags are case-insensitive: stored in lower case, the
 /// same tag twice counts once, and they are kept in name order.
-pub fn tags(values: Vec<String>) -> Result<Vec<String>, String> {
+pub fn tags(values: Vec<String>) -> Result<Vec<String>, Invalid> {
     // Counted as sent, as the schema's `maxItems` says, before duplicates fold.
     if values.len() > TAGS_MAX {
-        return Err(format!("at most {TAGS_MAX} tags"));
+        return Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("at most {TAGS_MAX} tags"),
+        ));
     }
     let mut tags: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let tag = value.trim().to_lowercase();
-        agora_core::text::check_single_line(&tag).map_err(|err| format!("a tag {err}"))?;
+        agora_core::text::check_single_line(&tag)
+            .map_err(|err| Invalid::new(FieldCode::ControlCharacter, format!("a tag {err}")))?;
         match tag.chars().count() {
-            0 => return Err("a tag must not be empty".into()),
-            n if n > TAG_MAX => return Err(format!("a tag must be at most {TAG_MAX} characters")),
+            0 => return Err(Invalid::new(FieldCode::TooShort, "a tag must not be empty")),
+            n if n > TAG_MAX => {
+                return Err(Invalid::new(
+                    FieldCode::TooLong,
+                    format!("a tag must be at most {TAG_MAX} characters"),
+                ));
+            }
             _ if tags.contains(&tag) => {}
             _ => tags.push(tag),
         }
     }
     if tags.len() > TAGS_MAX {
-        return Err(format!("at most {TAGS_MAX} tags"));
+        return Err(Invalid::new(
+            FieldCode::TooLong,
+            format!("at most {TAGS_MAX} tags"),
+        ));
     }
     tags.sort_unstable();
     Ok(tags)
@@ -158,12 +174,17 @@ pub fn status(
     current: Option<Status>,
     status: Option<Status>,
     completed: Option<bool>,
-) -> Result<Option<Status>, String> {
+) -> Result<Option<Status>, Invalid> {
     match (status, completed) {
-        (Some(status), Some(completed)) if (status == Status::Done) != completed => Err(format!(
-            "`status` {} contradicts `completed` {completed}",
-            status.as_str()
-        )),
+        (Some(status), Some(completed)) if (status == Status::Done) != completed => {
+            Err(Invalid::new(
+                FieldCode::Invalid,
+                format!(
+                    "`status` {} contradicts `completed` {completed}",
+                    status.as_str()
+                ),
+            ))
+        }
         (Some(status), _) => Ok(Some(status)),
         (None, Some(true)) => Ok(Some(Status::Done)),
         (None, Some(false)) => Ok(Some(match current {

@@ -163,10 +163,14 @@ async fn a_missing_or_unknown_field_is_a_422() {
         .send()
         .await;
     response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        response.problem().errors[0]
-            .message
-            .contains("missing field `tags`")
+    let missing = &response.problem().errors[0];
+    assert_eq!(
+        (
+            missing.field.as_str(),
+            missing.code.as_str(),
+            missing.message.as_str()
+        ),
+        ("tags", "required", "is required")
     );
 
     let response = client
@@ -175,11 +179,12 @@ async fn a_missing_or_unknown_field_is_a_422() {
         .send()
         .await;
     response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        response.problem().errors[0]
-            .message
-            .contains("unknown field `is_admin`")
+    let unknown = &response.problem().errors[0];
+    assert_eq!(
+        (unknown.field.as_str(), unknown.code.as_str()),
+        ("is_admin", "unknown_field")
     );
+    assert!(unknown.message.contains("unknown field `is_admin`"));
 }
 
 #[tokio::test]

@@ -263,7 +263,19 @@ async fn the_statuses_every_route_of_a_kind_can_answer_are_documented() {
             );
         }
     }
-    // A public route says so, and a problem response names its media type.
+    // A public route says so, and every error response is a problem document, also those the
+    // annotations list with a status and a description only.
+    for (method, path, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {status} is not a problem document"
+                );
+            }
+        }
+    }
     let login = &doc["paths"]["/api/v1/auth/login"]["post"];
     assert_eq!(login["security"], serde_json::json!([]));
     assert!(login["responses"]["415"]["content"]["application/problem+json"].is_object());

@@ -218,6 +218,44 @@ async fn invalid_fields_are_422_naming_each_field() {
 }
 
 #[tokio::test]
+async fn a_body_with_five_invalid_fields_gives_five_coded_field_errors() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    // Four of the wrong type or value and the required title missing.
+    let response = app
+        .post(&tasks_path(&alice))
+        .bearer(&alice.access_token)
+        .json(&json!({
+            "description": 7,
+            "priority": "urgent",
+            "due_at": "tomorrow",
+            "tags": ["ok", 2]
+        }))
+        .send()
+        .await;
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = response.problem();
+    assert_eq!(problem.code, "validation_failed");
+    let mut found: Vec<(String, &str)> = problem
+        .errors
+        .iter()
+        .map(|e| (e.field.clone(), e.code.as_str()))
+        .collect();
+    found.sort();
+    let expected: Vec<(String, &str)> = [
+        ("description", "invalid_type"),
+        ("due_at", "invalid"),
+        ("priority", "invalid_enum"),
+        ("tags[1]", "invalid_type"),
+        ("title", "required"),
+    ]
+    .map(|(field, code)| (field.to_owned(), code))
+    .into();
+    assert_eq!(found, expected);
+    assert_eq!(app.count("tasks").await, 0);
+}
+
+#[tokio::test]
 async fn a_write_based_on_a_stale_version_is_409_with_the_current_version() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
