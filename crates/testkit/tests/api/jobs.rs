@@ -597,13 +597,24 @@ async fn admins_see_the_queue_and_retry_and_purge_jobs() {
         .send()
         .await;
     assert_eq!(response.status, 403);
-    let response = app
-        .get("/api/v1/admin/jobs/stats")
-        .bearer(&admin.access_token)
-        .send()
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    let overview: serde_json::Value = response.json();
+    // The scheduler records its schedules a moment after the start: wait for them (bounded).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let overview: serde_json::Value = loop {
+        let response = app
+            .get("/api/v1/admin/jobs/stats")
+            .bearer(&admin.access_token)
+            .send()
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text());
+        let overview: serde_json::Value = response.json();
+        let recorded = overview["schedules"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
+        if recorded || tokio::time::Instant::now() >= deadline {
+            break overview;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     let orphan = overview["kinds"]
         .as_array()
         .expect("kinds")
