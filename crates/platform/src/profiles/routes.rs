@@ -83,7 +83,7 @@ pub struct UpdateMe {
     pub bio: Option<Option<String>>,
     /// An http(s) address, at most 200 characters; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>, max_length = 200, pattern = "^ *(https?://[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?)*(/[A-Za-z0-9._~/-]*)?)? *$")]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[^\\S\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*(https?://[A-Za-z0-9.-]*[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,4})?([/?#][!-~]*)?)?[^\\S\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$")]
     pub website: Option<Option<String>>,
     /// At most 100 characters on one line; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]

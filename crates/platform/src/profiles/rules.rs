@@ -33,20 +33,44 @@ pub fn optional_line(value: Option<String>, max: usize) -> Result<Option<String>
     Ok(value)
 }
 
-/// An `http` or `https` address, at most [`WEBSITE_MAX`] characters.
+/// An `http` or `https` address, at most [`WEBSITE_MAX`] characters, of the form the OpenAPI
+/// document states (`UpdateMe.website`'s pattern): the scheme, a host of letters, digits, dots
+/// and dashes, an optional port, then visible ASCII (path, query, fragment). Internationalised
+/// domains are sent in their ASCII form (`xn--…`).
 pub fn website(value: Option<String>) -> Result<Option<String>, Invalid> {
     let Some(value) = optional_text(value, WEBSITE_MAX)? else {
         return Ok(None);
     };
-    match url::Url::parse(&value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            Ok(Some(value))
-        }
-        _ => Err(Invalid::new(
+    if is_web_address(&value) {
+        Ok(Some(value))
+    } else {
+        Err(Invalid::new(
             FieldCode::InvalidFormat,
             "must be an http or https address",
-        )),
+        ))
     }
+}
+
+fn is_web_address(value: &str) -> bool {
+    let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && host.bytes().any(|b| b.is_ascii_alphanumeric());
+    let port_ok = port.is_none_or(|port| {
+        (1..=4).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    host_ok && port_ok && tail.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 /// At most [`INTERESTS_MAX`] words of 1–[`INTEREST_MAX`] characters, lower-cased, each once,
@@ -162,11 +186,19 @@ mod tests {
             website(Some("https://agora.example/me".into())),
             Ok(Some("https://agora.example/me".into()))
         );
+        assert_eq!(
+            website(Some(" http://xn--bcher-kva.example:8080/a?b=c#d ".into())),
+            Ok(Some("http://xn--bcher-kva.example:8080/a?b=c#d".into()))
+        );
         for bad in [
             "javascript:alert(1)",
             "agora.example",
             "ftp://agora.example",
             "https://",
+            "https://-",
+            "https://agora.example:99999",
+            "https://agora.example/a b",
+            "https://agora.example/\u{e9}",
         ] {
             assert!(website(Some(bad.into())).is_err(), "{bad}");
         }
