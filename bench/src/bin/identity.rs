@@ -103,7 +103,12 @@ async fn token_check(algorithm: &str) {
             state
                 .identity()
                 .tokens
-                .issue(claims.sub, claims.sid, &claims.role, chrono::Utc::now())
+                .issue(
+                    claims.sub,
+                    claims.sid,
+                    &claims.role,
+                    agora_core::time::now(),
+                )
                 .expect("a token")
                 .0
         })

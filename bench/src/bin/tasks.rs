@@ -14,7 +14,6 @@ use agora_core::UserId;
 use agora_tasks::tasks::queries;
 use agora_tasks::tasks::rules::{self, Priority, Status, TaskContent};
 use agora_testkit::TestApp;
-use chrono::Utc;
 use serde_json::Value;
 
 const TASKS: usize = 10_000;
@@ -105,7 +104,7 @@ async fn get(client: &reqwest::Client, url: &str, token: &str) -> Value {
 /// 10,000 varied tasks written straight through the module's queries, in one transaction.
 async fn seed(app: &TestApp, user: UserId) {
     let txn = app.db().begin().await.expect("a transaction");
-    let now = Utc::now();
+    let now = agora_core::time::now();
     for i in 0..TASKS {
         let content = TaskContent {
             title: format!(

@@ -8,7 +8,6 @@ use agora_platform::jobs::queue::{self, JobFilter, JobStatus};
 use agora_platform::jobs::routes::parse_age;
 use agora_store::Db;
 use anyhow::{Context, bail};
-use chrono::Utc;
 use clap::{Subcommand, ValueEnum};
 
 use crate::app;
@@ -97,7 +96,7 @@ pub async fn run(config: Config, action: JobsAction) -> anyhow::Result<()> {
 
 async fn act(db: &Db, action: JobsAction) -> anyhow::Result<()> {
     let conn = db.writer();
-    let now = Utc::now();
+    let now = agora_core::time::now();
     match action {
         JobsAction::List {
             status,

@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn generated_keys_are_valid_and_variants_keep_the_extension() {
-        let key = StorageKey::generate("uploads", Utc::now(), "jpg");
+        let key = StorageKey::generate("uploads", agora_core::time::now(), "jpg");
         assert_eq!(StorageKey::parse(key.as_str()), Ok(key.clone()));
         let thumb = key.variant("256");
         assert!(thumb.as_str().ends_with("_256.jpg"), "{thumb}");

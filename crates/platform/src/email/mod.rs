@@ -13,7 +13,7 @@
 //! email::enqueue(&txn, OutgoingEmail {
 //!     to: address,
 //!     template: Template::VerifyEmail { username, link },
-//! }, Utc::now()).await?;
+//! }, agora_core::time::now()).await?;
 //! txn.commit().await?;
 //! state.jobs().wake(); // deliver now rather than at the worker's next poll
 //! ```
@@ -121,7 +121,7 @@ async fn deliver(ctx: &JobContext, mailer: &Mailer, id: EmailId) -> Result<(), J
     };
     match sent {
         Ok(()) => {
-            outbox::mark_sent(db, id, ctx.attempt, Utc::now()).await?;
+            outbox::mark_sent(db, id, ctx.attempt, agora_core::time::now()).await?;
             tracing::info!(email = %id, template = %email.template, attempt = ctx.attempt, "email sent");
             Ok(())
         }

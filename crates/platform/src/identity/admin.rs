@@ -8,7 +8,6 @@ use agora_store::DbError;
 use agora_store::keyset::{Keyset, SortKey, numbered_page};
 use agora_store::query::like_contains;
 use axum::extract::State;
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
@@ -200,7 +199,7 @@ async fn update_user(
     if user.role == body.role.as_str() {
         return Ok(Json(User::from(user)));
     }
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let from = user.role.clone();
     let user = users::ActiveModel {
         id: Set(user.id),
@@ -276,7 +275,7 @@ async fn set_status(
     status: AccountStatus,
     why: Option<String>,
 ) -> ApiResult<Json<User>> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = state.db().begin().await?;
     let user = find_user(&txn, id).await?;
     if user.status == status.as_str() {

@@ -126,7 +126,8 @@ impl Identity {
 
     /// Refills the revocation set with sessions revoked while their tokens may still be alive.
     pub async fn load_revocations(&self, db: &Db) -> DbResult<()> {
-        let since = Utc::now() - tokens::ACCESS_TOKEN_TTL - chrono::Duration::minutes(1);
+        let since =
+            agora_core::time::now() - tokens::ACCESS_TOKEN_TTL - chrono::Duration::minutes(1);
         for (session, at) in sessions::revoked_since(db.reader(), since).await? {
             self.revocations.revoke(session, at);
         }

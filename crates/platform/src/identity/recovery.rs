@@ -114,7 +114,7 @@ async fn send_password_reset(state: &AppState, email: &EmailAddress) -> ApiResul
     if user.status != "active" {
         return Ok(());
     }
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = db.begin().await?;
     let token = one_time::issue(&txn, UserId(user.id), Purpose::PasswordReset, now).await?;
     let message = OutgoingEmail {
@@ -211,7 +211,7 @@ async fn reset_password(
         .hash(&password)
         .await
         .map_err(ApiError::internal)?;
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = state.db().begin().await?;
     let user_id = match one_time::redeem(&txn, &body.token, Purpose::PasswordReset, now).await? {
         Redeemed::Valid(user) => user,
@@ -259,7 +259,7 @@ async fn verify_email(
     State(state): State<AppState>,
     Json(body): Json<VerifyEmailRequest>,
 ) -> ApiResult<Json<User>> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = state.db().begin().await?;
     let user_id = match one_time::redeem(&txn, &body.token, Purpose::VerifyEmail, now).await? {
         Redeemed::Valid(user) => user,
@@ -312,7 +312,7 @@ async fn resend_verification(
     if user.email_verified_at.is_some() {
         return Err(ALREADY_VERIFIED.with_detail("this email address is already verified"));
     }
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = db.begin().await?;
     send_verification(&state, &txn, &user, now).await?;
     txn.commit().await?;

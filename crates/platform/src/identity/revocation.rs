@@ -31,7 +31,7 @@ impl Revocations {
         let mut revoked = self.revoked.write().unwrap_or_else(|e| e.into_inner());
         // Forget entries whose tokens have all expired, so the map stays small.
         if revoked.len() > 1024 {
-            let now = Utc::now();
+            let now = agora_core::time::now();
             revoked.retain(|_, until| *until > now);
         }
         revoked.insert(session, until);
@@ -84,7 +84,7 @@ mod tests {
     fn a_revoked_session_is_reported_and_others_are_not() {
         let revocations = Revocations::default();
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        revocations.revoke(a, Utc::now());
+        revocations.revoke(a, agora_core::time::now());
         assert!(revocations.is_revoked(a));
         assert!(!revocations.is_revoked(b));
     }

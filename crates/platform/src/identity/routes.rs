@@ -193,7 +193,7 @@ async fn register(
         .await
         .map_err(ApiError::internal)?;
 
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = db.begin().await?;
     let new_user = NewUser {
         username: &username,
@@ -300,7 +300,7 @@ async fn login(
     if user.status != "active" {
         return Err(limit.annotate(account_disabled()));
     }
-    let now = Utc::now();
+    let now = agora_core::time::now();
     Ok((
         limit,
         Json(sign_in(&state, db.writer(), user, meta, now).await?),
@@ -320,7 +320,7 @@ async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<RefreshRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     match sessions::refresh(state.db(), &body.refresh_token, now).await? {
         Refresh::Rotated {
             session,
@@ -353,7 +353,7 @@ async fn refresh(
 async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
     // A token of the external provider has no session here: signing out is the provider's.
     if let Some(session) = viewer.session_id {
-        let now = Utc::now();
+        let now = agora_core::time::now();
         sessions::revoke_in(state.db().writer(), session.0, "logout", now).await?;
         state.identity().revoke(&[session.0], now);
     }
@@ -365,7 +365,7 @@ async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Stat
     responses((status = 204, description = "Every session ended"),
         (status = 401)))]
 async fn logout_all(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let ended =
         sessions::revoke_all_in(state.db().writer(), viewer.user_id.0, "logout_all", now).await?;
     state.identity().revoke(&ended, now);
@@ -391,11 +391,15 @@ async fn list_sessions(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> ApiResult<Json<SessionList>> {
-    let items = sessions::list_live(state.db().reader(), viewer.user_id.0, Utc::now())
-        .await?
-        .into_iter()
-        .map(|s| super::model::Session::from_model(s, viewer.session_id))
-        .collect();
+    let items = sessions::list_live(
+        state.db().reader(),
+        viewer.user_id.0,
+        agora_core::time::now(),
+    )
+    .await?
+    .into_iter()
+    .map(|s| super::model::Session::from_model(s, viewer.session_id))
+    .collect();
     Ok(Json(SessionList { items }))
 }
 
@@ -418,7 +422,7 @@ async fn revoke_session(
     if owned.is_none() {
         return Err(ApiError::not_found("no such session"));
     }
-    let now = Utc::now();
+    let now = agora_core::time::now();
     sessions::revoke_in(db.writer(), id.0, "revoked_by_user", now).await?;
     state.identity().revoke(&[id.0], now);
     Ok(StatusCode::NO_CONTENT)

@@ -214,7 +214,7 @@ impl TokenService {
     /// of ours can only carry if our key leaked or a bug signed it (defence in depth): an `iat`
     /// in the future, a lifetime longer than [`ACCESS_TOKEN_TTL`], a role we do not know.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        self.verify_at(token, Utc::now().timestamp())
+        self.verify_at(token, agora_core::time::now().timestamp())
     }
 
     /// [`TokenService::verify`] at the time `now` (Unix seconds) for the expiry of a token
@@ -282,7 +282,7 @@ impl TokenService {
     /// at most one per [`REFUSAL_LOG_EVERY_SECONDS`] (with the count of those not logged),
     /// the rest at DEBUG. Returns whether it logged at INFO.
     pub fn log_refusal(&self, err: &TokenError) -> bool {
-        self.log_refusal_at(err, Utc::now().timestamp())
+        self.log_refusal_at(err, agora_core::time::now().timestamp())
     }
 
     fn log_refusal_at(&self, err: &TokenError, now: i64) -> bool {
@@ -331,7 +331,7 @@ mod tests {
             let tokens = service(algorithm);
             let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
             let (token, issued) = tokens
-                .issue(user, session, "user", Utc::now())
+                .issue(user, session, "user", agora_core::time::now())
                 .expect("issue");
             let claims = tokens.verify(&token).expect("valid");
             assert_eq!(claims, issued);
@@ -342,7 +342,7 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused() {
         let tokens = service(JwtAlgorithm::EdDsa);
-        let long_ago = Utc::now() - Duration::minutes(20);
+        let long_ago = agora_core::time::now() - Duration::minutes(20);
         let (token, _) = tokens
             .issue(Uuid::now_v7(), Uuid::now_v7(), "user", long_ago)
             .expect("issue");
@@ -353,7 +353,12 @@ mod tests {
     fn a_verified_token_is_remembered_but_still_expires_and_lookalikes_are_checked() {
         let tokens = service(JwtAlgorithm::EdDsa);
         let (token, claims) = tokens
-            .issue(Uuid::now_v7(), Uuid::now_v7(), "user", Utc::now())
+            .issue(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                "user",
+                agora_core::time::now(),
+            )
             .expect("issue");
         assert_eq!(tokens.verify(&token), Ok(claims.clone()));
         assert_eq!(tokens.verify(&token), Ok(claims.clone()), "from the cache");
@@ -374,7 +379,12 @@ mod tests {
     fn a_tampered_token_is_refused() {
         let tokens = service(JwtAlgorithm::EdDsa);
         let (token, _) = tokens
-            .issue(Uuid::now_v7(), Uuid::now_v7(), "user", Utc::now())
+            .issue(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                "user",
+                agora_core::time::now(),
+            )
             .expect("issue");
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
@@ -398,7 +408,12 @@ mod tests {
         )
         .expect("keys");
         let (token, _) = theirs
-            .issue(Uuid::now_v7(), Uuid::now_v7(), "admin", Utc::now())
+            .issue(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                "admin",
+                agora_core::time::now(),
+            )
             .expect("issue");
         assert!(ours.verify(&token).is_err());
     }
@@ -420,7 +435,7 @@ mod tests {
     #[test]
     fn well_signed_tokens_with_impossible_claims_are_refused() {
         let tokens = service(JwtAlgorithm::EdDsa);
-        let now = Utc::now().timestamp();
+        let now = agora_core::time::now().timestamp();
         let ttl = ACCESS_TOKEN_TTL.num_seconds();
         // The control: what we issue passes.
         assert!(
@@ -461,7 +476,12 @@ mod tests {
         )
         .expect("keys");
         let (token, _) = same_secret
-            .issue(Uuid::now_v7(), Uuid::now_v7(), "user", Utc::now())
+            .issue(
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+                "user",
+                agora_core::time::now(),
+            )
             .expect("issue");
         let Err(TokenError::Invalid(reason)) = ours.verify(&token) else {
             panic!("accepted a token of another issuer");

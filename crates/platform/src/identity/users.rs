@@ -164,7 +164,7 @@ pub async fn create_admin(
         ));
     }
     let password_hash = identity.passwords.hash(&password).await?;
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let created = async {
         let txn = db.begin().await?;
         let user = insert(

@@ -144,7 +144,13 @@ async fn authenticate_external(
         state.identity().tokens.log_refusal(&err);
         token_error(err)
     })?;
-    let user = local_user(state.db(), external.issuer(), &claims, Utc::now()).await?;
+    let user = local_user(
+        state.db(),
+        external.issuer(),
+        &claims,
+        agora_core::time::now(),
+    )
+    .await?;
     if user.status != "active" {
         return Err(account_disabled());
     }

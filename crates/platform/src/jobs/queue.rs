@@ -515,7 +515,7 @@ impl Job for PurgeFinishedJobs {
 pub(crate) fn purge_job() -> JobKind {
     JobKind::new(|ctx: JobContext, _: PurgeFinishedJobs| async move {
         let db = ctx.state.db().writer();
-        let now = Utc::now();
+        let now = agora_core::time::now();
         let succeeded = purge(db, JobStatus::Succeeded, now - KEEP_SUCCEEDED).await?;
         let dead = purge(db, JobStatus::Dead, now - KEEP_DEAD).await?;
         tracing::info!(succeeded, dead, "purged finished jobs");

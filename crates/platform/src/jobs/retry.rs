@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn the_last_attempt_gives_up_and_earlier_ones_retry_later() {
-        let now = Utc::now();
+        let now = agora_core::time::now();
         assert_eq!(
             POLICY.after_failure(1, now, 1.0),
             AfterFailure::RetryAt(now + chrono::Duration::seconds(10))

@@ -6,7 +6,6 @@ use agora_core::pagination::{NumberedPage, PageParams};
 use agora_core::{ApiError, ApiResult, FieldCode};
 
 use axum::extract::State;
-use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -50,7 +49,7 @@ async fn overview(
     _admin: AdminUser,
 ) -> ApiResult<Json<JobsOverview>> {
     let db = state.db().reader();
-    let kinds = queue::stats(db, Utc::now()).await?;
+    let kinds = queue::stats(db, agora_core::time::now()).await?;
     let schedules = schedule::states(db).await?;
     Ok(Json(JobsOverview { kinds, schedules }))
 }
@@ -136,7 +135,7 @@ async fn retry_job(
     admin: AdminUser,
     Path(id): Path<JobId>,
 ) -> ApiResult<Json<StoredJob>> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = state.db().begin().await?;
     match queue::retry(&txn, id, now).await? {
         None => return Err(ApiError::not_found("no job with this id")),
@@ -189,7 +188,7 @@ async fn retry_dead(
     admin: AdminUser,
     Json(request): Json<RetryDeadRequest>,
 ) -> ApiResult<Json<Affected>> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let txn = state.db().begin().await?;
     let count = queue::retry_dead(&txn, request.kind.as_deref(), now).await?;
     audit::record(
@@ -251,7 +250,7 @@ async fn purge(
     admin: AdminUser,
     Json(request): Json<PurgeRequest>,
 ) -> ApiResult<Json<Affected>> {
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let before = match request.older_than.as_deref() {
         None => now,
         Some(age) => {

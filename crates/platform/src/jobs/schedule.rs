@@ -177,7 +177,7 @@ impl Scheduler {
                 expression: expression.to_owned(),
                 cron,
             };
-            if plan.next_after(Utc::now()).is_none() {
+            if plan.next_after(agora_core::time::now()).is_none() {
                 return Err(format!(
                     "the schedule `{}` (`{expression}`) never fires",
                     schedule.kind
@@ -328,7 +328,7 @@ impl Scheduler {
                 () = &mut shutdown => break,
                 _ = interval.tick() => {}
             }
-            match self.tick(Utc::now()).await {
+            match self.tick(agora_core::time::now()).await {
                 Ok(enqueued) if !enqueued.is_empty() => wake(),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "the scheduler cannot reach the database"),

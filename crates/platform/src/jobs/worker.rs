@@ -177,7 +177,7 @@ impl Worker {
         loop {
             let mut pause = worker.options.poll_interval;
             while running.len() < worker.options.concurrency {
-                let now = Utc::now();
+                let now = agora_core::time::now();
                 match worker.claim(now).await {
                     Ok(Some(job)) => {
                         let runner = worker.clone();

@@ -9,7 +9,6 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use serde::Deserialize;
 use utoipa::OpenApi;
 use utoipa::ToSchema;
@@ -128,7 +127,7 @@ async fn upload(
     let quota = quota_of(&state, &account(&state, &viewer).await?);
     let mut budget = Budget::new(quota, queries::usage(state.db().reader(), user).await?);
     let storage = state.storage();
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let mut saved: Vec<Saved> = Vec::new();
     let mut pending = Pending::new(storage);
     // Each file is stored as soon as it is processed (memory holds one file at a time); any
@@ -219,7 +218,7 @@ async fn set_profile_picture(
     };
     let mut budget = Budget::new(quota, queries::usage(reader, user).await? - replaced);
     let storage = state.storage();
-    let now = Utc::now();
+    let now = agora_core::time::now();
     let mut saved: Option<Saved> = None;
     let mut pending = Pending::new(storage);
     let outcome: ApiResult<(User, Option<String>)> = async {
@@ -314,7 +313,7 @@ async fn delete_profile_picture(
     users::ActiveModel {
         id: Set(user.id),
         profile_picture_key: Set(None),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(agora_core::time::now()),
         ..Default::default()
     }
     .update(&txn)

@@ -36,7 +36,7 @@ pub enum Broadcaster {
 }
 
 fn now_millis() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default()
+    u64::try_from(agora_core::time::now().timestamp_millis()).unwrap_or_default()
 }
 
 impl Broadcaster {

@@ -163,7 +163,7 @@ impl Event {
         Event {
             room,
             kind: kind.into(),
-            at: Utc::now(),
+            at: agora_core::time::now(),
             payload,
         }
     }

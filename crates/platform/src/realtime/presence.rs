@@ -43,7 +43,7 @@ struct Shared {
 }
 
 fn now_millis() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    agora_core::time::now().timestamp_millis()
 }
 
 fn ttl_millis() -> i64 {

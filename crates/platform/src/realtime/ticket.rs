@@ -43,7 +43,7 @@ pub async fn issue_ticket(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> ApiResult<(StatusCode, Json<WsTicket>)> {
-    let ticket = issue(state.db().writer(), &viewer, Utc::now()).await?;
+    let ticket = issue(state.db().writer(), &viewer, agora_core::time::now()).await?;
     Ok((
         StatusCode::CREATED,
         Json(WsTicket {

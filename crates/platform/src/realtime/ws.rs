@@ -128,7 +128,7 @@ async fn authenticate(
             "authentication required: send `Authorization: Bearer <access token>` or `?ticket=` from POST /api/v1/ws/ticket",
         ));
     };
-    let viewer = ticket::redeem(state.db().writer(), ticket, chrono::Utc::now())
+    let viewer = ticket::redeem(state.db().writer(), ticket, agora_core::time::now())
         .await?
         .ok_or_else(|| ApiError::unauthorized("the ticket is unknown, expired or already used"))?;
     if viewer
@@ -229,7 +229,7 @@ impl Connection {
         let mut stopping = self.hub.shutdown_signal();
         // The token (or the token a ticket was issued for) stops being valid: so does the
         // socket, as if it were a request made now.
-        let token_left = (self.viewer.expires_at - chrono::Utc::now())
+        let token_left = (self.viewer.expires_at - agora_core::time::now())
             .to_std()
             .unwrap_or_default();
         let token_expiry = tokio::time::sleep(token_left);

@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn completed_at_is_set_on_completion_kept_while_done_and_cleared_on_reopening() {
         let earlier = DateTime::<Utc>::MIN_UTC;
-        let now = Utc::now();
+        let now = agora_core::time::now();
         assert_eq!(completed_at(None, Status::Done, now), Some(now));
         assert_eq!(
             completed_at(Some((Status::Todo, None)), Status::Done, now),

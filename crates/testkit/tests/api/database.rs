@@ -226,7 +226,7 @@ async fn insert_user(
     i: i32,
 ) -> Result<(), agora_store::sea_orm::DbErr> {
     use agora_store::sea_orm::sea_query::{Expr, Query};
-    let now = chrono::Utc::now();
+    let now = agora_core::time::now();
     let insert = Query::insert()
         .into_table("users")
         .columns([

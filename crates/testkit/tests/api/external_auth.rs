@@ -11,7 +11,6 @@ use axum::Router;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -96,7 +95,7 @@ impl Provider {
 
 /// Claims as Supabase issues them, for subject `sub`, valid for ten minutes.
 fn claims(sub: &str) -> Value {
-    let now = Utc::now().timestamp();
+    let now = agora_core::time::now().timestamp();
     json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now, "exp": now + 600,
         "email": format!("{sub}@idp.example"), "email_verified": true,
@@ -189,7 +188,7 @@ async fn first_requests_of_one_subject_at_once_create_one_account() {
 async fn wrong_audience_issuer_expiry_or_not_before_are_refused() {
     let provider = Provider::start().await;
     let app = provider.app().spawn().await;
-    let now = Utc::now().timestamp();
+    let now = agora_core::time::now().timestamp();
     let cases = [
         ("aud", json!("another-app"), "invalid_token"),
         ("exp", json!(now - 120), "token_expired"),

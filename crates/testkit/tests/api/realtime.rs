@@ -197,7 +197,7 @@ async fn an_expired_ticket_is_refused() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     let issued = ticket(&app, &alice).await;
-    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let past = agora_core::time::now() - chrono::Duration::seconds(1);
     ws_tickets::Entity::update_many()
         .col_expr(ws_tickets::Column::ExpiresAt, Expr::value(past))
         .exec(app.db().writer())
@@ -762,7 +762,7 @@ async fn a_users_room_is_refused_under_other_spellings_of_their_id() {
 fn token_expiring_in(app: &TestApp, user: &TestUser, seconds: i64) -> String {
     let tokens = &app.state().identity().tokens;
     let claims = tokens.verify(&user.access_token).expect("a valid token");
-    let issued_at = chrono::Utc::now() - agora_platform::identity::tokens::ACCESS_TOKEN_TTL
+    let issued_at = agora_core::time::now() - agora_platform::identity::tokens::ACCESS_TOKEN_TTL
         + chrono::Duration::seconds(seconds);
     tokens
         .issue(claims.sub, claims.sid, &claims.role, issued_at)

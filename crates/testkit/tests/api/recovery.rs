@@ -7,7 +7,6 @@ use agora_platform::entities::one_time_tokens;
 use agora_store::sea_orm::sea_query::Expr;
 use agora_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, TestUser, json};
-use chrono::Utc;
 use serde_json::Value;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -46,7 +45,7 @@ async fn expire_tokens(app: &TestApp) {
     one_time_tokens::Entity::update_many()
         .col_expr(
             one_time_tokens::Column::ExpiresAt,
-            Expr::value(Utc::now() - chrono::Duration::seconds(1)),
+            Expr::value(agora_core::time::now() - chrono::Duration::seconds(1)),
         )
         .filter(one_time_tokens::Column::UsedAt.is_null())
         .exec(app.db().writer())

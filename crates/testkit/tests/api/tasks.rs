@@ -915,8 +915,8 @@ async fn an_idempotency_key_is_forgotten_after_24_hours() {
 
     // The hourly purge forgets keys once they expire, and only those.
     let purge = |at| agora_platform::idempotency::purge_expired(app.db().writer(), at);
-    assert_eq!(purge(chrono::Utc::now()).await.ok(), Some(0));
-    let tomorrow = chrono::Utc::now() + chrono::Duration::hours(25);
+    assert_eq!(purge(agora_core::time::now()).await.ok(), Some(0));
+    let tomorrow = agora_core::time::now() + chrono::Duration::hours(25);
     assert_eq!(purge(tomorrow).await.ok(), Some(1));
     assert_eq!(app.count("idempotency_keys").await, 0);
 }
