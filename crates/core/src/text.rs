@@ -66,6 +66,32 @@ pub fn check_single_line(text: &str) -> Result<(), ControlCharacter> {
     }
 }
 
+/// An optional text field: trimmed; empty is none; longer than `max` characters is refused.
+pub fn optional_text(
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, crate::error::Invalid> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > max => Err(crate::error::Invalid::new(
+            crate::error::FieldCode::TooLong,
+            format!("must be at most {max} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// [`optional_text`] for a field of one line (a name, a place): tabs and line breaks are refused.
+pub fn optional_line(
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, crate::error::Invalid> {
+    let value = optional_text(value, max)?;
+    if let Some(line) = &value {
+        check_single_line(line)?;
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +116,29 @@ mod tests {
                 "{c:?}"
             );
         }
+    }
+
+    #[test]
+    fn optional_texts_are_trimmed_and_bounded_by_characters() {
+        assert_eq!(
+            optional_text(Some("  hi ".into()), 5),
+            Ok(Some("hi".into()))
+        );
+        assert_eq!(optional_text(Some("   ".into()), 5), Ok(None));
+        assert_eq!(
+            optional_text(Some("é".repeat(160)), 160).map(|v| v.map(|v| v.chars().count())),
+            Ok(Some(160))
+        );
+        assert!(optional_text(Some("a".repeat(161)), 160).is_err());
+        assert_eq!(
+            optional_text(Some("a\nb".into()), 5),
+            Ok(Some("a\nb".into()))
+        );
+        assert!(optional_line(Some("a\nb".into()), 5).is_err());
+        assert_eq!(
+            optional_line(Some(" a b ".into()), 5),
+            Ok(Some("a b".into()))
+        );
     }
 
     #[test]

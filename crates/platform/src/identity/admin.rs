@@ -24,7 +24,7 @@ use super::viewer::AdminUser;
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::entities::users;
-use crate::profiles::rules::optional_text;
+use agora_core::text::optional_text;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

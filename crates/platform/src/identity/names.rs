@@ -1,8 +1,12 @@
-//! Usernames and email addresses, parsed at the edge so the rest of the code holds valid ones.
+//! Usernames, display names and email addresses, parsed at the edge so the rest of the code
+//! holds valid ones.
 
 use std::fmt;
 
 use agora_core::{FieldCode, Invalid};
+
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_MAX: usize = 50;
 
 /// 3–30 letters, digits or `_`, unique without regard to case (`Alice` and `alice` are one).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,8 +22,8 @@ use super::users::{self, NewUser};
 use super::viewer::{Viewer, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
-use crate::profiles::rules::{self, optional_line};
 use crate::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
+use agora_core::text::optional_line;
 
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -168,7 +168,7 @@ async fn register(
     let password = errors.check("password", Password::parse(&body.password));
     let display_name = errors.check(
         "display_name",
-        optional_line(body.display_name, rules::DISPLAY_NAME_MAX),
+        optional_line(body.display_name, super::names::DISPLAY_NAME_MAX),
     );
     let organization_name = errors.check(
         "organization_name",

@@ -119,14 +119,14 @@ async fn update_me(
     let display_name = check(
         "display_name",
         body.display_name,
-        rules::optional_line,
+        agora_core::text::optional_line,
         DISPLAY_NAME_MAX,
     );
-    let bio = check("bio", body.bio, rules::optional_text, BIO_MAX);
+    let bio = check("bio", body.bio, agora_core::text::optional_text, BIO_MAX);
     let location = check(
         "location",
         body.location,
-        rules::optional_line,
+        agora_core::text::optional_line,
         LOCATION_MAX,
     );
     let website = body

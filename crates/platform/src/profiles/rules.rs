@@ -3,35 +3,16 @@
 
 use std::str::FromStr;
 
+use agora_core::text::optional_text;
 use agora_core::{FieldCode, Invalid};
 
-pub const DISPLAY_NAME_MAX: usize = 50;
+pub use crate::identity::names::DISPLAY_NAME_MAX;
 pub const BIO_MAX: usize = 160;
 pub const WEBSITE_MAX: usize = 200;
 pub const LOCATION_MAX: usize = 100;
 pub const INTERESTS_MAX: usize = 10;
 pub const INTEREST_MAX: usize = 30;
 pub const WATCHLIST_MAX: usize = 100;
-
-/// Trimmed; empty is none; longer than `max` characters is refused.
-pub fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>, Invalid> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(Invalid::new(
-            FieldCode::TooLong,
-            format!("must be at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// [`optional_text`] for a field of one line (a name, a place): tabs and line breaks are refused.
-pub fn optional_line(value: Option<String>, max: usize) -> Result<Option<String>, Invalid> {
-    let value = optional_text(value, max)?;
-    if let Some(line) = &value {
-        agora_core::text::check_single_line(line)?;
-    }
-    Ok(value)
-}
 
 /// An `http` or `https` address, at most [`WEBSITE_MAX`] characters, of the form the OpenAPI
 /// document states (`UpdateMe.website`'s pattern): the scheme, a host of letters, digits, dots
@@ -165,20 +146,6 @@ pub fn symbol(value: &str) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn texts_are_trimmed_and_bounded_by_characters() {
-        assert_eq!(
-            optional_text(Some("  hi ".into()), 5),
-            Ok(Some("hi".into()))
-        );
-        assert_eq!(optional_text(Some("   ".into()), 5), Ok(None));
-        assert_eq!(
-            optional_text(Some("é".repeat(160)), BIO_MAX).map(|v| v.map(|v| v.chars().count())),
-            Ok(Some(160))
-        );
-        assert!(optional_text(Some("a".repeat(161)), BIO_MAX).is_err());
-    }
 
     #[test]
     fn websites_are_http_addresses() {
