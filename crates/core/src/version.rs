@@ -47,6 +47,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
+/// What [`parse_if_match`] reads, as the JSON Schema `pattern` the OpenAPI document gives the
+/// header (a test holds the two to agreeing).
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$"#;
+
 /// `"3"`, or `3` and `W/"3"` from lenient clients, or `*`: exactly what the OpenAPI document
 /// states as the header's pattern. Lists are refused: a write names the one version it was
 /// based on.
@@ -161,6 +165,33 @@ mod tests {
             "1234567890123456789",
         ] {
             assert_eq!(parse_if_match(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_pattern_states_what_is_read() {
+        let pattern = regex::Regex::new(IF_MATCH_PATTERN).expect("the pattern compiles");
+        for value in [
+            "*",
+            "\"3\"",
+            "W/\"12\"",
+            "7",
+            "\"\"",
+            "\"0\"",
+            "W/3",
+            "03",
+            "+3",
+            "**",
+            "\"3",
+            "1234567890123456789",
+            "123456789012345678",
+            "\"1\", \"2\"",
+        ] {
+            assert_eq!(
+                pattern.is_match(value),
+                parse_if_match(value).is_some(),
+                "{value}"
+            );
         }
     }
 

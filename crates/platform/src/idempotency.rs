@@ -51,6 +51,9 @@ pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-repl
 /// How long a key is remembered.
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
 const MAX_KEY_LENGTH: usize = 255;
+/// The key's rule as the JSON Schema `pattern` the OpenAPI document gives the header: 1 to
+/// [`MAX_KEY_LENGTH`] visible ASCII characters.
+pub const KEY_PATTERN: &str = "^[\\x21-\\x7E]{1,255}$";
 
 /// The `Idempotency-Key` of a request: 1–255 visible ASCII characters (a UUID is typical).
 /// Take `Option<IdempotencyKey>`: the header is optional; a malformed one is a 400.

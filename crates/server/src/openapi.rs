@@ -99,12 +99,6 @@ pub fn finish(doc: OpenApi) -> Value {
     value
 }
 
-/// The `If-Match` the server reads (`agora_core::version`): `*`, or one version, quoted as its
-/// ETag (`"3"`, weak `W/"3"` from lenient clients) or bare.
-const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$"#;
-/// The `Idempotency-Key` the server reads (`agora_platform::idempotency`).
-const IDEMPOTENCY_KEY_PATTERN: &str = "^[\\x21-\\x7E]{1,255}$";
-
 /// Gives every string a request can carry, in a body or a parameter, the rule of
 /// `agora_core::text` (no control characters) as a `pattern`, unless it states a stricter one
 /// (its own pattern, an enum, a format): the extractors refuse such text everywhere, so the
@@ -132,8 +126,8 @@ fn state_the_text_rule(doc: &mut Value) {
                     .and_then(Value::as_str)
                     .map(str::to_ascii_lowercase);
                 let pattern = match name.as_deref() {
-                    Some("if-match") => Some(IF_MATCH_PATTERN),
-                    Some("idempotency-key") => Some(IDEMPOTENCY_KEY_PATTERN),
+                    Some("if-match") => Some(agora_core::version::IF_MATCH_PATTERN),
+                    Some("idempotency-key") => Some(agora_platform::idempotency::KEY_PATTERN),
                     _ => None,
                 };
                 if let (Some(pattern), Some(schema)) = (
