@@ -85,11 +85,12 @@ pub fn optional_line(
     value: Option<String>,
     max: usize,
 ) -> Result<Option<String>, crate::error::Invalid> {
-    let value = optional_text(value, max)?;
+    // Checked before trimming, as the documented pattern says: a line break at either end is
+    // refused too, not trimmed away.
     if let Some(line) = &value {
         check_single_line(line)?;
     }
-    Ok(value)
+    optional_text(value, max)
 }
 
 #[cfg(test)]
@@ -135,6 +136,7 @@ mod tests {
             Ok(Some("a\nb".into()))
         );
         assert!(optional_line(Some("a\nb".into()), 5).is_err());
+        assert!(optional_line(Some("\rab".into()), 5).is_err());
         assert_eq!(
             optional_line(Some(" a b ".into()), 5),
             Ok(Some("a b".into()))

@@ -66,9 +66,9 @@ pub fn interests(values: Vec<String>) -> Result<Vec<String>, Invalid> {
     }
     let mut kept: Vec<String> = Vec::new();
     for value in values {
-        let value = value.trim().to_lowercase();
         agora_core::text::check_single_line(&value)
             .map_err(|err| Invalid::new(FieldCode::ControlCharacter, format!("each {err}")))?;
+        let value = value.trim().to_lowercase();
         if value.is_empty() || value.chars().count() > INTEREST_MAX {
             let code = if value.is_empty() {
                 FieldCode::TooShort

@@ -107,8 +107,9 @@ impl Problems {
 
 /// 1–200 characters once trimmed.
 pub fn title(value: &str) -> Result<String, Invalid> {
-    let value = value.trim();
+    // Checked before trimming, as the documented pattern says.
     agora_core::text::check_single_line(value)?;
+    let value = value.trim();
     match value.chars().count() {
         0 => Err(Invalid::new(FieldCode::Required, "must not be empty")),
         n if n > TITLE_MAX => Err(Invalid::new(
@@ -142,9 +143,9 @@ pub fn tags(values: Vec<String>) -> Result<Vec<String>, Invalid> {
     }
     let mut tags: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
-        let tag = value.trim().to_lowercase();
-        agora_core::text::check_single_line(&tag)
+        agora_core::text::check_single_line(&value)
             .map_err(|err| Invalid::new(FieldCode::ControlCharacter, format!("a tag {err}")))?;
+        let tag = value.trim().to_lowercase();
         match tag.chars().count() {
             0 => return Err(Invalid::new(FieldCode::TooShort, "a tag must not be empty")),
             n if n > TAG_MAX => {
@@ -220,7 +221,8 @@ mod tests {
         assert!(title(&"é".repeat(200)).is_ok());
         assert!(title(&"é".repeat(201)).is_err());
         assert!(title("two\nlines").is_err());
-        assert!(title("\tindented ").is_ok(), "trimmed first");
+        // One line everywhere, as the documented pattern says: a tab is refused even at an end.
+        assert!(title("\tindented ").is_err());
     }
 
     #[test]
