@@ -7,7 +7,18 @@
 
 use axum::http::StatusCode;
 
-use crate::error::ErrorCode;
+/// One problem code a client can meet: its status, when it is answered and what a client
+/// should do. Declared as a `pub const` beside the code that raises it, listed in its crate's
+/// `ERROR_CODES`, and raised with [`crate::ApiError::from_code`], so every code a client can see is
+/// in `docs/errors.md`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub status: StatusCode,
+    /// Stable snake_case; the problem's `code` and the end of its `type`.
+    pub code: &'static str,
+    pub when: &'static str,
+    pub what_to_do: &'static str,
+}
 
 pub const BAD_REQUEST: ErrorCode = ErrorCode {
     status: StatusCode::BAD_REQUEST,
@@ -154,7 +165,7 @@ pub const ERROR_CODES: &[&ErrorCode] = &[
     &METHOD_NOT_ALLOWED,
     &REQUEST_TIMEOUT,
     &CONFLICT,
-    &crate::version::VERSION_CONFLICT,
+    &VERSION_CONFLICT,
     &PRECONDITION_FAILED,
     &PAYLOAD_TOO_LARGE,
     &URI_TOO_LONG,
@@ -167,3 +178,11 @@ pub const ERROR_CODES: &[&ErrorCode] = &[
     &SERVICE_UNAVAILABLE,
     &ERROR,
 ];
+
+pub const VERSION_CONFLICT: ErrorCode = ErrorCode {
+    status: StatusCode::CONFLICT,
+    code: "version_conflict",
+    when: "The resource changed since the version the write was based on; \
+           `current_version` holds the version it is at now.",
+    what_to_do: "Read the resource again, reapply the change, send it with the new version.",
+};

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::{codes, request_context};
+use crate::codes::{self, ErrorCode};
+use crate::request_context;
 
 /// Media type of problem documents (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -199,19 +200,6 @@ impl fmt::Display for Invalid {
 }
 
 impl std::error::Error for Invalid {}
-
-/// One problem code a client can meet: its status, when it is answered and what a client
-/// should do. Declared as a `pub const` beside the code that raises it, listed in its crate's
-/// `ERROR_CODES`, and raised with [`ApiError::from_code`], so every code a client can see is
-/// in `docs/errors.md`.
-#[derive(Debug, PartialEq, Eq)]
-pub struct ErrorCode {
-    pub status: StatusCode,
-    /// Stable snake_case; the problem's `code` and the end of its `type`.
-    pub code: &'static str,
-    pub when: &'static str,
-    pub what_to_do: &'static str,
-}
 
 impl ErrorCode {
     /// An error of this code with a detail for people.

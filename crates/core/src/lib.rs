@@ -23,5 +23,6 @@ pub mod text;
 pub mod time;
 pub mod version;
 
-pub use error::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, Invalid, Problem};
+pub use codes::ErrorCode;
+pub use error::{ApiError, ApiResult, FieldCode, FieldError, Invalid, Problem};
 pub use id::{OrganizationId, SessionId, UserId};

@@ -15,10 +15,10 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 
-use crate::codes;
-use crate::error::{ApiError, ErrorCode};
+use crate::codes::{self, VERSION_CONFLICT};
+use crate::error::ApiError;
 
 /// What the `If-Match` header asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,14 +109,6 @@ pub fn expected_version(if_match: IfMatch, body: Option<i64>) -> Result<Expected
     }
 }
 
-pub const VERSION_CONFLICT: ErrorCode = ErrorCode {
-    status: StatusCode::CONFLICT,
-    code: "version_conflict",
-    when: "The resource changed since the version the write was based on; \
-           `current_version` holds the version it is at now.",
-    what_to_do: "Read the resource again, reapply the change, send it with the new version.",
-};
-
 /// 409 `version_conflict`: the write was based on `stale`, the resource is at `current`.
 pub fn version_conflict(current: i64) -> ApiError {
     ApiError::from_code(
@@ -144,6 +136,7 @@ fn precondition_failed(detail: impl Into<std::borrow::Cow<'static, str>>) -> Api
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn if_match_accepts_one_quoted_weak_or_bare_version_or_any() {

@@ -1,26 +1,20 @@
 //! The audit log: who did what, when, to what, and why. Every admin action writes one entry, in
 //! the same transaction as the action, so the log can never miss a change nor record one that
-//! was rolled back. Read by admins at `GET /api/v1/admin/audit-log`.
+//! was rolled back. Read by admins at `GET /api/v1/admin/audit-log` (`crate::admin`).
 
-use agora_core::extract::{Json, Query};
-use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
-use agora_core::{ApiResult, UserId};
+use agora_core::UserId;
+use agora_core::pagination::{CursorSort, PageRequest};
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
-use axum::extract::State;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::entities::audit_log;
-use crate::identity::AdminUser;
 
 /// One action to record.
 pub struct AuditEntry<'a> {
@@ -100,29 +94,16 @@ pub struct AuditLogFilter {
     pub cursor: Option<String>,
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_audit_log))
-}
+/// The one sort of the audit log: newest first.
+pub const NEWEST_FIRST: CursorSort = CursorSort::new("audit_log", "newest");
 
-/// The one sort of the audit log.
-const NEWEST_FIRST: CursorSort = CursorSort::new("audit_log", "newest");
-
-/// The audit log, newest first.
-#[utoipa::path(get, path = "/admin/audit-log", tag = "admin", security(("bearer" = [])),
-    params(AuditLogFilter),
-    responses(
-        (status = 200, body = CursorPage<AuditLogEntry>),
-        (status = 401),
-        (status = 403, description = "Not an admin"),
-        (status = 422, description = "Bad filter or cursor"),
-    ))]
-async fn list_audit_log(
-    State(state): State<AppState>,
-    _admin: AdminUser,
-    Query(filter): Query<AuditLogFilter>,
-) -> ApiResult<Json<CursorPage<AuditLogEntry>>> {
-    let page =
-        CursorParams::new(filter.limit, filter.cursor.as_deref()).resolve::<Uuid>(NEWEST_FIRST)?;
+/// A page of the log that matches `filter`, newest first (`page` of [`NEWEST_FIRST`]), with
+/// one row more than the page when there is a next one.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    filter: AuditLogFilter,
+    page: &PageRequest<Uuid>,
+) -> DbResult<Vec<audit_log::Model>> {
     // Ids are UUIDv7: their order is the order of the entries.
     let keyset = Keyset::new([], SortKey::desc(audit_log::Column::Id));
     let mut query = audit_log::Entity::find();
@@ -142,10 +123,5 @@ async fn list_audit_log(
         query = query.filter(audit_log::Column::TargetId.eq(target_id));
     }
     keyset.order_by(QuerySelect::query(&mut query));
-    let rows = query
-        .limit(page.fetch())
-        .all(state.db().reader())
-        .await
-        .map_err(agora_store::DbError::from)?;
-    Ok(Json(page.page(rows, |row| row.id).map(AuditLogEntry::from)))
+    Ok(query.limit(page.fetch()).all(conn).await?)
 }

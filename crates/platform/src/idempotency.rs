@@ -34,8 +34,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::Module;
 use crate::entities::idempotency_keys;
-use crate::jobs::{Job, JobContext, JobError, JobKind};
+use crate::jobs::{Job, JobContext, JobError, JobKind, Schedule};
 
 pub const IDEMPOTENCY_KEY_REUSED: ErrorCode = ErrorCode {
     status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -285,6 +286,17 @@ fn json_response(
     }
     response
 }
+
+/// The idempotency area: the hourly purge of expired keys.
+pub const MODULE: Module = Module {
+    jobs: || vec![purge_job()],
+    schedules: &[Schedule {
+        kind: PurgeExpiredKeys::KIND,
+        cron: "10 * * * *",
+    }],
+    error_codes: &[&IDEMPOTENCY_KEY_REUSED],
+    ..Module::new("idempotency")
+};
 
 #[cfg(test)]
 mod tests {

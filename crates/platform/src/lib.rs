@@ -8,6 +8,7 @@
 //! thumbnails, stored locally or in S3). Moderation and search are added here by the issues
 //! that build them.
 
+pub mod admin;
 pub mod audit;
 pub mod email;
 pub mod entities;
@@ -26,44 +27,37 @@ pub mod realtime;
 pub mod state;
 pub mod tls;
 
-pub use module::Module;
-
-/// The problem codes the platform answers with, beyond the core's and the store's
-/// (`docs/errors.md`).
-pub const ERROR_CODES: &[&agora_core::ErrorCode] = &[
-    &identity::INVALID_CREDENTIALS,
-    &identity::ACCOUNT_DISABLED,
-    &identity::ALREADY_EXISTS,
-    &identity::INVALID_REFRESH_TOKEN,
-    &identity::REFRESH_TOKEN_REUSED,
-    &identity::TOKEN_EXPIRED,
-    &identity::INVALID_TOKEN,
-    &identity::SESSION_REVOKED,
-    &identity::LINK_EXPIRED,
-    &identity::LINK_USED,
-    &identity::LINK_INVALID,
-    &identity::ALREADY_VERIFIED,
-    &health::DEPENDENCY_UNAVAILABLE,
-    &idempotency::IDEMPOTENCY_KEY_REUSED,
-    &media::QUOTA_EXCEEDED,
-    &realtime::SHUTTING_DOWN,
-    &realtime::TOO_MANY_SOCKETS,
-];
+pub use module::{Module, Tag};
 pub use state::AppState;
 
 use utoipa_axum::router::OpenApiRouter;
 
-/// The platform's routes under `/api/v1` (identity, administration, audit log, jobs,
-/// notifications, profiles, real time, media uploads and the profile picture).
-pub fn api_router() -> OpenApiRouter<AppState> {
-    identity::api_router()
-        .merge(audit::router())
-        .merge(jobs::routes::router())
-        .merge(notifications::routes::router())
-        .merge(profiles::routes::router())
-        .merge(realtime::router())
-        .merge(media::routes::router())
-}
+/// The areas of the platform, always on, registered with the server as the products are
+/// (`Module`): their `/api/v1` routes in this order, their jobs, schedules and codes.
+pub const AREAS: &[Module] = &[
+    PLATFORM,
+    identity::MODULE,
+    profiles::MODULE,
+    notifications::MODULE,
+    realtime::MODULE,
+    media::MODULE,
+    email::MODULE,
+    idempotency::MODULE,
+    jobs::MODULE,
+    admin::MODULE,
+];
+
+/// What belongs to no one area: the platform's tables (one set of migrations, as its areas'
+/// tables refer to each other) and the health checks' tag and code.
+pub const PLATFORM: Module = Module {
+    tags: &[Tag {
+        name: "platform",
+        description: "Health, documentation and server-wide endpoints",
+    }],
+    migrations: migrations::migrations,
+    error_codes: &[&health::DEPENDENCY_UNAVAILABLE],
+    ..Module::new("platform")
+};
 
 /// The platform's routes at the root: health checks, `/.well-known/jwks.json` and stored media
 /// (`/media/{key}`).

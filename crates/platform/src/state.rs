@@ -10,6 +10,7 @@ use crate::email::Mailer;
 use crate::geolocation::Geolocator;
 use crate::identity::Identity;
 use crate::jobs::Jobs;
+use crate::module::Services;
 use crate::ratelimit::{Quotas, RateLimiter};
 use crate::realtime::{Hub, RoomKind};
 
@@ -31,28 +32,36 @@ struct Inner {
     realtime: Hub,
     geolocator: Geolocator,
     storage: Storage,
+    services: Services,
+}
+
+/// What the server adds to the configuration and the database when it assembles the state.
+#[derive(Default)]
+pub struct StateParts {
+    /// The shared Redis of `config.redis.url` (see `agora_store::Redis::open`): rate-limit
+    /// budgets, revocations, the cache and real-time events of every instance.
+    pub redis: Option<Redis>,
+    /// The real-time room kinds of the enabled modules.
+    pub rooms: Vec<RoomKind>,
+    /// The services the enabled modules built (`crate::Module::services`).
+    pub services: Services,
 }
 
 impl AppState {
-    /// Without Redis: rate limits are counted in this process. Fails when the configuration
-    /// lacks what the services need (the server secret, a valid mail transport).
+    /// Without Redis (rate limits are counted in this process), rooms of modules or services.
+    /// Fails when the configuration lacks what the services need (the server secret, a valid
+    /// mail transport).
     pub fn new(config: Config, db: Db) -> Result<Self, String> {
-        Self::with_redis(config, db, None)
+        Self::assemble(config, db, StateParts::default())
     }
 
-    /// With the shared Redis of `config.redis.url` (see `agora_store::Redis::open`), which
-    /// carries the rate-limit budgets of every instance.
-    pub fn with_redis(config: Config, db: Db, redis: Option<Redis>) -> Result<Self, String> {
-        Self::with_rooms(config, db, redis, &[])
-    }
-
-    /// With the real-time room kinds of the enabled modules (the server's choice).
-    pub fn with_rooms(
-        config: Config,
-        db: Db,
-        redis: Option<Redis>,
-        rooms: &[RoomKind],
-    ) -> Result<Self, String> {
+    /// With what the server assembled for the enabled modules.
+    pub fn assemble(config: Config, db: Db, parts: StateParts) -> Result<Self, String> {
+        let StateParts {
+            redis,
+            rooms,
+            services,
+        } = parts;
         let identity = Identity::new(&config, redis.clone())?;
         if config.s3().is_some() {
             // The S3 client speaks HTTPS through rustls with the process-wide provider.
@@ -60,7 +69,7 @@ impl AppState {
         }
         let storage = Storage::from_config(&config)?;
         let email = Mailer::from_config(&config)?;
-        let realtime = Hub::new(config.realtime, redis.clone(), rooms);
+        let realtime = Hub::new(config.realtime, redis.clone(), &rooms);
         let geolocator = Geolocator::from_config(&config.geoip)?;
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
@@ -77,6 +86,7 @@ impl AppState {
             geolocator,
             storage,
             redis,
+            services,
         })))
     }
 
@@ -133,5 +143,17 @@ impl AppState {
     /// The shared Redis, when `REDIS_URL` is configured.
     pub fn redis(&self) -> Option<&Redis> {
         self.0.redis.as_ref()
+    }
+
+    /// The service of type `T` that a module built at start (`crate::Module::services`). An
+    /// error, not a panic, when none did: a handler of a module whose services were not
+    /// built answers 500 and logs which type is missing.
+    pub fn service<T: Send + Sync + 'static>(&self) -> Result<&T, agora_core::ApiError> {
+        self.0.services.get::<T>().ok_or_else(|| {
+            agora_core::ApiError::internal(format!(
+                "no module built a service of type {}",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 }

@@ -1,11 +1,15 @@
 //! Assembly: the only place that knows every module. It connects the database, runs the
-//! migrations, builds the shared state and mounts the routers of the enabled modules.
+//! migrations, builds the modules' services and the shared state, and mounts the routers of
+//! the enabled modules; the job worker, the scheduler and the command line take the enabled
+//! modules' jobs, schedules and commands from here.
 
 use agora_core::ApiError;
 use agora_core::config::{Config, SettingsSection};
 use agora_platform::jobs::schedule::Scheduler;
 use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
+use agora_platform::module::{ModuleCommand, ServiceContext, Services};
 use agora_platform::realtime::RoomKind;
+use agora_platform::state::StateParts;
 use agora_platform::{AppState, Module};
 use agora_store::{Db, DbOptions, Migrator};
 use anyhow::Context;
@@ -23,17 +27,252 @@ pub const MODULES: &[Module] = &[
     agora_tasks::MODULE,
 ];
 
-/// The settings sections of every module, enabled or not: a module turned on later finds its
-/// settings checked, and `agora config` shows them all.
-pub fn settings_sections() -> Vec<SettingsSection> {
-    MODULES.iter().filter_map(|m| m.settings).collect()
+/// The modules an application is made of: the platform's areas (always on), the products of
+/// [`MODULES`] that `AGORA_MODULES` enables and, for tests, modules added by hand (always on).
+/// Everything the server does with a module is done here, from its `Module`.
+#[derive(Clone)]
+pub struct Assembly {
+    products: Vec<Module>,
+    always_on: Vec<Module>,
+    extra_rooms: Vec<RoomKind>,
 }
 
-/// The migrations of the platform and of every module (all always run; see `agora_store::migrate`).
+impl Default for Assembly {
+    fn default() -> Self {
+        Assembly {
+            products: MODULES.to_vec(),
+            always_on: agora_platform::AREAS.to_vec(),
+            extra_rooms: Vec::new(),
+        }
+    }
+}
+
+impl Assembly {
+    /// Adds `module`, on whatever `AGORA_MODULES` says (a test's own module).
+    pub fn with_module(mut self, module: Module) -> Self {
+        self.always_on.push(module);
+        self
+    }
+
+    /// Adds a kind of real-time room that no module declares (tests).
+    pub fn with_room(mut self, room: RoomKind) -> Self {
+        self.extra_rooms.push(room);
+        self
+    }
+
+    /// Every module, enabled or not.
+    fn all(&self) -> impl Iterator<Item = &Module> {
+        self.always_on.iter().chain(&self.products)
+    }
+
+    /// The modules `config` turns on, areas first.
+    pub fn enabled<'a>(&'a self, config: &'a Config) -> impl Iterator<Item = &'a Module> {
+        self.always_on.iter().chain(
+            self.products
+                .iter()
+                .filter(|m| config.module_enabled(m.name)),
+        )
+    }
+
+    /// The settings sections of every module, enabled or not: a module turned on later finds
+    /// its settings checked, and `agora config` shows them all.
+    pub fn settings_sections(&self) -> Vec<SettingsSection> {
+        self.all().filter_map(|m| m.settings).collect()
+    }
+
+    /// The migrations of every module (all always run; see `agora_store::migrate`).
+    pub fn migrator(&self) -> Migrator {
+        Migrator::new(self.all().map(|m| m.migrations).collect())
+    }
+
+    /// The periodic jobs of the enabled modules, with their default cron expressions.
+    pub fn schedules(&self, config: &Config) -> Vec<Schedule> {
+        self.enabled(config)
+            .flat_map(|m| m.schedules.iter().copied())
+            .collect()
+    }
+
+    /// Checks the `schedules` setting against the enabled modules' schedules, before anything
+    /// is started.
+    pub fn check_schedules(&self, config: &Config) -> anyhow::Result<()> {
+        jobs::schedule::check_overrides(&self.schedules(config), &config.jobs.schedules)
+            .map_err(invalid_schedules)
+    }
+
+    /// The kinds of job of the enabled modules.
+    pub fn job_kinds(&self, config: &Config) -> Result<JobKinds, String> {
+        JobKinds::new(self.enabled(config).flat_map(|m| (m.jobs)()))
+    }
+
+    /// The routes of the enabled modules with their OpenAPI document: each module's under
+    /// `/api/v1`, the platform's root routes (health, JWKS, stored media, link pages).
+    pub fn api(&self, config: &Config) -> OpenApiRouter<AppState> {
+        let mut doc = openapi::base();
+        let mut v1 = OpenApiRouter::new();
+        for module in self.enabled(config) {
+            openapi::add_tags(&mut doc, module.tags);
+            v1 = v1.merge((module.router)());
+        }
+        OpenApiRouter::with_openapi(doc)
+            .merge(agora_platform::root_router())
+            .nest("/api/v1", v1)
+    }
+
+    /// The OpenAPI document of the routes `config` enables.
+    pub fn openapi_document(&self, config: &Config) -> serde_json::Value {
+        openapi::finish(self.api(config).into_openapi())
+    }
+
+    /// The command line of a module: `agora <name> …`, for every module that has one.
+    pub fn commands(&self) -> impl Iterator<Item = (&'static str, ModuleCommand)> + '_ {
+        self.all().filter_map(|m| m.command.map(|c| (m.name, c)))
+    }
+
+    /// Connects, migrates (unless `migrate` is false), builds the enabled modules' services and
+    /// the router.
+    pub async fn build(&self, config: Config, migrate: bool) -> anyhow::Result<App> {
+        let db = connect(&config).await?;
+        if migrate {
+            let applied = self
+                .migrator()
+                .up(&db)
+                .await
+                .context("applying database migrations failed")?;
+            if applied > 0 {
+                tracing::info!(applied, "applied database migrations");
+            }
+        } else {
+            self.refuse_pending_migrations(&db).await?;
+        }
+        if let Some(warning) = config.multi_instance_warning() {
+            tracing::warn!("{warning}");
+        }
+        let redis = match &config.redis.url {
+            // Opened lazily: a Redis that is down now delays nothing and is reported by
+            // `/health/ready`; rate limits fall back to this instance's counters meanwhile.
+            Some(url) => Some(
+                agora_store::Redis::open(url, &config.redis.prefix).with_context(|| {
+                    format!(
+                        "cannot use the Redis at {}",
+                        agora_core::config::redact_url_password(url.as_str())
+                    )
+                })?,
+            ),
+            None => None,
+        };
+        let mut services = Services::default();
+        let context = ServiceContext {
+            config: &config,
+            db: &db,
+            redis: redis.as_ref(),
+        };
+        for module in self.enabled(&config) {
+            (module.services)(&context, &mut services).map_err(|err| {
+                anyhow::anyhow!("the services of the `{}` module failed: {err}", module.name)
+            })?;
+        }
+        let rooms = self
+            .enabled(&config)
+            .flat_map(|m| m.rooms.iter().copied())
+            .chain(self.extra_rooms.iter().copied())
+            .collect();
+        let parts = StateParts {
+            redis,
+            rooms,
+            services,
+        };
+        let state = AppState::assemble(config, db, parts).map_err(anyhow::Error::msg)?;
+        if let Err(err) = state.identity().load_revocations(state.db()).await {
+            tracing::warn!(error = %err, "cannot load recently revoked sessions");
+        }
+        let router = self.router(state.clone());
+        self.app(state, router)
+    }
+
+    /// With `--no-migrate`, a database behind the code would answer requests with 500s: refuse
+    /// to start, naming what is missing.
+    pub async fn refuse_pending_migrations(&self, db: &Db) -> anyhow::Result<()> {
+        let status = self
+            .migrator()
+            .status(db)
+            .await
+            .context("cannot read which migrations the database has")?;
+        let pending: Vec<&str> = status
+            .iter()
+            .filter(|m| !m.applied)
+            .map(|m| m.name.as_str())
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if !status.iter().any(|m| m.applied) {
+            anyhow::bail!(
+                "the database has no schema yet: run `agora migrate up` (or start the server \
+                 once, which applies the migrations)"
+            );
+        }
+        anyhow::bail!(
+            "the database lacks {} migration(s) this version needs: {}; run `agora migrate up` \
+             (or start without --no-migrate)",
+            pending.len(),
+            pending.join(", ")
+        )
+    }
+
+    /// `router` served with `state`, with the worker and scheduler of the enabled modules'
+    /// jobs. Fails on a `schedules` setting that does not fit them.
+    pub fn app(&self, state: AppState, router: Router) -> anyhow::Result<App> {
+        let config = state.config();
+        let kinds = self.job_kinds(config).map_err(anyhow::Error::msg)?;
+        let scheduler = Scheduler::new(
+            state.db().clone(),
+            &self.schedules(config),
+            &config.jobs.schedules,
+            &kinds,
+        )
+        .map_err(invalid_schedules)?;
+        let worker = Worker::new(state.clone(), kinds, WorkerOptions::from_config(config));
+        Ok(App {
+            state,
+            router,
+            worker,
+            scheduler,
+        })
+    }
+
+    /// The whole HTTP application: routes, documentation, fallbacks and middleware.
+    pub fn router(&self, state: AppState) -> Router {
+        let (routes, doc) = self.api(state.config()).split_for_parts();
+        // Completed once at start, served as it is.
+        let doc = std::sync::Arc::new(openapi::finish(doc));
+        let routes = routes
+            .route(
+                "/openapi.json",
+                axum::routing::get(move || {
+                    let doc = doc.clone();
+                    async move { axum::Json(doc) }
+                }),
+            )
+            .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+            .fallback(|| async { ApiError::not_found("no resource at this path") })
+            .with_state(state.clone());
+        let routes = middleware::with_state_layers(routes, &state);
+        middleware::apply(routes, state.config())
+    }
+}
+
+fn invalid_schedules(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("invalid configuration: AGORA_SCHEDULES (`schedules`): {err}")
+}
+
+/// The settings sections of every module of the default assembly.
+pub fn settings_sections() -> Vec<SettingsSection> {
+    Assembly::default().settings_sections()
+}
+
+/// The migrations of the default assembly.
 pub fn migrator() -> Migrator {
-    let mut sources = vec![agora_platform::migrations::migrations as agora_store::MigrationSource];
-    sources.extend(MODULES.iter().map(|m| m.migrations));
-    Migrator::new(sources)
+    Assembly::default().migrator()
 }
 
 /// Opens the database of `config`, naming it in the error when that fails.
@@ -57,184 +296,14 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
 pub struct App {
     pub state: AppState,
     pub router: Router,
-    /// Runs the jobs of the platform and of the enabled modules.
+    /// Runs the jobs of the enabled modules (the platform's areas among them).
     pub worker: Worker,
     pub scheduler: Scheduler,
 }
 
-/// Connects, migrates (unless `migrate` is false) and builds the router.
+/// The default assembly, connected, migrated (unless `migrate` is false) and routed.
 pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
-    build_with_rooms(config, migrate, &[]).await
-}
-
-/// [`build`], with real-time room kinds beyond those of the enabled modules (tests use it to
-/// have rooms that several users may join).
-pub async fn build_with_rooms(
-    config: Config,
-    migrate: bool,
-    extra_rooms: &[RoomKind],
-) -> anyhow::Result<App> {
-    let db = connect(&config).await?;
-    if migrate {
-        let applied = migrator()
-            .up(&db)
-            .await
-            .context("applying database migrations failed")?;
-        if applied > 0 {
-            tracing::info!(applied, "applied database migrations");
-        }
-    } else {
-        refuse_pending_migrations(&db).await?;
-    }
-    if let Some(warning) = config.multi_instance_warning() {
-        tracing::warn!("{warning}");
-    }
-    let redis = match &config.redis.url {
-        // Opened lazily: a Redis that is down now delays nothing and is reported by
-        // `/health/ready`; rate limits fall back to this instance's counters meanwhile.
-        Some(url) => Some(
-            agora_store::Redis::open(url, &config.redis.prefix).with_context(|| {
-                format!(
-                    "cannot use the Redis at {}",
-                    agora_core::config::redact_url_password(url.as_str())
-                )
-            })?,
-        ),
-        None => None,
-    };
-    let rooms: Vec<RoomKind> = enabled(&config)
-        .flat_map(|m| m.rooms.iter().copied())
-        .chain(extra_rooms.iter().copied())
-        .collect();
-    let state = AppState::with_rooms(config, db, redis, &rooms).map_err(anyhow::Error::msg)?;
-    if let Err(err) = state.identity().load_revocations(state.db()).await {
-        tracing::warn!(error = %err, "cannot load recently revoked sessions");
-    }
-    let router = router(state.clone());
-    App::new(state, router)
-}
-
-/// With `--no-migrate`, a database behind the code would answer requests with 500s: refuse to
-/// start, naming what is missing.
-pub async fn refuse_pending_migrations(db: &Db) -> anyhow::Result<()> {
-    let pending: Vec<String> = migrator()
-        .status(db)
-        .await
-        .context("cannot read which migrations the database has")?
-        .into_iter()
-        .filter(|m| !m.applied)
-        .map(|m| m.name)
-        .collect();
-    if pending.is_empty() {
-        return Ok(());
-    }
-    if !migrator().status(db).await?.iter().any(|m| m.applied) {
-        anyhow::bail!(
-            "the database has no schema yet: run `agora migrate up` (or start the server once, \
-             which applies the migrations)"
-        );
-    }
-    anyhow::bail!(
-        "the database lacks {} migration(s) this version needs: {}; run `agora migrate up` \
-         (or start without --no-migrate)",
-        pending.len(),
-        pending.join(", ")
-    )
-}
-
-impl App {
-    /// `router` served with `state`, with the worker and scheduler of the jobs of the platform
-    /// and the enabled modules. Fails on a `schedules` setting that does not fit them.
-    pub fn new(state: AppState, router: Router) -> anyhow::Result<App> {
-        let kinds = job_kinds(&state).map_err(anyhow::Error::msg)?;
-        let scheduler = Scheduler::new(
-            state.db().clone(),
-            &schedules(state.config()),
-            &state.config().jobs.schedules,
-            &kinds,
-        )
-        .map_err(|err| {
-            anyhow::anyhow!("invalid configuration: AGORA_SCHEDULES (`schedules`): {err}")
-        })?;
-        let worker = Worker::new(
-            state.clone(),
-            kinds,
-            WorkerOptions::from_config(state.config()),
-        );
-        Ok(App {
-            state,
-            router,
-            worker,
-            scheduler,
-        })
-    }
-}
-
-fn enabled(config: &Config) -> impl Iterator<Item = &'static Module> + '_ {
-    MODULES.iter().filter(|m| config.module_enabled(m.name))
-}
-
-/// Checks the `schedules` setting against the schedules of the platform and the enabled
-/// modules, before anything is started.
-pub fn check_schedules(config: &Config) -> anyhow::Result<()> {
-    jobs::schedule::check_overrides(&schedules(config), &config.jobs.schedules).map_err(|err| {
-        anyhow::anyhow!("invalid configuration: AGORA_SCHEDULES (`schedules`): {err}")
-    })
-}
-
-/// The kinds of job this instance runs: the platform's and the enabled modules'.
-pub fn job_kinds(state: &AppState) -> Result<JobKinds, String> {
-    let mut kinds = jobs::platform_kinds(state);
-    for module in enabled(state.config()) {
-        kinds.extend((module.jobs)());
-    }
-    JobKinds::new(kinds)
-}
-
-/// The periodic jobs, with their default cron expressions: the platform's and the enabled
-/// modules'.
-pub fn schedules(config: &Config) -> Vec<Schedule> {
-    let mut schedules = jobs::PLATFORM_SCHEDULES.to_vec();
-    for module in enabled(config) {
-        schedules.extend_from_slice(module.schedules);
-    }
-    schedules
-}
-
-/// The routes of the platform and the enabled modules, with their OpenAPI document.
-pub fn api(config: &Config) -> OpenApiRouter<AppState> {
-    let mut v1 = agora_platform::api_router();
-    for module in enabled(config) {
-        v1 = v1.merge((module.router)());
-    }
-    OpenApiRouter::with_openapi(openapi::base())
-        .merge(agora_platform::root_router())
-        .nest("/api/v1", v1)
-}
-
-/// The OpenAPI document of the routes `config` enables.
-pub fn openapi_document(config: &Config) -> serde_json::Value {
-    openapi::finish(api(config).into_openapi())
-}
-
-/// The whole HTTP application: routes, documentation, fallbacks and middleware.
-pub fn router(state: AppState) -> Router {
-    let (routes, doc) = api(state.config()).split_for_parts();
-    // Completed once at start, served as it is.
-    let doc = std::sync::Arc::new(openapi::finish(doc));
-    let routes = routes
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let doc = doc.clone();
-                async move { axum::Json(doc) }
-            }),
-        )
-        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
-        .fallback(|| async { ApiError::not_found("no resource at this path") })
-        .with_state(state.clone());
-    let routes = middleware::with_state_layers(routes, &state);
-    middleware::apply(routes, state.config())
+    Assembly::default().build(config, migrate).await
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
 //! The command line: `agora [serve] | migrate up|down|status | config [--reference] | errors |
-//! admin create | jobs list|stats|retry|purge|schedules`.
+//! openapi | admin create | jobs list|stats|retry|purge|schedules`, and each module's own
+//! command (`agora tasks export`), named after the module.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use agora_core::config::{Config, ConfigError, ConfigFile};
+use agora_platform::module::ModuleCommand;
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::jobs_command::{self, JobsAction};
@@ -102,7 +105,63 @@ pub enum AdminAction {
     },
 }
 
-/// Runs the command; the error is printed by `main` on one line.
+/// What the command line asks for: one of the server's own commands, or a module's.
+pub enum Invocation {
+    Builtin(Cli),
+    Module {
+        /// The `--config` file, as for every command.
+        config: Option<PathBuf>,
+        command: ModuleCommand,
+        /// What the module's command line matched.
+        matches: ArgMatches,
+    },
+}
+
+/// Reads the command line of this process (exits with clap's message on a mistake or `--help`).
+pub fn parse() -> Invocation {
+    parse_from(std::env::args_os())
+}
+
+/// Reads `args` (the program name first): the server's commands, and each module's under its
+/// name.
+pub fn parse_from(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Invocation {
+    let assembly = app::Assembly::default();
+    let mut command = Cli::command();
+    for (name, module) in assembly.commands() {
+        command = command.subcommand((module.cli)().name(name));
+    }
+    let matches = command.get_matches_from(args);
+    if let Some((name, sub)) = matches.subcommand()
+        && let Some((_, module)) = assembly.commands().find(|(module, _)| *module == name)
+    {
+        return Invocation::Module {
+            config: matches.get_one::<PathBuf>("config").cloned(),
+            command: module,
+            matches: sub.clone(),
+        };
+    }
+    Invocation::Builtin(Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()))
+}
+
+/// Runs what the command line asked for; the error is printed by `main` on one line.
+pub async fn run_invocation(invocation: Invocation) -> anyhow::Result<()> {
+    match invocation {
+        Invocation::Builtin(cli) => run(cli).await,
+        Invocation::Module {
+            config,
+            command,
+            matches,
+        } => {
+            let mut config = load_config(config)?;
+            logging::init(config.server.log_format);
+            secrets::resolve(&mut config)?;
+            let app = app::build(config, true).await?;
+            (command.run)(app.state, matches).await
+        }
+    }
+}
+
+/// Runs one of the server's own commands.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     if let Command::Config { reference: true } = command {
@@ -136,7 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            let document = crate::app::openapi_document(&config);
+            let document = app::Assembly::default().openapi_document(&config);
             println!("{}", serde_json::to_string_pretty(&document)?);
             Ok(())
         }
@@ -218,7 +277,7 @@ async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    app::check_schedules(&config)?;
+    app::Assembly::default().check_schedules(&config)?;
     secrets::resolve(&mut config)?;
     let app = app::build(config, migrate).await?;
     let address = listener.local_addr()?;

@@ -16,8 +16,13 @@ pub fn sections() -> Vec<(String, &'static [&'static ErrorCode])> {
             agora_core::codes::ERROR_CODES,
         ),
         ("Storage".to_owned(), agora_store::ERROR_CODES),
-        ("Platform".to_owned(), agora_platform::ERROR_CODES),
     ];
+    sections.extend(
+        agora_platform::AREAS
+            .iter()
+            .filter(|area| !area.error_codes.is_empty())
+            .map(|area| (format!("Platform: {}", area.name), area.error_codes)),
+    );
     sections.extend(
         MODULES
             .iter()

@@ -74,7 +74,7 @@ pub enum FinishedArg {
 
 pub async fn run(config: Config, action: JobsAction) -> anyhow::Result<()> {
     if let JobsAction::Schedules = action {
-        for schedule in app::schedules(&config) {
+        for schedule in app::Assembly::default().schedules(&config) {
             let cron = config
                 .jobs
                 .schedules
@@ -86,7 +86,10 @@ pub async fn run(config: Config, action: JobsAction) -> anyhow::Result<()> {
     }
     let db = app::connect(&config).await?;
     // On a fresh data directory the tables are missing: say so, and what to run.
-    let result = match app::refuse_pending_migrations(&db).await {
+    let result = match app::Assembly::default()
+        .refuse_pending_migrations(&db)
+        .await
+    {
         Ok(()) => act(&db, action).await,
         Err(err) => Err(err),
     };

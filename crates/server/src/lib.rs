@@ -13,4 +13,4 @@ pub mod openapi;
 pub mod secrets;
 pub mod serve;
 
-pub use app::{App, build, router};
+pub use app::{App, Assembly, build};

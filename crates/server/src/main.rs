@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// mimalloc rather than the system's allocator: glibc keeps the memory of Argon2's 7 MiB
 /// blocks (and of any burst) for good, mimalloc returns it (bench/README.md, memory;
 /// decision 0005).
@@ -14,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     agora::serve::raise_descriptor_limit();
-    let cli = agora::cli::Cli::parse();
+    let invocation = agora::cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -25,7 +23,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(agora::cli::run(cli)) {
+    match runtime.block_on(agora::cli::run_invocation(invocation)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

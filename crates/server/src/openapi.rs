@@ -21,15 +21,6 @@ use utoipa::{Modify, OpenApi as _};
     servers((url = "/", description = "The server that serves this document")),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
-    tags(
-        (name = "platform", description = "Health, documentation and server-wide endpoints"),
-        (name = "identity", description = "Accounts, sign-in, tokens and sessions"),
-        (name = "admin", description = "Administration of accounts, the audit log and the job queue (admins only)"),
-        (name = "notifications", description = "The signed-in user's notifications and their channels"),
-        (name = "realtime", description = "The WebSocket of real-time events (`/ws`, protocol in docs/realtime.md) and its tickets"),
-        (name = "media", description = "Uploads (checked by content, images re-encoded with thumbnails) and the profile picture; stored media is served at `/media/{key}`"),
-        (name = "tasks", description = "A user's own tasks, with optimistic locking (`If-Match` / `version`) and idempotent creates"),
-    ),
 )]
 struct ApiDoc;
 
@@ -50,7 +41,22 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document before the routes add their paths.
+/// Lists `tags` (a module's) in the document, each once.
+pub fn add_tags(doc: &mut OpenApi, tags: &[agora_platform::Tag]) {
+    let listed = doc.tags.get_or_insert_with(Vec::new);
+    for tag in tags {
+        if !listed.iter().any(|t| t.name == tag.name) {
+            listed.push(
+                utoipa::openapi::tag::TagBuilder::new()
+                    .name(tag.name)
+                    .description(Some(tag.description))
+                    .build(),
+            );
+        }
+    }
+}
+
+/// The document before the modules add their tags and paths.
 pub fn base() -> OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

@@ -1,27 +1,31 @@
 //! The `tasks` module: per-user tasks with optimistic locking (plan: tasks.md).
 //!
 //! The smallest product, and the model the others follow (ARCHITECTURE.md, "A product
-//! module"): one `MODULE` with the module's router, migrations and settings, and one folder
-//! per resource holding its routes, types, queries and rules.
+//! module"): one `MODULE` with what the module brings (its OpenAPI tag, router, migrations,
+//! settings and command), and one folder per resource holding its routes, types, queries and
+//! rules.
 
+pub mod command;
 pub mod migrations;
 pub mod settings;
 pub mod tasks;
 
-use agora_platform::{AppState, Module};
+use agora_platform::{AppState, Module, Tag};
 use agora_store::sea_orm_migration::MigrationTrait;
 use utoipa_axum::router::OpenApiRouter;
 
-/// What the server mounts when `tasks` is in `AGORA_MODULES`.
+/// What the server mounts when `tasks` is in `AGORA_MODULES`. Tasks run no jobs and own no
+/// rooms or services: those fields keep `Module::new`'s empty values.
 pub const MODULE: Module = Module {
-    name: "tasks",
+    tags: &[Tag {
+        name: "tasks",
+        description: "A user's own tasks, with optimistic locking (`If-Match` / `version`) and idempotent creates",
+    }],
     router,
     migrations,
-    jobs: agora_platform::module::no_jobs,
-    schedules: &[],
-    rooms: &[],
     settings: Some(settings::SECTION),
-    error_codes: &[],
+    command: Some(command::COMMAND),
+    ..Module::new("tasks")
 };
 
 /// Routes of the module, relative to `/api/v1`.

@@ -29,10 +29,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use agora::App;
+use agora::app::Assembly;
 use agora_core::Problem;
 use agora_core::config::{Config, DatabaseKind};
-use agora_platform::AppState;
 use agora_platform::realtime::RoomKind;
+use agora_platform::{AppState, Module};
 use agora_store::Db;
 use reqwest::Method;
 use serde::Serialize;
@@ -199,7 +200,7 @@ pub async fn run_on_postgres(url: &str, sql: &str) {
 pub struct TestAppBuilder {
     env: HashMap<String, String>,
     migrate: bool,
-    rooms: Vec<RoomKind>,
+    assembly: Assembly,
 }
 
 impl TestAppBuilder {
@@ -211,7 +212,14 @@ impl TestAppBuilder {
 
     /// Adds a kind of real-time room, as a module would declare it.
     pub fn room_kind(mut self, kind: RoomKind) -> Self {
-        self.rooms.push(kind);
+        self.assembly = self.assembly.with_room(kind);
+        self
+    }
+
+    /// Adds a module of the test's own, on whatever `AGORA_MODULES` says: its settings are
+    /// loaded, its services built, its routes, jobs and schedules registered as a product's.
+    pub fn module(mut self, module: Module) -> Self {
+        self.assembly = self.assembly.with_module(module);
         self
     }
 
@@ -229,7 +237,9 @@ impl TestAppBuilder {
     /// Starts the application on a database the test prepared.
     pub async fn spawn_on(self, database: TestDatabase) -> TestApp {
         let config = self.config(&database);
-        let app = agora::app::build_with_rooms(config, self.migrate, &self.rooms)
+        let app = self
+            .assembly
+            .build(config, self.migrate)
             .await
             .unwrap_or_else(|err| panic!("the application failed to start: {err:#}"));
         let state = app.state.clone();
@@ -265,7 +275,7 @@ impl TestAppBuilder {
         Config::load(
             None,
             |name| env.get(name).cloned(),
-            &agora::app::settings_sections(),
+            &self.assembly.settings_sections(),
         )
         .unwrap_or_else(|err| panic!("invalid test configuration: {err}"))
     }
@@ -320,7 +330,7 @@ impl TestApp {
         TestAppBuilder {
             env: HashMap::new(),
             migrate: true,
-            rooms: Vec::new(),
+            assembly: Assembly::default(),
         }
     }
 

@@ -33,6 +33,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
+use crate::Module;
 use crate::jobs::{self, Job, JobContext, JobError, JobKind};
 pub use lettre::Address;
 pub use outbox::{EmailStatus, StoredEmail};
@@ -90,8 +91,13 @@ impl Job for SendEmail {
 /// recipient the transport refuses for good (a malformed address) kills the job at once. The
 /// outbox row follows: attempts and last error after each failure, `sent` or `dead` at the end.
 pub fn send_job(mailer: Mailer) -> JobKind {
+    send_job_through(move |_| mailer.clone())
+}
+
+/// `email.send`, delivering through the mailer `mailer_of` picks for a run.
+fn send_job_through(mailer_of: impl Fn(&JobContext) -> Mailer + Send + Sync + 'static) -> JobKind {
     JobKind::new(move |ctx: JobContext, job: SendEmail| {
-        let mailer = mailer.clone();
+        let mailer = mailer_of(&ctx);
         async move { deliver(&ctx, &mailer, job.email_id).await }
     })
     // Longer than any send: SMTP sends time out after 60 s.
@@ -217,3 +223,9 @@ fn body(text: &str) -> Body {
         Body::new(text.to_owned())
     }
 }
+
+/// The email area: the `email.send` job, delivering through the state's mailer.
+pub const MODULE: Module = Module {
+    jobs: || vec![send_job_through(|ctx| ctx.state.mailer().clone())],
+    ..Module::new("email")
+};

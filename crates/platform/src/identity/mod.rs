@@ -4,7 +4,6 @@
 //! Routes (API.md, Identity and accounts) are under `/api/v1/auth`; the public keys that verify
 //! our tokens are at `/.well-known/jwks.json`.
 
-mod admin;
 pub mod external;
 pub mod model;
 pub mod names;
@@ -37,13 +36,12 @@ use uuid::Uuid;
 pub use model::Role;
 pub use recovery::{ALREADY_VERIFIED, LINK_EXPIRED, LINK_INVALID, LINK_USED};
 pub use routes::{
-    ACCOUNT_DISABLED, ALREADY_EXISTS, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN,
-    REFRESH_TOKEN_REUSED,
+    ALREADY_EXISTS, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED,
 };
+pub use viewer::{ACCOUNT_DISABLED, INVALID_TOKEN, SESSION_REVOKED, TOKEN_EXPIRED};
 pub use viewer::{AdminUser, ModeratorUser, OptionalViewer, Viewer};
-pub use viewer::{INVALID_TOKEN, SESSION_REVOKED, TOKEN_EXPIRED};
 
-use crate::AppState;
+use crate::{AppState, Module, Tag};
 use external::ExternalProvider;
 use password::PasswordHasherPool;
 use revocation::Revocations;
@@ -183,12 +181,34 @@ pub async fn follow_revocations(state: AppState, shutdown: impl Future<Output = 
 
 /// Routes under `/api/v1`.
 pub fn api_router() -> OpenApiRouter<AppState> {
-    routes::api_router()
-        .merge(recovery::router())
-        .merge(admin::router())
+    routes::api_router().merge(recovery::router())
 }
 
 /// Routes at the root (`/.well-known/jwks.json`).
 pub fn root_router() -> OpenApiRouter<AppState> {
     routes::root_router().merge(pages::router())
 }
+
+/// The identity area: the `/auth` routes and the codes of sign-in, tokens and links.
+pub const MODULE: Module = Module {
+    tags: &[Tag {
+        name: "identity",
+        description: "Accounts, sign-in, tokens and sessions; profiles",
+    }],
+    router: api_router,
+    error_codes: &[
+        &INVALID_CREDENTIALS,
+        &ACCOUNT_DISABLED,
+        &ALREADY_EXISTS,
+        &INVALID_REFRESH_TOKEN,
+        &REFRESH_TOKEN_REUSED,
+        &TOKEN_EXPIRED,
+        &INVALID_TOKEN,
+        &SESSION_REVOKED,
+        &LINK_EXPIRED,
+        &LINK_USED,
+        &LINK_INVALID,
+        &ALREADY_VERIFIED,
+    ],
+    ..Module::new("identity")
+};

@@ -19,7 +19,7 @@ use super::networks;
 use super::password::Password;
 use super::sessions::{self, Refresh};
 use super::users::{self, NewUser};
-use super::viewer::{Viewer, authenticate};
+use super::viewer::{Viewer, account_disabled, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
 use crate::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
@@ -111,13 +111,6 @@ pub const INVALID_CREDENTIALS: ErrorCode = ErrorCode {
     what_to_do: "Ask the person to check what they typed; offer the password reset.",
 };
 
-pub const ACCOUNT_DISABLED: ErrorCode = ErrorCode {
-    status: StatusCode::FORBIDDEN,
-    code: "account_disabled",
-    when: "The account was disabled by an administrator: sign-in, refresh and every authenticated request are refused.",
-    what_to_do: "Sign out; the person must contact the operators.",
-};
-
 pub const ALREADY_EXISTS: ErrorCode = ErrorCode {
     status: StatusCode::CONFLICT,
     code: "already_exists",
@@ -141,10 +134,6 @@ pub const REFRESH_TOKEN_REUSED: ErrorCode = ErrorCode {
 
 fn invalid_credentials() -> ApiError {
     INVALID_CREDENTIALS.with_detail("the email or username and password do not match an account")
-}
-
-pub(super) fn account_disabled() -> ApiError {
-    ACCOUNT_DISABLED.with_detail("this account is disabled")
 }
 
 /// Create an account (and optionally an organization) and sign in.

@@ -15,10 +15,21 @@ use sea_orm::EntityTrait;
 
 use super::external::{ExternalProvider, local_user};
 use super::model::Role;
-use super::routes::account_disabled;
 use super::tokens::{TokenError, unverified_issuer};
 use crate::AppState;
 use crate::entities::users;
+
+pub const ACCOUNT_DISABLED: ErrorCode = ErrorCode {
+    status: StatusCode::FORBIDDEN,
+    code: "account_disabled",
+    when: "The account was disabled by an administrator: sign-in, refresh and every authenticated request are refused.",
+    what_to_do: "Sign out; the person must contact the operators.",
+};
+
+/// The answer to a disabled account's sign-in, refresh or request.
+pub(super) fn account_disabled() -> ApiError {
+    ACCOUNT_DISABLED.with_detail("this account is disabled")
+}
 
 /// The signed-in caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

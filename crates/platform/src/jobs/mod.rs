@@ -44,7 +44,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
-use crate::AppState;
+use crate::{AppState, Module};
 pub use queue::{JobStatus, StoredJob};
 pub use retry::RetryPolicy;
 pub use schedule::Schedule;
@@ -82,6 +82,14 @@ impl JobError {
             message: message.into(),
             permanent: true,
         }
+    }
+}
+
+/// A module's code shared by handlers and jobs answers `ApiError`s (a missing service, a
+/// rule): in a job, one is retried, as a server error would be.
+impl From<agora_core::ApiError> for JobError {
+    fn from(err: agora_core::ApiError) -> Self {
+        Self::retry(err.to_string())
     }
 }
 
@@ -303,28 +311,16 @@ impl Jobs {
     }
 }
 
-/// The platform's own kinds of job: email delivery and the housekeeping the scheduler runs.
-pub fn platform_kinds(state: &AppState) -> Vec<JobKind> {
-    vec![
-        crate::email::send_job(state.mailer().clone()),
-        queue::purge_job(),
-        crate::idempotency::purge_job(),
-        crate::notifications::digest::job(),
-    ]
-}
-
-/// The platform's periodic jobs (times in UTC; `schedules` in the configuration overrides them).
-pub const PLATFORM_SCHEDULES: &[Schedule] = &[
-    Schedule {
+/// The jobs area: the admin routes of the queue and the nightly purge of finished jobs.
+pub const MODULE: Module = Module {
+    router: routes::router,
+    jobs: || vec![queue::purge_job()],
+    schedules: &[Schedule {
         kind: queue::PurgeFinishedJobs::KIND,
         cron: "40 3 * * *",
-    },
-    Schedule {
-        kind: crate::idempotency::PurgeExpiredKeys::KIND,
-        cron: "10 * * * *",
-    },
-    crate::notifications::digest::SCHEDULE,
-];
+    }],
+    ..Module::new("jobs")
+};
 
 /// How this process names itself in `locked_by`: host and process id.
 pub fn instance_name() -> String {

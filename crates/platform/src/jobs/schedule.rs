@@ -12,7 +12,7 @@
 //!
 //! Cron expressions have five fields (minute, hour, day of month, month, day of week) or six
 //! with seconds first, in UTC. The defaults come from the code (each module's
-//! [`crate::Module::schedules`] and [`super::PLATFORM_SCHEDULES`]); the `schedules` setting
+//! [`crate::Module::schedules`] of the platform's areas and the products); the `schedules` setting
 //! replaces an expression or turns a schedule `off`.
 
 use std::collections::BTreeMap;

@@ -40,7 +40,7 @@ use utoipa::ToSchema;
 pub use detect::Kind;
 pub use process::{ProcessError, Processed, THUMBNAIL_SIZES};
 
-use crate::AppState;
+use crate::{AppState, Module, Tag};
 
 pub const QUOTA_EXCEEDED: ErrorCode = ErrorCode {
     status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -493,3 +493,15 @@ pub async fn prepare(
         Ok((kind, Upload::Video(bytes)))
     }
 }
+
+/// The media area: uploads and the profile picture (stored media is served at the root,
+/// `crate::root_router`).
+pub const MODULE: Module = Module {
+    tags: &[Tag {
+        name: "media",
+        description: "Uploads (checked by content, images re-encoded with thumbnails) and the profile picture; stored media is served at `/media/{key}`",
+    }],
+    router: routes::router,
+    error_codes: &[&QUOTA_EXCEEDED],
+    ..Module::new("media")
+};

@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::realtime::{Event, Room};
+use crate::{AppState, Module, Tag};
 pub use preferences::Channels;
 
 agora_core::id_type!(
@@ -239,3 +239,15 @@ pub async fn unread_count(conn: &impl ConnectionTrait, user: UserId) -> DbResult
     };
     Ok(u64::try_from(unread).unwrap_or(0))
 }
+
+/// The notifications area: its routes, and the daily digest's job and schedule.
+pub const MODULE: Module = Module {
+    tags: &[Tag {
+        name: "notifications",
+        description: "The signed-in user's notifications and their channels",
+    }],
+    router: routes::router,
+    jobs: || vec![digest::job()],
+    schedules: &[digest::SCHEDULE],
+    ..Module::new("notifications")
+};

@@ -18,6 +18,8 @@ use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::Module;
+
 #[derive(DeriveIden, Clone)]
 enum Profiles {
     Table,
@@ -238,3 +240,9 @@ pub async fn adjust_counter(
     conn.execute(&upsert).await?;
     Ok(())
 }
+
+/// The profiles area (its routes are listed under the `identity` tag).
+pub const MODULE: Module = Module {
+    router: routes::router,
+    ..Module::new("profiles")
+};

@@ -48,8 +48,8 @@ pub use event::{BadRoom, Event, EventId, Room};
 pub use room::{MayJoin, RoomKind};
 pub use ws::{MAX_CLIENT_FRAME, MAX_ROOMS_PER_SOCKET};
 
-use crate::AppState;
 use crate::identity::Viewer;
+use crate::{AppState, Module, Tag};
 use backlog::Replay;
 use broadcaster::Broadcaster;
 use presence::Presence;
@@ -297,3 +297,14 @@ pub async fn run(state: AppState, shutdown: impl Future<Output = ()>) {
         () = follow => {}
     }
 }
+
+/// The real-time area: `/ws` and its tickets.
+pub const MODULE: Module = Module {
+    tags: &[Tag {
+        name: "realtime",
+        description: "The WebSocket of real-time events (`/ws`, protocol in docs/realtime.md) and its tickets",
+    }],
+    router,
+    error_codes: &[&SHUTTING_DOWN, &TOO_MANY_SOCKETS],
+    ..Module::new("realtime")
+};

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use agora::App;
 use agora_core::ApiError;
 use agora_platform::AppState;
 use agora_platform::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
@@ -239,7 +238,12 @@ fn identity_like_routes(state: &AppState) -> Router {
 async fn identity_like_server(app: &TestApp) -> (Server, TestClient) {
     let state = app.state().clone();
     let router = identity_like_routes(&state);
-    let server = Server::start(App::new(state, router).expect("the app")).await;
+    let server = Server::start(
+        agora::app::Assembly::default()
+            .app(state, router)
+            .expect("the app"),
+    )
+    .await;
     let client = TestClient::new(server.address);
     (server, client)
 }

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use agora::App;
 use agora_testkit::{Server, StatusCode, TestApp, TestClient};
 use axum::Router;
 use axum::routing::get;
@@ -21,7 +20,12 @@ async fn a_request_in_flight_at_shutdown_still_completes() {
         ),
         state.config(),
     );
-    let mut server = Server::start(App::new(state, router).expect("the app")).await;
+    let mut server = Server::start(
+        agora::app::Assembly::default()
+            .app(state, router)
+            .expect("the app"),
+    )
+    .await;
     let client = TestClient::new(server.address);
 
     let in_flight = tokio::spawn({

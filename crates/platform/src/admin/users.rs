@@ -18,12 +18,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::{Role, User};
-use super::sessions;
-use super::viewer::AdminUser;
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::entities::users;
+use crate::identity::model::{Role, User};
+use crate::identity::{AdminUser, sessions};
 use agora_core::text::optional_text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -161,7 +160,7 @@ fn reason(value: Option<String>, required: bool) -> ApiResult<Option<String>> {
 }
 
 async fn find_user(conn: &impl sea_orm::ConnectionTrait, id: UserId) -> ApiResult<users::Model> {
-    super::users::find(conn, id.0)
+    crate::identity::users::find(conn, id.0)
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))
 }
