@@ -594,3 +594,88 @@ async fn jobs_commands_list_count_retry_and_purge_the_queue() {
     assert!(stdout.contains("jobs.purge"), "{stdout}");
     assert!(stdout.contains("idempotency.purge"), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_modules_command_runs_under_its_name_tasks_export_prints_a_users_tasks() {
+    use agora_tasks::tasks::queries;
+    use agora_tasks::tasks::rules::{Priority, Status, TaskContent};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/agora.db", dir.path().display());
+    let env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("RUST_LOG", "warn"),
+    ];
+    let run = |args: &[&str]| {
+        let output = agora(dir.path(), args, &env).output().expect("agora runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stdout, stderr)
+    };
+    let (code, _, stderr) = run(&[
+        "admin",
+        "create",
+        "--email",
+        "root@example.com",
+        "--username",
+        "root",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let config = agora_core::config::Config::load(
+        None,
+        |name| (name == "DATABASE_URL").then(|| database_url.clone()),
+        &agora::app::settings_sections(),
+    )
+    .expect("a configuration");
+    let db = agora::app::connect(&config).await.expect("the database");
+    let root = agora_platform::identity::users::find_by_login(db.reader(), None, Some("root"))
+        .await
+        .expect("reads")
+        .expect("root exists");
+    let start = agora_core::time::now();
+    // More than one page of the list (100), so the command follows the cursor.
+    for n in 0..105 {
+        let content = TaskContent {
+            title: format!("task {n}"),
+            description: None,
+            status: Status::Todo,
+            priority: Priority::Medium,
+            due_at: None,
+            tags: Vec::new(),
+        };
+        let at = start + chrono::Duration::seconds(n);
+        queries::insert(db.writer(), agora_core::UserId(root.id), content, at)
+            .await
+            .expect("inserted");
+    }
+    db.close().await;
+
+    let (code, stdout, stderr) = run(&["tasks", "export", "--user", "root"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let titles: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            let task: serde_json::Value = serde_json::from_str(line).expect("one JSON task a line");
+            task["title"].as_str().expect("a title").to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = (0..105).map(|n| format!("task {n}")).collect();
+    assert_eq!(titles, expected, "every task once, oldest first");
+
+    let (code, _, stderr) = run(&["tasks", "export", "--user", "nobody"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("no account has the username or email `nobody`"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(&["tasks"]);
+    assert_eq!(code, Some(2), "clap asks for a subcommand: {stderr}");
+    let (code, stdout, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("tasks"),
+        "the module's command is listed: {stdout}"
+    );
+}

@@ -1,9 +1,20 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
-//! Not built yet: the module brings nothing (`Module::new`). Its issue fills in the
-//! resources, one folder each (routes, types, queries and rules together; see ARCHITECTURE.md).
+//! Built so far: the ticker watchlist (`watchlist/`) and the ticker symbol rule (`tickers.rs`).
+//! Its issue fills in the other resources, one folder each (routes, types, queries and rules
+//! together; see ARCHITECTURE.md).
 
-use agora_platform::Module;
+pub mod tickers;
+pub mod watchlist;
+
+use agora_platform::{Module, Tag};
 
 /// What the server mounts when `social` is in `AGORA_MODULES`.
-pub const MODULE: Module = Module::new("social");
+pub const MODULE: Module = Module {
+    tags: &[Tag {
+        name: "social",
+        description: "The market-talk social network: tickers and the watchlist",
+    }],
+    router: watchlist::router,
+    ..Module::new("social")
+};

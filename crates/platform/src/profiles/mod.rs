@@ -1,6 +1,6 @@
 //! Profiles: what users tell about themselves (`/users/me`), what others see
 //! (`/users/{id_or_username}`), onboarding (time zone, and the country of the address through
-//! [`crate::geolocation`]), watchlists of tickers, and the counters other modules keep.
+//! [`crate::geolocation`]), and the counters other modules keep.
 //!
 //! A profile row is made on the first write; until then a user has the empty profile. The
 //! counters (followers, following, posts) are changed by the writes that change them, with
@@ -8,7 +8,6 @@
 
 pub mod routes;
 pub mod rules;
-pub mod watchlist;
 
 use agora_core::UserId;
 use agora_store::DbResult;

@@ -25,7 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_me, update_me))
         .routes(routes!(get_user))
         .routes(routes!(onboard))
-        .merge(super::watchlist::router())
 }
 
 /// The signed-in user: the account, the profile and its counts.

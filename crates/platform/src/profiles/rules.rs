@@ -12,7 +12,6 @@ pub const WEBSITE_MAX: usize = 200;
 pub const LOCATION_MAX: usize = 100;
 pub const INTERESTS_MAX: usize = 10;
 pub const INTEREST_MAX: usize = 30;
-pub const WATCHLIST_MAX: usize = 100;
 
 /// An `http` or `https` address, at most [`WEBSITE_MAX`] characters, of the form the OpenAPI
 /// document states (`UpdateMe.website`'s pattern): the scheme, a host of letters, digits, dots
@@ -121,28 +120,6 @@ pub fn timezone(value: &str) -> Result<String, Invalid> {
         })
 }
 
-/// A ticker symbol: 1–10 letters or digits, with at most one inner `.` (`BRK.B`); a leading
-/// `$` or `#` is dropped and letters are upper-cased.
-pub fn symbol(value: &str) -> Result<String, Invalid> {
-    let symbol = value
-        .trim()
-        .trim_start_matches(['$', '#'])
-        .to_ascii_uppercase();
-    let valid = (1..=10).contains(&symbol.len())
-        && symbol.split('.').count() <= 2
-        && symbol
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
-    if valid {
-        Ok(symbol)
-    } else {
-        Err(Invalid::new(
-            FieldCode::InvalidFormat,
-            format!("`{value}` is not a ticker symbol such as AAPL or BRK.B"),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,24 +164,6 @@ mod tests {
         assert_eq!(timezone(" UTC "), Ok("UTC".into()));
         for bad in ["Mars/Olympus", "CEST+2", ""] {
             assert!(timezone(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn symbols_are_upper_case_with_one_inner_dot() {
-        assert_eq!(symbol("$aapl"), Ok("AAPL".into()));
-        assert_eq!(symbol("brk.b"), Ok("BRK.B".into()));
-        for bad in [
-            "",
-            "$",
-            "TOOLONGSYMBOL",
-            "A..B",
-            ".A",
-            "A.B.C",
-            "AA PL",
-            "ÄPL",
-        ] {
-            assert!(symbol(bad).is_err(), "{bad}");
         }
     }
 }

@@ -21,6 +21,7 @@ mod jobs;
 mod lists;
 mod media;
 mod middleware;
+mod module_contract;
 mod notifications;
 mod openapi;
 mod profiles;
