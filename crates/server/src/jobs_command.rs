@@ -4,8 +4,8 @@
 use agora_core::config::Config;
 use agora_core::pagination::{NumberedPage, PageNumber};
 use agora_platform::jobs::JobId;
+use agora_platform::jobs::parse_age;
 use agora_platform::jobs::queue::{self, JobFilter, JobStatus};
-use agora_platform::jobs::routes::parse_age;
 use agora_store::Db;
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};

@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod fs;
 pub mod keyset;
+pub mod media_url;
 pub mod migrate;
 pub mod query;
 pub mod redis;

@@ -1,8 +1,9 @@
-//! Administration: the routes under `/api/v1/admin` that act on accounts and read the audit
-//! log. It sits above the areas it administers (identity, audit), which never import it.
-//! The queue's admin routes stay with the queue (`crate::jobs::routes`).
+//! Administration: the routes under `/api/v1/admin` that act on accounts, read the audit log
+//! and operate the job queue. It sits above the areas it administers (identity, audit, jobs),
+//! which never import it.
 
 mod audit_log;
+mod jobs;
 mod users;
 
 pub use users::AccountStatus;
@@ -23,5 +24,7 @@ pub const MODULE: Module = Module {
 
 /// The admin routes under `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    users::router().merge(audit_log::router())
+    users::router()
+        .merge(audit_log::router())
+        .merge(jobs::router())
 }

@@ -71,7 +71,7 @@ impl From<users::Model> for User {
             profile_picture_url: user
                 .profile_picture_key
                 .as_deref()
-                .map(crate::media::url_of),
+                .map(agora_store::media_url::url_of),
             created_at: user.created_at,
         }
     }

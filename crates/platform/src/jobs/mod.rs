@@ -26,7 +26,6 @@
 
 pub mod queue;
 pub mod retry;
-pub mod routes;
 pub mod schedule;
 pub mod worker;
 
@@ -311,9 +310,9 @@ impl Jobs {
     }
 }
 
-/// The jobs area: the admin routes of the queue and the nightly purge of finished jobs.
+/// The jobs area: the nightly purge of finished jobs (the queue's admin routes are the admin
+/// area's, `crate::admin`).
 pub const MODULE: Module = Module {
-    router: routes::router,
     jobs: || vec![queue::purge_job()],
     schedules: &[Schedule {
         kind: queue::PurgeFinishedJobs::KIND,
@@ -321,6 +320,15 @@ pub const MODULE: Module = Module {
     }],
     ..Module::new("jobs")
 };
+
+/// `7d`, `12h`, `30m` ... as a duration back in time (at most about a century).
+pub fn parse_age(value: &str) -> Result<chrono::Duration, String> {
+    humantime::parse_duration(value.trim())
+        .ok()
+        .and_then(|age| chrono::Duration::from_std(age).ok())
+        .filter(|age| *age <= chrono::Duration::days(36_500))
+        .ok_or_else(|| format!("`{value}` is not a duration such as `7d` or `12h`"))
+}
 
 /// How this process names itself in `locked_by`: host and process id.
 pub fn instance_name() -> String {

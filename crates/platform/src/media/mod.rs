@@ -66,25 +66,7 @@ static DECODING: LazyLock<Semaphore> = LazyLock::new(|| {
     Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
 });
 
-tokio::task_local! {
-    /// The `media_url` setting of the server handling the request (see [`url_of`]).
-    static MEDIA_URL: Option<Arc<str>>;
-}
-
-/// The URL of stored media: `{media_url}/{key}` when the `media_url` setting names another
-/// origin (a CDN, a bucket's domain), else `/media/{key}` of this server.
-///
-/// The setting is read from the request being handled ([`with_media_url`] scopes it), because
-/// URLs are made deep inside conversions that many modules use (an account's
-/// `profile_picture_url` in `identity::model::User`), which have no state at hand, and one
-/// process may run several servers with different settings (the tests do). Outside a request
-/// (jobs) the URL is `/media/{key}`.
-pub fn url_of(key: &str) -> String {
-    match MEDIA_URL.try_with(Clone::clone).ok().flatten() {
-        Some(base) => format!("{base}/{key}"),
-        None => format!("/media/{key}"),
-    }
-}
+pub use agora_store::media_url::url_of;
 
 /// The layer that makes the `media_url` setting visible to [`url_of`] while a request is
 /// handled; the server wraps every route in it.
@@ -94,7 +76,7 @@ pub async fn with_media_url(
     next: Next,
 ) -> Response {
     let base = state.config().media.url.as_deref().map(Arc::from);
-    MEDIA_URL.scope(base, next.run(request)).await
+    agora_store::media_url::scope(base, next.run(request)).await
 }
 
 /// What is left of a user's quota for one request, spent as its files are read, so that an

@@ -313,7 +313,7 @@ async fn get_user(
         profile_picture_url: account
             .profile_picture_key
             .as_deref()
-            .map(crate::media::url_of),
+            .map(agora_store::media_url::url_of),
         bio: profile.fields.bio,
         website: profile.fields.website,
         location: profile.fields.location,

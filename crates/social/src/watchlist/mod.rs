@@ -3,9 +3,11 @@
 //! `m20261123_000009_profiles` before the watchlist became the social network's; shipped
 //! migrations are never edited, so it stays there: docs/decisions/0017-module-contract.md.)
 //!
-//! - `routes.rs`: the handlers; `queries.rs`: the SQL; `entity.rs`: the typed row.
+//! - `routes.rs`: the handlers; `model.rs`: request and response types; `queries.rs`: the
+//!   SQL; `entity.rs`: the typed row.
 
 mod entity;
+pub mod model;
 pub mod queries;
 pub mod routes;
 

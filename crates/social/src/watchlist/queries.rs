@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::entity::{ActiveModel, Column, Entity};
-use super::routes::WatchlistItem;
+use super::model::WatchlistItem;
 use crate::tickers::Ticker;
 
 /// `user`'s tickers in the order they were added.

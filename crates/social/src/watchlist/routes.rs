@@ -6,25 +6,10 @@ use agora_platform::AppState;
 use agora_platform::identity::Viewer;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use sea_orm::FromQueryResult;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use super::model::{AddSymbol, Watchlist};
 use super::{WATCHLIST_MAX, queries};
 use crate::tickers::Ticker;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, FromQueryResult)]
-pub struct WatchlistItem {
-    pub symbol: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Watchlist {
-    /// In the order they were added.
-    pub items: Vec<WatchlistItem>,
-}
 
 /// Your watchlist.
 #[utoipa::path(get, path = "/users/me/watchlist", tag = "social", security(("bearer" = [])),
@@ -39,14 +24,6 @@ pub async fn list_watchlist(
     Ok(Json(Watchlist {
         items: queries::items(state.db().reader(), viewer.user_id).await?,
     }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddSymbol {
-    /// `AAPL`, `$aapl`, `BRK.B`: 1–10 letters or digits, with at most one inner `.`.
-    #[schema(pattern = "^[$#]?([A-Za-z0-9]{1,10}|[A-Za-z0-9]{1,4}\\.[A-Za-z0-9]{1,5})$")]
-    pub symbol: String,
 }
 
 /// Adds a ticker to your watchlist (adding one already there changes nothing).

@@ -1,5 +1,6 @@
 //! What admins see and do with the queue: its depth and failures per kind, the schedules, the
-//! jobs themselves, retrying dead ones and purging finished ones. Changes go to the audit log.
+//! jobs themselves, retrying dead ones and purging finished ones (`/admin/jobs…`). Changes go
+//! to the audit log.
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{NumberedPage, PageParams};
@@ -12,12 +13,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JobId;
-use super::queue::{self, JobFilter, JobStatus, KindStats, StoredJob};
-use super::schedule::{self, ScheduleState};
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::identity::AdminUser;
+use crate::jobs::queue::{self, JobFilter, JobStatus, KindStats, StoredJob};
+use crate::jobs::schedule::{self, ScheduleState};
+use crate::jobs::{JobId, parse_age};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -279,13 +280,4 @@ async fn purge(
     .await?;
     txn.commit().await?;
     Ok(Json(Affected { count }))
-}
-
-/// `7d`, `12h`, `30m` ... as a duration back in time (at most about a century).
-pub fn parse_age(value: &str) -> Result<chrono::Duration, String> {
-    humantime::parse_duration(value.trim())
-        .ok()
-        .and_then(|age| chrono::Duration::from_std(age).ok())
-        .filter(|age| *age <= chrono::Duration::days(36_500))
-        .ok_or_else(|| format!("`{value}` is not a duration such as `7d` or `12h`"))
 }
