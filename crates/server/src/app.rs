@@ -4,7 +4,7 @@
 //! modules' jobs, schedules and commands from here.
 
 use agora_core::ApiError;
-use agora_core::config::{Config, SettingsSection};
+use agora_core::config::{Config, ModuleSelection, SettingsSection};
 use agora_platform::jobs::schedule::Scheduler;
 use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
 use agora_platform::module::{ModuleCommand, ServiceContext, Services};
@@ -58,6 +58,31 @@ impl Assembly {
     pub fn with_room(mut self, room: RoomKind) -> Self {
         self.extra_rooms.push(room);
         self
+    }
+
+    /// Refuses a `modules` setting that names a module this server does not have.
+    pub fn check_modules(&self, config: &Config) -> anyhow::Result<()> {
+        let ModuleSelection::Only(names) = &config.server.modules else {
+            return Ok(());
+        };
+        let known: Vec<&str> = self.products.iter().map(|m| m.name).collect();
+        match names.iter().find(|name| !known.contains(&name.as_str())) {
+            Some(unknown) => anyhow::bail!(
+                "invalid configuration: AGORA_MODULES (`modules`): unknown module `{unknown}`; \
+                 modules are: {}",
+                known.join(", ")
+            ),
+            None => Ok(()),
+        }
+    }
+
+    /// The names of the products `config` turns on.
+    pub fn enabled_products(&self, config: &Config) -> Vec<&'static str> {
+        self.products
+            .iter()
+            .filter(|m| config.module_enabled(m.name))
+            .map(|m| m.name)
+            .collect()
     }
 
     /// Every module, enabled or not.
@@ -131,6 +156,7 @@ impl Assembly {
     /// Connects, migrates (unless `migrate` is false), builds the enabled modules' services and
     /// the router.
     pub async fn build(&self, config: Config, migrate: bool) -> anyhow::Result<App> {
+        self.check_modules(&config)?;
         let db = connect(&config).await?;
         if migrate {
             let applied = self

@@ -220,11 +220,13 @@ pub fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
                 }
             }
         };
-    Ok(Config::load(
+    let config = Config::load(
         file.as_ref(),
         |name| std::env::var(name).ok(),
         &crate::app::settings_sections(),
-    )?)
+    )?;
+    app::Assembly::default().check_modules(&config)?;
+    Ok(config)
 }
 
 fn read_file(path: &std::path::Path) -> std::io::Result<ConfigFile> {
@@ -289,7 +291,7 @@ async fn run_server(mut config: Config, migrate: bool) -> anyhow::Result<()> {
             db.kind_name(),
             agora_core::config::redact_url_password(&app.state.config().database.url)
         ),
-        modules = %app.state.config().server.modules.join(","),
+        modules = %app::Assembly::default().enabled_products(app.state.config()).join(","),
         "Agora listening on http://{address} (docs: http://{address}/docs)"
     );
     serve::serve(listener, app, serve::shutdown_signal()).await?;

@@ -35,6 +35,21 @@ fn an_invalid_setting_stops_the_start_with_one_line_that_names_it() {
 }
 
 #[test]
+fn a_module_the_server_does_not_have_stops_the_start_naming_the_known_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = agora(dir.path(), &[], &[("AGORA_MODULES", "tasks,chat")])
+        .output()
+        .expect("agora runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid configuration: AGORA_MODULES (`modules`): unknown module `chat`; modules are: social, forums, fantasy, tasks"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
 fn an_invalid_file_setting_names_the_file_and_key() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(

@@ -42,7 +42,7 @@ pub use parse::{
 pub use rate_limits::RateLimits;
 pub use realtime::Realtime;
 pub use section::{Check, Field, LoadedSection, Section, Setting, SettingsSection};
-pub use server::{Connections, Environment, LogFormat, MODULES, ServerSettings};
+pub use server::{Connections, Environment, LogFormat, ModuleSelection, ServerSettings};
 pub use storage::{MediaConfig, S3Config, StorageConfig, StorageSettings};
 
 use section::Layers;
@@ -307,7 +307,7 @@ impl Config {
     }
 
     pub fn module_enabled(&self, module: &str) -> bool {
-        self.server.modules.iter().any(|m| m == module)
+        self.server.modules.includes(module)
     }
 }
 

@@ -10,8 +10,25 @@ use super::parse::{
 };
 use super::{Check, ConfigError, Field, Section, Setting};
 
-/// Product modules that `modules` may enable.
-pub const MODULES: &[&str] = &["social", "forums", "fantasy", "tasks"];
+/// Which product modules the server serves (the `modules` setting). The names are checked by
+/// the server, which knows its modules; the core only reads the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ModuleSelection {
+    /// Every module the server has (`all`, the default).
+    #[default]
+    All,
+    /// These, by name (`none` is the empty list).
+    Only(Vec<String>),
+}
+
+impl ModuleSelection {
+    pub fn includes(&self, module: &str) -> bool {
+        match self {
+            ModuleSelection::All => true,
+            ModuleSelection::Only(names) => names.iter().any(|name| name == module),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Environment {
@@ -37,7 +54,7 @@ pub struct ServerSettings {
     pub app_url: url::Url,
     pub env: Environment,
     pub data_dir: PathBuf,
-    pub modules: Vec<String>,
+    pub modules: ModuleSelection,
     pub cors_origins: Vec<String>,
     /// `log_format`, with `auto` resolved from `env`.
     pub log_format: LogFormat,
@@ -61,7 +78,7 @@ impl Default for ServerSettings {
             app_url: literal_url("http://127.0.0.1:8080/"),
             env: Environment::Development,
             data_dir: PathBuf::new(),
-            modules: Vec::new(),
+            modules: ModuleSelection::All,
             cors_origins: Vec::new(),
             log_format: LogFormat::Pretty,
             body_limit: 0,
@@ -169,16 +186,20 @@ impl Section for ServerSettings {
             setting: Setting {
                 key: "modules",
                 env: "AGORA_MODULES",
-                default: "social,forums,fantasy,tasks",
+                default: "all",
                 secret: false,
-                help: "Product modules to serve, comma-separated, or `none`. The routes of the others are absent.",
+                help: "Product modules to serve: `all`, `none`, or their names comma-separated (`tasks,social`); the server refuses a name it has no module of. The routes, jobs and services of the others are absent.",
             },
             required: false,
             parse: |s, v| {
                 s.modules = parse_modules(v)?;
                 Ok(())
             },
-            show: |s| s.modules.join(","),
+            show: |s| match &s.modules {
+                ModuleSelection::All => "all".to_owned(),
+                ModuleSelection::Only(names) if names.is_empty() => "none".to_owned(),
+                ModuleSelection::Only(names) => names.join(","),
+            },
         },
         Field {
             setting: Setting {
@@ -404,24 +425,29 @@ impl Section for Connections {
     ];
 }
 
-fn parse_modules(value: &str) -> Result<Vec<String>, String> {
+fn parse_modules(value: &str) -> Result<ModuleSelection, String> {
+    if value.trim().eq_ignore_ascii_case("all") {
+        return Ok(ModuleSelection::All);
+    }
     let mut modules = Vec::new();
-    if value.eq_ignore_ascii_case("none") {
-        return Ok(modules);
+    if value.trim().eq_ignore_ascii_case("none") {
+        return Ok(ModuleSelection::Only(modules));
     }
     for name in value.split(',').map(str::trim).filter(|m| !m.is_empty()) {
         let name = name.to_ascii_lowercase();
-        if !MODULES.contains(&name.as_str()) {
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(format!(
-                "unknown module `{name}`; modules are: {}",
-                MODULES.join(", ")
+                "`{name}` is not a module name (letters, digits and `_`)"
             ));
         }
         if !modules.contains(&name) {
             modules.push(name);
         }
     }
-    Ok(modules)
+    Ok(ModuleSelection::Only(modules))
 }
 
 fn parse_origins(value: &str) -> Result<Vec<String>, String> {

@@ -24,7 +24,7 @@ fn defaults_need_no_configuration() {
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.database.kind, DatabaseKind::Sqlite);
     assert_eq!(config.database.url, "sqlite://./data/agora.db");
-    assert_eq!(config.server.modules, MODULES);
+    assert_eq!(config.server.modules, ModuleSelection::All);
     assert_eq!(config.server.env, Environment::Development);
     assert_eq!(config.server.log_format, LogFormat::Pretty);
     assert_eq!(config.server.body_limit, 2 << 20);
@@ -37,7 +37,10 @@ fn the_environment_overrides_the_file_which_overrides_defaults() {
     let file = "listen = \"0.0.0.0:9000\"\nmodules = [\"tasks\"]\n";
     let config = load(Some(file), &[]).expect("valid");
     assert_eq!(config.server.listen.port(), 9000);
-    assert_eq!(config.server.modules, vec!["tasks"]);
+    assert_eq!(
+        config.server.modules,
+        ModuleSelection::Only(vec!["tasks".into()])
+    );
     assert_eq!(config.origins["listen"], Origin::File("agora.toml".into()));
 
     let config = load(Some(file), &[("AGORA_LISTEN", "127.0.0.1:9100")]).expect("valid");
@@ -143,18 +146,29 @@ fn database_urls_select_the_backend() {
 }
 
 #[test]
-fn modules_are_checked_against_the_known_ones() {
+fn modules_are_all_none_or_a_list_of_names() {
     let config = load(None, &[("AGORA_MODULES", "tasks, Social,tasks")]).expect("valid");
-    assert_eq!(config.server.modules, vec!["tasks", "social"]);
-    let err = load(None, &[("AGORA_MODULES", "tasks,chat")]).expect_err("unknown");
-    assert!(err.message.contains("unknown module `chat`"), "{err}");
+    assert_eq!(
+        config.server.modules,
+        ModuleSelection::Only(vec!["tasks".into(), "social".into()])
+    );
+    assert!(config.module_enabled("social") && !config.module_enabled("forums"));
+    // Which names exist is the server's to say (it knows its modules); the shape is checked here.
+    let err = load(None, &[("AGORA_MODULES", "tasks,chat room")]).expect_err("not a name");
+    assert!(
+        err.message.contains("`chat room` is not a module name"),
+        "{err}"
+    );
     let config = load(None, &[("AGORA_MODULES", "")]).expect("empty is valid");
     assert_eq!(
-        config.server.modules, MODULES,
+        config.server.modules,
+        ModuleSelection::All,
         "an empty variable leaves the default"
     );
+    assert!(config.module_enabled("anything"));
     let config = load(None, &[("AGORA_MODULES", "none")]).expect("none is valid");
-    assert!(config.server.modules.is_empty());
+    assert_eq!(config.server.modules, ModuleSelection::Only(Vec::new()));
+    assert!(!config.module_enabled("tasks"));
 }
 
 #[test]
