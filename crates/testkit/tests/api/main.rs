@@ -1,32 +1,21 @@
 //! Black-box tests of the HTTP API: the real application over HTTP on a fresh database per test.
 //! Run on PostgreSQL with `AGORA_TEST_DATABASE=postgres`.
 //!
-//! One test binary holds every area (one module each), so the suite links once.
+//! One test binary holds every area (one module each), so the suite links once. The folders
+//! follow the crates:
+//!
+//! - `tasks/`: the tasks product; each product gets a folder of its own beside it when it is
+//!   built (`social/`, `forums/`, `fantasy/`), a file per resource, its helpers in `mod.rs`;
+//! - `platform/`: the platform's areas (identity, media, real time, jobs, email, notifications,
+//!   profiles), a file each, or a folder once an area needs several;
+//! - `server/`: what every request meets (middleware, errors, hostile input, rate limits, list
+//!   cursors, the OpenAPI document, health, connections, shutdown);
+//! - `store/`: the database, Redis and the cache below the HTTP layer.
 
 // Tests fail by panicking; `expect` names what was expected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod admin;
-mod cache;
-mod connections;
-mod database;
-mod email;
-mod errors;
-mod external_auth;
-mod health;
-mod hostile_input;
-mod identity;
-mod identity_limits;
-mod jobs;
-mod lists;
-mod media;
-mod middleware;
-mod notifications;
-mod openapi;
-mod profiles;
-mod ratelimit;
-mod realtime;
-mod recovery;
-mod redis;
-mod shutdown;
+mod platform;
+mod server;
+mod store;
 mod tasks;

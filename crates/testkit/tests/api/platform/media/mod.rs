@@ -1,0 +1,3 @@
+//! Media: uploads, the image pipeline, profile pictures, quotas and limits.
+
+mod uploads;

@@ -1,0 +1,3 @@
+//! Real time: WebSockets, rooms, the backlog and presence.
+
+mod rooms;

@@ -1,0 +1,12 @@
+//! What every request meets, whatever the module: the middleware stack, problem documents,
+//! hostile input, rate limits, list cursors, the OpenAPI document, health, the accept loop.
+
+mod connections;
+mod errors;
+mod health;
+mod hostile_input;
+mod lists;
+mod middleware;
+mod openapi;
+mod ratelimit;
+mod shutdown;
