@@ -1,3 +1,112 @@
-//! Media: uploads, the image pipeline, profile pictures, quotas and limits.
+//! Media: uploads are told by their bytes, images come back re-encoded without metadata and
+//! with thumbnails, limits refuse large files and decompression bombs, a failure leaves nothing
+//! behind, `/media/{key}` serves only stored keys, and an old profile picture's files go away.
+//! Videos are checked by their structure (MP4 boxes, WebM elements), uploads count against a
+//! storage quota per user and spend an upload rate limit, and media URLs follow `media_url`.
+//!
+//! A test that takes a [`Backend`] runs twice, through [`on_each_backend!`]: on the local folder
+//! (`…::local::…`) and on an S3 server started in the test process (`…::s3::…`, `s3s-fs`). The
+//! bytes the tests upload are made in `support.rs`.
 
+use agora_testkit::s3::files_under;
+use agora_testkit::{TestApp, TestS3, TestUser};
+
+use support::{Part, multipart};
+
+/// Declares, for each named `async fn(Backend)` of the file that calls it, a test on the local
+/// folder (in a module `local`) and one on S3 (in `s3`).
+macro_rules! on_each_backend {
+    ($($test:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::Backend::Local).await;
+                }
+            )*
+        }
+        mod s3 {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::Backend::S3).await;
+                }
+            )*
+        }
+    };
+}
+
+mod limits;
+mod pictures;
+mod support;
 mod uploads;
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Local,
+    S3,
+}
+
+/// A running application on one storage backend.
+struct MediaApp {
+    app: TestApp,
+    s3: Option<TestS3>,
+}
+
+impl MediaApp {
+    async fn spawn(backend: Backend) -> MediaApp {
+        MediaApp::spawn_with(backend, &[]).await
+    }
+
+    /// With settings of the test's own.
+    async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> MediaApp {
+        let mut builder = TestApp::builder();
+        for (name, value) in env {
+            builder = builder.env(name, *value);
+        }
+        match backend {
+            Backend::Local => MediaApp {
+                app: builder.spawn().await,
+                s3: None,
+            },
+            Backend::S3 => {
+                let s3 = TestS3::start().await;
+                for (name, value) in s3.env() {
+                    builder = builder.env(name, value);
+                }
+                MediaApp {
+                    app: builder.spawn().await,
+                    s3: Some(s3),
+                }
+            }
+        }
+    }
+
+    /// Every object in storage, as keys.
+    fn stored(&self) -> Vec<String> {
+        match &self.s3 {
+            Some(s3) => files_under(&s3.bucket_dir()),
+            None => files_under(&self.app.database().dir.path().join("media")),
+        }
+    }
+
+    async fn upload(&self, user: &TestUser, parts: &[Part<'_>]) -> agora_testkit::TestResponse {
+        let (content_type, body) = multipart(parts);
+        self.app
+            .post("/api/v1/media/upload")
+            .bearer(&user.access_token)
+            .body(&content_type, body)
+            .send()
+            .await
+    }
+
+    async fn set_picture(&self, user: &TestUser, part: Part<'_>) -> agora_testkit::TestResponse {
+        let (content_type, body) = multipart(&[part]);
+        self.app
+            .post("/api/v1/users/me/profile-picture")
+            .bearer(&user.access_token)
+            .body(&content_type, body)
+            .send()
+            .await
+    }
+}
