@@ -101,6 +101,35 @@ pub async fn test_redis() -> Option<url::Url> {
     }
 }
 
+/// Polls `check` every 20 ms until it gives a value, and returns that value; fails the test,
+/// naming `what`, when `within` passes first. For what the server does after it has answered
+/// (an email written by the job worker, a revocation heard through Redis, a socket closed).
+pub async fn eventually<T>(
+    within: std::time::Duration,
+    what: impl std::fmt::Display,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A page of a cursor list, as clients read it (`docs/api-conventions.md`, "Lists").
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The `cursor` of the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 /// A Redis key prefix no other test uses (`AGORA_REDIS_PREFIX`).
 pub fn unique_redis_prefix() -> String {
     format!("agora-test:{}:", uuid::Uuid::now_v7().simple())
@@ -385,6 +414,23 @@ impl TestApp {
 
     pub fn database(&self) -> &TestDatabase {
         &self.database
+    }
+
+    /// The folder the log email transport writes `{email id}.eml` files to.
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self.database.dir.path().join("mail")
+    }
+
+    /// The `.eml` file the log transport wrote for the email `id`, once the job worker has
+    /// written it (within 10 s).
+    pub async fn written_eml(&self, id: impl std::fmt::Display) -> String {
+        let file = self.mail_dir().join(format!("{id}.eml"));
+        eventually(
+            std::time::Duration::from_secs(10),
+            format_args!("{} is written", file.display()),
+            async || std::fs::read_to_string(&file).ok(),
+        )
+        .await
     }
 
     pub fn get(&self, path: &str) -> TestRequest {
@@ -685,6 +731,15 @@ impl TestResponse {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem document of an error response, after checking its status and its `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) -> Problem {
+        self.assert_status(status);
+        let problem = self.problem();
+        assert_eq!(problem.code, code, "unexpected problem: {}", self.text());
+        problem
     }
 
     /// Fails the test, showing the body, unless the status is `expected`.

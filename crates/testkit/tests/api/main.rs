@@ -10,7 +10,9 @@
 //!   profiles), a file each, or a folder once an area needs several;
 //! - `server/`: what every request meets (middleware, errors, hostile input, rate limits, list
 //!   cursors, the OpenAPI document, health, connections, shutdown);
-//! - `store/`: the database, Redis and the cache below the HTTP layer.
+//! - `store/`: the database, Redis and the cache below the HTTP layer;
+//! - `support/`: helpers that tests of several areas share (cursors a client might forge, a
+//!   notification as a product sends it).
 
 // Tests fail by panicking; `expect` names what was expected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -18,4 +20,5 @@
 mod platform;
 mod server;
 mod store;
+mod support;
 mod tasks;

@@ -61,14 +61,12 @@ async fn an_idempotency_key_reused_with_another_body_is_422_and_a_malformed_key_
         .await
         .assert_status(StatusCode::CREATED);
     let reused = create_with_key(&app, &alice, "key-1", &json!({ "title": "Two" })).await;
-    reused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(reused.problem().code, "idempotency_key_reused");
+    reused.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
 
     let long = "k".repeat(256);
     for bad in ["two words", long.as_str()] {
         let response = create_with_key(&app, &alice, bad, &json!({ "title": "Two" })).await;
-        response.assert_status(StatusCode::BAD_REQUEST);
-        assert_eq!(response.problem().code, "bad_request");
+        response.assert_problem(StatusCode::BAD_REQUEST, "bad_request");
     }
     // An invalid body does not use the key up.
     create_with_key(&app, &alice, "key-2", &json!({ "title": "" }))

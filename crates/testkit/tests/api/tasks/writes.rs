@@ -63,8 +63,7 @@ async fn another_users_path_is_forbidden_and_another_users_task_is_not_found() {
             .header("if-match", "\"1\""),
     ] {
         let response = request.bearer(&bob.access_token).send().await;
-        response.assert_status(StatusCode::FORBIDDEN);
-        assert_eq!(response.problem().code, "forbidden");
+        response.assert_problem(StatusCode::FORBIDDEN, "forbidden");
     }
 
     // Alice's task id under Bob's own path: not found, and untouched.
@@ -80,8 +79,7 @@ async fn another_users_path_is_forbidden_and_another_users_task_is_not_found() {
         app.delete(&under_bob).header("if-match", "\"1\""),
     ] {
         let response = request.bearer(&bob.access_token).send().await;
-        response.assert_status(StatusCode::NOT_FOUND);
-        assert_eq!(response.problem().code, "not_found");
+        response.assert_problem(StatusCode::NOT_FOUND, "not_found");
     }
     let page = list(&app, &bob, "", None).await;
     assert_eq!(page["items"], json!([]));
@@ -142,9 +140,8 @@ async fn invalid_fields_are_422_naming_each_field() {
             .json(&body)
             .send()
             .await;
-        response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-        let problem = response.problem();
-        assert_eq!(problem.code, "validation_failed");
+        let problem =
+            response.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         let named: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, fields, "{body}");
     }
@@ -167,9 +164,7 @@ async fn a_body_with_five_invalid_fields_gives_five_coded_field_errors() {
         }))
         .send()
         .await;
-    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    let problem = response.problem();
-    assert_eq!(problem.code, "validation_failed");
+    let problem = response.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let mut found: Vec<(String, &str)> = problem
         .errors
         .iter()
@@ -214,9 +209,7 @@ async fn a_write_based_on_a_stale_version_is_409_with_the_current_version() {
         json!({ "title": "Second", "version": 1 }),
     )
     .await;
-    stale.assert_status(StatusCode::CONFLICT);
-    let problem = stale.problem();
-    assert_eq!(problem.code, "version_conflict");
+    let problem = stale.assert_problem(StatusCode::CONFLICT, "version_conflict");
     assert_eq!(problem.extensions["current_version"], 2);
     let stale = app
         .put(&task_path(&alice, &task))
@@ -265,8 +258,7 @@ async fn a_write_without_a_version_is_428_and_an_unusable_if_match_is_412() {
         app.delete(&path),
     ] {
         let response = request.bearer(&alice.access_token).send().await;
-        response.assert_status(StatusCode::PRECONDITION_REQUIRED);
-        assert_eq!(response.problem().code, "precondition_required");
+        response.assert_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
     }
     for (if_match, body) in [
         ("abc", json!({ "title": "x" })),
@@ -280,8 +272,7 @@ async fn a_write_without_a_version_is_428_and_an_unusable_if_match_is_412() {
             .json(&body)
             .send()
             .await;
-        response.assert_status(StatusCode::PRECONDITION_FAILED);
-        assert_eq!(response.problem().code, "precondition_failed");
+        response.assert_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
     }
     assert_eq!(app.count("tasks WHERE version = 1").await, 1);
 }

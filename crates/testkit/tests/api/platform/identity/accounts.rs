@@ -5,11 +5,11 @@ use agora_platform::entities::{organization_members, organizations, users};
 use agora_platform::identity::tokens::AUDIENCE;
 use agora_store::sea_orm::sea_query::Expr;
 use agora_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use agora_testkit::{StatusCode, TestApp, json};
+use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, json};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{PASSWORD, access_token, claims_of, me_status, register};
+use super::{access_token, claims_of, me_status, register};
 
 #[tokio::test]
 async fn register_signs_in_and_me_returns_the_account() {
@@ -45,7 +45,7 @@ async fn passwords_are_stored_as_argon2id_hashes() {
         .expect("the user");
     let hash = user.password_hash.expect("a hash");
     assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
-    assert!(!hash.contains(PASSWORD));
+    assert!(!hash.contains(TEST_PASSWORD));
 }
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn usernames_and_emails_are_validated_field_by_field() {
     let app = TestApp::spawn().await;
     let response = app
         .post("/api/v1/auth/register")
-        .json(&json!({ "username": "no spaces!", "email": "not-an-email", "password": PASSWORD }))
+        .json(&json!({ "username": "no spaces!", "email": "not-an-email", "password": TEST_PASSWORD }))
         .send()
         .await;
     response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -94,7 +94,7 @@ async fn usernames_and_emails_are_validated_field_by_field() {
     for username in ["ab", &"a".repeat(31) as &str, "émile"] {
         let response = app
             .post("/api/v1/auth/register")
-            .json(&json!({ "username": username, "email": "x@example.com", "password": PASSWORD }))
+            .json(&json!({ "username": username, "email": "x@example.com", "password": TEST_PASSWORD }))
             .send()
             .await;
         response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -108,17 +108,15 @@ async fn a_username_or_email_taken_in_another_case_is_a_conflict() {
     register(&app, "Carol").await;
     let response = app
         .post("/api/v1/auth/register")
-        .json(&json!({ "username": "cAROL", "email": "other@example.com", "password": PASSWORD }))
+        .json(&json!({ "username": "cAROL", "email": "other@example.com", "password": TEST_PASSWORD }))
         .send()
         .await;
-    response.assert_status(StatusCode::CONFLICT);
-    let problem = response.problem();
-    assert_eq!(problem.code, "already_exists");
+    let problem = response.assert_problem(StatusCode::CONFLICT, "already_exists");
     assert_eq!(problem.errors[0].field, "username");
 
     let response = app
         .post("/api/v1/auth/register")
-        .json(&json!({ "username": "carol2", "email": "CAROL@Example.COM", "password": PASSWORD }))
+        .json(&json!({ "username": "carol2", "email": "CAROL@Example.COM", "password": TEST_PASSWORD }))
         .send()
         .await;
     response.assert_status(StatusCode::CONFLICT);
@@ -133,7 +131,7 @@ async fn concurrent_registrations_of_one_name_create_one_account() {
             .json(&json!({
                 "username": "racer",
                 "email": format!("racer{i}@example.com"),
-                "password": PASSWORD,
+                "password": TEST_PASSWORD,
             }))
             .send()
     });
@@ -166,7 +164,7 @@ async fn register_with_an_organization_makes_the_user_its_admin() {
         .json(&json!({
             "username": "founder",
             "email": "founder@example.com",
-            "password": PASSWORD,
+            "password": TEST_PASSWORD,
             "organization_name": "  Acme Robotics ",
         }))
         .send()
@@ -195,8 +193,8 @@ async fn login_works_with_email_or_username_in_any_case() {
     let app = TestApp::spawn().await;
     register(&app, "Dave").await;
     for body in [
-        json!({ "email": "DAVE@example.com", "password": PASSWORD }),
-        json!({ "username": "dave", "password": PASSWORD }),
+        json!({ "email": "DAVE@example.com", "password": TEST_PASSWORD }),
+        json!({ "username": "dave", "password": TEST_PASSWORD }),
     ] {
         let response = app.post("/api/v1/auth/login").json(&body).send().await;
         response.assert_status(StatusCode::OK);
@@ -233,7 +231,7 @@ async fn login_needs_exactly_one_of_email_and_username() {
     let app = TestApp::spawn().await;
     let response = app
         .post("/api/v1/auth/login")
-        .json(&json!({ "password": PASSWORD }))
+        .json(&json!({ "password": TEST_PASSWORD }))
         .send()
         .await;
     response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -255,11 +253,10 @@ async fn a_disabled_account_cannot_log_in() {
         .expect("disable");
     let response = app
         .post("/api/v1/auth/login")
-        .json(&json!({ "username": "frank", "password": PASSWORD }))
+        .json(&json!({ "username": "frank", "password": TEST_PASSWORD }))
         .send()
         .await;
-    response.assert_status(StatusCode::FORBIDDEN);
-    assert_eq!(response.problem().code, "account_disabled");
+    response.assert_problem(StatusCode::FORBIDDEN, "account_disabled");
     // A wrong password still says only "invalid credentials".
     let response = app
         .post("/api/v1/auth/login")
@@ -285,7 +282,7 @@ async fn staff_and_system_usernames_cannot_be_registered() {
     {
         let response = app
             .post("/api/v1/auth/register")
-            .json(&json!({ "username": username, "email": format!("r{i}@example.com"), "password": PASSWORD }))
+            .json(&json!({ "username": username, "email": format!("r{i}@example.com"), "password": TEST_PASSWORD }))
             .send()
             .await;
         response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);

@@ -11,14 +11,12 @@ mod sessions;
 
 use agora_core::config::Secret;
 use agora_platform::identity::tokens::derive_key;
-use agora_testkit::{StatusCode, TEST_SECRET_KEY, TestApp, json};
+use agora_testkit::{StatusCode, TEST_PASSWORD, TEST_SECRET_KEY, TestApp, json};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::Value;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// Registers `username` (email `{username}@example.com`) and returns the response body.
 async fn register(app: &TestApp, username: &str) -> Value {
@@ -27,7 +25,7 @@ async fn register(app: &TestApp, username: &str) -> Value {
         .json(&json!({
             "username": username,
             "email": format!("{username}@example.com"),
-            "password": PASSWORD,
+            "password": TEST_PASSWORD,
         }))
         .send()
         .await;

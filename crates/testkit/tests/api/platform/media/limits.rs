@@ -1,16 +1,16 @@
 //! Limits on uploads: the storage quota (checked as the file streams), the upload rate limit,
 //! the 60 MiB request limit, and uploads cut short by the client or the request timeout.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agora_testkit::s3::files_under;
-use agora_testkit::{StatusCode, TestApp, TestUser};
+use agora_testkit::{StatusCode, TestApp, TestUser, eventually};
 use image::ImageFormat;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::support::{contains, encode, file, gradient, mp4, multipart, noise, webm};
-use super::{Backend, MediaApp};
+use super::{Backend, MediaApp, upload_head};
 
 /// The quota of an unverified account, 1 MiB here, counts stored bytes; an upload that would
 /// pass it is refused with what is left, and keeps nothing of itself.
@@ -49,9 +49,7 @@ async fn an_upload_over_the_quota_is_refused_and_keeps_nothing(backend: Backend)
             ],
         )
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    let problem = response.problem();
-    assert_eq!(problem.code, "quota_exceeded");
+    let problem = response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
     assert!(
         problem.detail.starts_with("file[1]: "),
         "{}",
@@ -92,8 +90,7 @@ async fn an_upload_over_the_quota_is_refused_and_keeps_nothing(backend: Backend)
             )],
         )
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.problem().code, "quota_exceeded");
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
     assert_eq!(media.app.count("media").await, 2);
 }
 
@@ -107,20 +104,7 @@ async fn an_upload_over_the_quota_is_refused_before_it_is_all_sent() {
         .await;
     let alice = app.register("alice").await;
     let (content_type, body) = multipart(&[file("big.mp4", "video/mp4", mp4(5_000_000))]);
-    let mut stream = tokio::net::TcpStream::connect(app.address())
-        .await
-        .expect("connects");
-    stream
-        .write_all(
-            format!(
-                "POST /api/v1/media/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-                alice.access_token,
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("writes the head");
+    let mut stream = upload_head(&app, &alice, &content_type, body.len()).await;
     stream
         .write_all(&body[..2_000_000])
         .await
@@ -170,8 +154,7 @@ async fn uploads_past_the_rate_limit_are_refused() {
         .await
         .assert_status(StatusCode::CREATED);
     let refused = upload(&alice).send().await;
-    refused.assert_status(StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(refused.problem().code, "rate_limited");
+    refused.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     let retry_after: u64 = refused
         .header("retry-after")
         .expect("Retry-After")
@@ -216,8 +199,7 @@ async fn a_request_over_60_mib_is_too_large_declared_or_streamed() {
         .body(&content_type, body.clone())
         .send()
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.problem().code, "payload_too_large");
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     // Streamed without a length: cut off at the limit, the first video (stored by then)
     // deleted again.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
@@ -231,8 +213,7 @@ async fn a_request_over_60_mib_is_too_large_declared_or_streamed() {
         )
         .send()
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.problem().code, "payload_too_large");
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     assert_eq!(app.count("media").await, 0);
     assert!(files_under(&app.database().dir.path().join("media")).is_empty());
 }
@@ -255,40 +236,18 @@ async fn upload_interrupted(app: &TestApp, close: bool) {
         ),
     ]);
     let cut = body.len() - 100;
-    let mut stream = tokio::net::TcpStream::connect(app.address())
-        .await
-        .expect("connects");
-    stream
-        .write_all(
-            format!(
-                "POST /api/v1/media/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-                alice.access_token,
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("writes the head");
+    let mut stream = upload_head(app, &alice, &content_type, body.len()).await;
     stream
         .write_all(&body[..cut])
         .await
         .expect("writes most of the body");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while files_under(&media_dir).is_empty() {
-        assert!(Instant::now() < deadline, "the first file was never stored");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let stored = async || (!files_under(&media_dir).is_empty()).then_some(());
+    eventually(Duration::from_secs(10), "the first file is stored", stored).await;
     if close {
         drop(stream);
     }
-    while !files_under(&media_dir).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "files left behind: {:?}",
-            files_under(&media_dir)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let gone = async || files_under(&media_dir).is_empty().then_some(());
+    eventually(Duration::from_secs(10), "no file is left behind", gone).await;
     assert_eq!(app.count("media").await, 0);
 }
 

@@ -110,3 +110,27 @@ impl MediaApp {
             .await
     }
 }
+
+/// Opens a connection and sends the head of an upload of `len` bytes as `user`, leaving the
+/// body to the test (to stall, cut or finish it).
+async fn upload_head(
+    app: &TestApp,
+    user: &TestUser,
+    content_type: &str,
+    len: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(app.address())
+        .await
+        .expect("connects");
+    let head = format!(
+        "POST /api/v1/media/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {len}\r\n\r\n",
+        user.access_token
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("writes the head");
+    stream
+}

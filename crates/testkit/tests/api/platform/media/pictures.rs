@@ -101,8 +101,7 @@ async fn a_profile_picture_must_be_a_still_image(backend: Backend) {
             ),
         )
         .await;
-    response.assert_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(response.problem().code, "unsupported_media_type");
+    response.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
     assert!(media.stored().is_empty());
 }
 
@@ -131,8 +130,7 @@ async fn a_replaced_or_deleted_picture_gives_its_bytes_back(backend: Backend) {
     let response = media
         .upload(&alice, &[file("me.png", "image/png", picture.clone())])
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.problem().code, "quota_exceeded");
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
     media
         .app
         .delete("/api/v1/users/me/profile-picture")

@@ -4,11 +4,9 @@
 mod connections;
 mod rooms;
 
-use std::time::Duration;
-
 use agora_platform::realtime::{Event, Room, RoomKind};
 use agora_testkit::ws::{RECEIVE_TIMEOUT, TestSocket};
-use agora_testkit::{StatusCode, TestApp, TestUser, json};
+use agora_testkit::{StatusCode, TestApp, TestUser, eventually, json};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -67,13 +65,12 @@ async fn assert_nothing_more(socket: &mut TestSocket) {
 /// Waits (bounded) until the hub counts `expected` open sockets.
 async fn until_connections(app: &TestApp, expected: usize) {
     let hub = app.state().realtime();
-    tokio::time::timeout(RECEIVE_TIMEOUT, async {
-        while hub.connections() != expected {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{} sockets open, expected {expected}", hub.connections()));
+    eventually(
+        RECEIVE_TIMEOUT,
+        format_args!("{expected} sockets open"),
+        async || (hub.connections() == expected).then_some(()),
+    )
+    .await;
 }
 
 async fn ticket(app: &TestApp, user: &TestUser) -> String {

@@ -5,6 +5,8 @@ use agora_platform::realtime::Event;
 use agora_testkit::{TestApp, TestDatabase, json, test_redis, unique_redis_prefix};
 use uuid::Uuid;
 
+use crate::support::notify;
+
 use super::{
     LOBBY, assert_nothing_more, next_but_presence, publish, receive_counted, room_of,
     until_connections, user_room,
@@ -338,27 +340,12 @@ async fn presence_and_typing(first: &TestApp, second: &TestApp) {
 
 #[tokio::test]
 async fn a_notification_delivered_in_real_time_reaches_the_recipients_room() {
-    use agora_platform::notifications::{self, NewNotification};
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     let mut socket = app.socket(&alice).await;
     socket.subscribe(&user_room(&alice)).await;
-    let delivered = notifications::notify(
-        app.db().writer(),
-        NewNotification {
-            user_id: alice.id.parse().expect("a user id"),
-            kind: "forum.reply".into(),
-            actor_id: None,
-            title: "a reply".into(),
-            body: None,
-            link: None,
-            payload: json!({}),
-        },
-        agora_core::time::now(),
-    )
-    .await
-    .expect("delivered");
-    notifications::after_commit(app.state(), delivered).await;
+    let delivered = notify(&app, &alice, "forum.reply", "a reply").await;
+    agora_platform::notifications::after_commit(app.state(), delivered).await;
     let event = socket.next_of_type("notification.created").await;
     assert_eq!(event["room"], user_room(&alice));
     assert_eq!(event["payload"]["title"], "a reply");
