@@ -480,6 +480,11 @@ impl TestApp {
         )
         .await
         .unwrap_or_else(|err| panic!("cannot create the admin {username}: {err}"));
+        self.login(username).await
+    }
+
+    /// Signs `username` in again (password [`TEST_PASSWORD`]): another session of the account.
+    pub async fn login(&self, username: &str) -> TestUser {
         let response = self
             .post("/api/v1/auth/login")
             .json(&json!({ "username": username, "password": TEST_PASSWORD }))

@@ -16,9 +16,9 @@ async fn all_pages(app: &TestApp, user: &TestUser, query: &str) -> Vec<Value> {
     let mut cursor: Option<String> = None;
     loop {
         let page = list(app, user, query, cursor.as_deref()).await;
-        items.extend(page["items"].as_array().cloned().unwrap_or_default());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
             None => return items,
         }
     }
@@ -156,7 +156,7 @@ async fn cursor_pages_show_every_task_once_while_tasks_come_and_go() {
     // Newest first: page one holds tasks 11..8.
     let first = list(&app, &alice, "limit=4", None).await;
     assert_eq!(
-        titles(first["items"].as_array().unwrap()),
+        titles(&first.items),
         ["task 11", "task 10", "task 09", "task 08"]
     );
 
@@ -170,19 +170,12 @@ async fn cursor_pages_show_every_task_once_while_tasks_come_and_go() {
             .await
             .assert_status(StatusCode::NO_CONTENT);
     }
-    let mut seen: Vec<String> = titles(first["items"].as_array().unwrap())
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
-    let mut cursor = first["next_cursor"].as_str().map(str::to_owned);
+    let mut seen: Vec<String> = titles(&first.items).iter().map(|t| t.to_string()).collect();
+    let mut cursor = first.next_cursor;
     while let Some(next) = cursor {
         let page = list(&app, &alice, "limit=4", Some(&next)).await;
-        seen.extend(
-            titles(page["items"].as_array().unwrap())
-                .iter()
-                .map(|t| t.to_string()),
-        );
-        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        seen.extend(titles(&page.items).iter().map(|t| t.to_string()));
+        cursor = page.next_cursor;
     }
     let expected: Vec<String> = (0..12)
         .rev()
@@ -222,13 +215,10 @@ async fn the_page_size_setting_is_the_limit_of_a_list_that_gives_none() {
         create(&app, &alice, json!({ "title": format!("task {i}") })).await;
     }
     let page = list(&app, &alice, "", None).await;
-    assert_eq!(
-        titles(page["items"].as_array().unwrap()),
-        ["task 3", "task 2", "task 1"]
-    );
-    assert!(page["next_cursor"].is_string(), "{page}");
+    assert_eq!(titles(&page.items), ["task 3", "task 2", "task 1"]);
+    assert!(page.next_cursor.is_some(), "{page:?}");
     // A limit in the request still wins, up to the largest.
     let page = list(&app, &alice, "limit=4", None).await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 4);
-    assert!(page["next_cursor"].is_null(), "{page}");
+    assert_eq!(page.items.len(), 4);
+    assert_eq!(page.next_cursor, None);
 }

@@ -6,7 +6,7 @@ mod lists;
 mod module;
 mod writes;
 
-use agora_testkit::{StatusCode, TestApp, TestUser};
+use agora_testkit::{Page, StatusCode, TestApp, TestUser};
 use serde_json::Value;
 
 fn tasks_path(user: &TestUser) -> String {
@@ -47,7 +47,8 @@ async fn patch(
         .await
 }
 
-async fn list(app: &TestApp, user: &TestUser, query: &str, cursor: Option<&str>) -> Value {
+/// One page of `user`'s tasks with `query` (and `cursor`), which must be a 200.
+async fn list(app: &TestApp, user: &TestUser, query: &str, cursor: Option<&str>) -> Page<Value> {
     let mut url = format!("{}?{query}", tasks_path(user));
     if let Some(cursor) = cursor {
         url.push_str(&format!("&cursor={cursor}"));

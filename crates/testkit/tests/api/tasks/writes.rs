@@ -82,7 +82,7 @@ async fn another_users_path_is_forbidden_and_another_users_task_is_not_found() {
         response.assert_problem(StatusCode::NOT_FOUND, "not_found");
     }
     let page = list(&app, &bob, "", None).await;
-    assert_eq!(page["items"], json!([]));
+    assert!(page.items.is_empty(), "{:?}", page.items);
     let still = app
         .get(&task_path(&alice, &task))
         .bearer(&alice.access_token)

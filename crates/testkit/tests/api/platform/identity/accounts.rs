@@ -5,28 +5,42 @@ use agora_platform::entities::{organization_members, organizations, users};
 use agora_platform::identity::tokens::AUDIENCE;
 use agora_store::sea_orm::sea_query::Expr;
 use agora_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, json};
+use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, TestUser, json};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{access_token, claims_of, me_status, register};
+use super::{claims_of, me_status};
 
 #[tokio::test]
 async fn register_signs_in_and_me_returns_the_account() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "Alice_1").await;
+    let response = app
+        .post("/api/v1/auth/register")
+        .json(&json!({
+            "username": "Alice_1",
+            "email": "Alice_1@example.com",
+            "password": TEST_PASSWORD,
+        }))
+        .send()
+        .await;
+    response.assert_status(StatusCode::CREATED);
+    let auth: Value = response.json();
     assert_eq!(auth["token_type"], "Bearer");
     assert_eq!(auth["expires_in"], 900, "access tokens live 15 minutes");
     assert_eq!(auth["user"]["username"], "Alice_1");
     assert_eq!(auth["user"]["role"], "user");
     assert!(auth["user"].get("password_hash").is_none());
 
-    let (status, me) = me_status(&app, access_token(&auth)).await;
+    let (status, me) = me_status(
+        &app,
+        auth["access_token"].as_str().expect("an access token"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["id"], auth["user"]["id"]);
     assert_eq!(me["email"], "Alice_1@example.com");
 
-    let claims = claims_of(access_token(&auth));
+    let claims = claims_of(auth["access_token"].as_str().expect("an access token"));
     for claim in ["sub", "sid", "role", "iat", "exp", "iss", "aud", "jti"] {
         assert!(claims.get(claim).is_some(), "the token carries `{claim}`");
     }
@@ -36,7 +50,7 @@ async fn register_signs_in_and_me_returns_the_account() {
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_hashes() {
     let app = TestApp::spawn().await;
-    register(&app, "hashed").await;
+    app.register("hashed").await;
     let user = users::Entity::find()
         .filter(users::Column::UsernameKey.eq("hashed"))
         .one(app.db().reader())
@@ -105,7 +119,7 @@ async fn usernames_and_emails_are_validated_field_by_field() {
 #[tokio::test]
 async fn a_username_or_email_taken_in_another_case_is_a_conflict() {
     let app = TestApp::spawn().await;
-    register(&app, "Carol").await;
+    app.register("Carol").await;
     let response = app
         .post("/api/v1/auth/register")
         .json(&json!({ "username": "cAROL", "email": "other@example.com", "password": TEST_PASSWORD }))
@@ -191,7 +205,7 @@ async fn register_with_an_organization_makes_the_user_its_admin() {
 #[tokio::test]
 async fn login_works_with_email_or_username_in_any_case() {
     let app = TestApp::spawn().await;
-    register(&app, "Dave").await;
+    app.register("Dave").await;
     for body in [
         json!({ "email": "DAVE@example.com", "password": TEST_PASSWORD }),
         json!({ "username": "dave", "password": TEST_PASSWORD }),
@@ -200,14 +214,15 @@ async fn login_works_with_email_or_username_in_any_case() {
         response.assert_status(StatusCode::OK);
         let auth: Value = response.json();
         assert_eq!(auth["user"]["username"], "Dave");
-        assert_eq!(me_status(&app, access_token(&auth)).await.0, StatusCode::OK);
+        let token = TestUser::from_auth(&auth).access_token;
+        assert_eq!(me_status(&app, &token).await.0, StatusCode::OK);
     }
 }
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    register(&app, "erin").await;
+    app.register("erin").await;
     let wrong_password = app
         .post("/api/v1/auth/login")
         .json(&json!({ "username": "erin", "password": "not the password" }))
@@ -240,9 +255,8 @@ async fn login_needs_exactly_one_of_email_and_username() {
 #[tokio::test]
 async fn a_disabled_account_cannot_log_in() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "frank").await;
-    let id: Uuid = auth["user"]["id"]
-        .as_str()
+    let auth = app.register("frank").await;
+    let id: Uuid = Some(auth.id.as_str())
         .and_then(|id| id.parse().ok())
         .expect("id");
     users::Entity::update_many()
@@ -291,5 +305,5 @@ async fn staff_and_system_usernames_cannot_be_registered() {
         assert!(problem.errors[0].message.contains("reserved"), "{username}");
     }
     assert_eq!(app.count("users").await, 0);
-    register(&app, "admiral").await;
+    app.register("admiral").await;
 }

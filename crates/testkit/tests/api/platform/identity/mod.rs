@@ -11,35 +11,12 @@ mod sessions;
 
 use agora_core::config::Secret;
 use agora_platform::identity::tokens::derive_key;
-use agora_testkit::{StatusCode, TEST_PASSWORD, TEST_SECRET_KEY, TestApp, json};
+use agora_testkit::{StatusCode, TEST_SECRET_KEY, TestApp, json};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::Value;
-
-/// Registers `username` (email `{username}@example.com`) and returns the response body.
-async fn register(app: &TestApp, username: &str) -> Value {
-    let response = app
-        .post("/api/v1/auth/register")
-        .json(&json!({
-            "username": username,
-            "email": format!("{username}@example.com"),
-            "password": TEST_PASSWORD,
-        }))
-        .send()
-        .await;
-    response.assert_status(StatusCode::CREATED);
-    response.json()
-}
-
-fn access_token(auth: &Value) -> &str {
-    auth["access_token"].as_str().expect("an access token")
-}
-
-fn refresh_token(auth: &Value) -> &str {
-    auth["refresh_token"].as_str().expect("a refresh token")
-}
 
 async fn me_status(app: &TestApp, token: &str) -> (StatusCode, Value) {
     let response = app.get("/api/v1/auth/me").bearer(token).send().await;

@@ -3,16 +3,14 @@
 
 use agora_platform::identity::Identity;
 use agora_platform::identity::tokens::AUDIENCE;
-use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, eventually, json};
+use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, TestUser, eventually, json};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::Value;
 
-use super::{
-    access_token, claims_of, me_status, refresh, refresh_token, register, sign_with_server_key,
-};
+use super::{claims_of, me_status, refresh, sign_with_server_key};
 
 #[tokio::test]
 async fn requests_without_a_valid_token_are_401() {
@@ -34,8 +32,8 @@ async fn requests_without_a_valid_token_are_401() {
 #[tokio::test]
 async fn an_expired_access_token_is_refused() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "grace").await;
-    let mut claims = claims_of(access_token(&auth));
+    let auth = app.register("grace").await;
+    let mut claims = claims_of(&auth.access_token);
     let past = (agora_core::time::now() - Duration::minutes(20)).timestamp();
     claims["iat"] = past.into();
     claims["exp"] = (past + 900).into();
@@ -55,8 +53,8 @@ async fn an_expired_access_token_is_refused() {
 #[tokio::test]
 async fn a_tampered_token_is_refused() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "heidi").await;
-    let token = access_token(&auth);
+    let auth = app.register("heidi").await;
+    let token = &auth.access_token;
     let mut claims = claims_of(token);
     claims["role"] = "admin".into();
     let mut parts: Vec<&str> = token.split('.').collect();
@@ -70,9 +68,9 @@ async fn a_tampered_token_is_refused() {
 #[tokio::test]
 async fn an_unsigned_token_with_alg_none_is_refused() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "ivan").await;
+    let auth = app.register("ivan").await;
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(claims_of(access_token(&auth)).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims_of(&auth.access_token).to_string());
     for token in [
         format!("{header}.{payload}."),
         format!("{header}.{payload}"),
@@ -85,7 +83,7 @@ async fn an_unsigned_token_with_alg_none_is_refused() {
 #[tokio::test]
 async fn a_token_signed_with_hs256_and_the_public_key_is_refused() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "judy").await;
+    let auth = app.register("judy").await;
     // Algorithm confusion: HMAC "signed" with the published public key.
     let jwks: Value = app.get("/.well-known/jwks.json").send().await.json();
     let public_key = URL_SAFE_NO_PAD
@@ -93,7 +91,7 @@ async fn a_token_signed_with_hs256_and_the_public_key_is_refused() {
         .expect("base64url");
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &claims_of(access_token(&auth)),
+        &claims_of(&auth.access_token),
         &EncodingKey::from_secret(&public_key),
     )
     .expect("token");
@@ -105,8 +103,8 @@ async fn a_token_signed_with_hs256_and_the_public_key_is_refused() {
 #[tokio::test]
 async fn a_token_for_another_audience_or_issuer_is_refused() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "ken").await;
-    let claims = claims_of(access_token(&auth));
+    let auth = app.register("ken").await;
+    let claims = claims_of(&auth.access_token);
     for (claim, value) in [("aud", "another-service"), ("iss", "https://evil.example/")] {
         let mut forged = claims.clone();
         forged[claim] = value.into();
@@ -125,8 +123,8 @@ async fn a_token_for_another_audience_or_issuer_is_refused() {
 async fn well_signed_tokens_issued_in_the_future_living_too_long_or_with_an_unknown_role_are_refused()
  {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "lena").await;
-    let claims = claims_of(access_token(&auth));
+    let auth = app.register("lena").await;
+    let claims = claims_of(&auth.access_token);
     let now = agora_core::time::now().timestamp();
     let mut issued_later = claims.clone();
     issued_later["iat"] = (now + 3600).into();
@@ -156,9 +154,9 @@ async fn well_signed_tokens_issued_in_the_future_living_too_long_or_with_an_unkn
 #[tokio::test]
 async fn the_published_jwks_verifies_our_tokens() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "leo").await;
+    let auth = app.register("leo").await;
     let jwks: jsonwebtoken::jwk::JwkSet = app.get("/.well-known/jwks.json").send().await.json();
-    let token = access_token(&auth);
+    let token = &auth.access_token;
     let kid = jsonwebtoken::decode_header(token)
         .expect("header")
         .kid
@@ -172,7 +170,7 @@ async fn the_published_jwks_verifies_our_tokens() {
         &validation,
     )
     .expect("the token verifies with the published key");
-    assert_eq!(decoded.claims["sub"], auth["user"]["id"]);
+    assert_eq!(decoded.claims["sub"], auth.id);
 }
 
 #[tokio::test]
@@ -181,10 +179,10 @@ async fn hs256_can_be_configured_instead() {
         .env("AGORA_JWT_ALGORITHM", "HS256")
         .spawn()
         .await;
-    let auth = register(&app, "mallory").await;
-    let header = jsonwebtoken::decode_header(access_token(&auth)).expect("header");
+    let auth = app.register("mallory").await;
+    let header = jsonwebtoken::decode_header(&auth.access_token).expect("header");
     assert_eq!(header.alg, Algorithm::HS256);
-    assert_eq!(me_status(&app, access_token(&auth)).await.0, StatusCode::OK);
+    assert_eq!(me_status(&app, &auth.access_token).await.0, StatusCode::OK);
     let jwks: Value = app.get("/.well-known/jwks.json").send().await.json();
     assert_eq!(
         jwks["keys"],
@@ -196,19 +194,21 @@ async fn hs256_can_be_configured_instead() {
 #[tokio::test]
 async fn refresh_rotates_the_refresh_token() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "nina").await;
-    let first = refresh(&app, refresh_token(&auth)).await;
+    let auth = app.register("nina").await;
+    let first = refresh(&app, &auth.refresh_token).await;
     first.assert_status(StatusCode::OK);
-    let first: Value = first.json();
-    assert_ne!(refresh_token(&first), refresh_token(&auth));
+    let first = TestUser::from_auth(&first.json());
+    assert_ne!(&first.refresh_token, &auth.refresh_token);
     assert_eq!(
-        claims_of(access_token(&first))["sid"],
-        claims_of(access_token(&auth))["sid"]
+        claims_of(&first.access_token)["sid"],
+        claims_of(&auth.access_token)["sid"]
     );
-    let second = refresh(&app, refresh_token(&first)).await;
+    let second = refresh(&app, &first.refresh_token).await;
     second.assert_status(StatusCode::OK);
     assert_eq!(
-        me_status(&app, access_token(&second.json())).await.0,
+        me_status(&app, &TestUser::from_auth(&second.json()).access_token)
+            .await
+            .0,
         StatusCode::OK
     );
 }
@@ -216,17 +216,17 @@ async fn refresh_rotates_the_refresh_token() {
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_ends_the_whole_session() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "oscar").await;
-    let rotated: Value = refresh(&app, refresh_token(&auth)).await.json();
+    let auth = app.register("oscar").await;
+    let rotated = TestUser::from_auth(&refresh(&app, &auth.refresh_token).await.json());
 
-    let reuse = refresh(&app, refresh_token(&auth)).await;
+    let reuse = refresh(&app, &auth.refresh_token).await;
     reuse.assert_problem(StatusCode::UNAUTHORIZED, "refresh_token_reused");
 
     // The thief's copy and the legitimate holder's new token are both dead now.
-    refresh(&app, refresh_token(&rotated))
+    refresh(&app, &rotated.refresh_token)
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
-    let (status, problem) = me_status(&app, access_token(&rotated)).await;
+    let (status, problem) = me_status(&app, &rotated.access_token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem["code"], "session_revoked");
 }
@@ -234,9 +234,9 @@ async fn reusing_a_rotated_refresh_token_ends_the_whole_session() {
 #[tokio::test]
 async fn concurrent_refreshes_with_one_token_rotate_it_once() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "peggy").await;
-    let token = refresh_token(&auth).to_owned();
-    let (a, b) = tokio::join!(refresh(&app, &token), refresh(&app, &token));
+    let auth = app.register("peggy").await;
+    let token = &auth.refresh_token;
+    let (a, b) = tokio::join!(refresh(&app, token), refresh(&app, token));
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::UNAUTHORIZED]);
@@ -252,8 +252,8 @@ async fn an_unknown_refresh_token_is_refused() {
 #[tokio::test]
 async fn logout_stops_the_access_token_at_once_and_the_refresh_token() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "quinn").await;
-    let token = access_token(&auth);
+    let auth = app.register("quinn").await;
+    let token = &auth.access_token;
     app.post("/api/v1/auth/logout")
         .bearer(token)
         .send()
@@ -262,7 +262,7 @@ async fn logout_stops_the_access_token_at_once_and_the_refresh_token() {
     let (status, problem) = me_status(&app, token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem["code"], "session_revoked");
-    refresh(&app, refresh_token(&auth))
+    refresh(&app, &auth.refresh_token)
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
 }
@@ -270,8 +270,8 @@ async fn logout_stops_the_access_token_at_once_and_the_refresh_token() {
 #[tokio::test]
 async fn a_restarted_server_remembers_revoked_sessions() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "rupert").await;
-    let token = access_token(&auth);
+    let auth = app.register("rupert").await;
+    let token = &auth.access_token;
     app.post("/api/v1/auth/logout").bearer(token).send().await;
 
     // What a new process knows: nothing in memory, then what it loads at start-up.
@@ -288,18 +288,19 @@ async fn a_restarted_server_remembers_revoked_sessions() {
 #[tokio::test]
 async fn sessions_are_listed_and_one_can_be_ended_from_another() {
     let app = TestApp::spawn().await;
-    let phone = register(&app, "sybil").await;
-    let laptop: Value = app
-        .post("/api/v1/auth/login")
-        .header("user-agent", "Laptop/1.0")
-        .json(&json!({ "username": "sybil", "password": TEST_PASSWORD }))
-        .send()
-        .await
-        .json();
+    let phone = app.register("sybil").await;
+    let laptop = TestUser::from_auth(
+        &app.post("/api/v1/auth/login")
+            .header("user-agent", "Laptop/1.0")
+            .json(&json!({ "username": "sybil", "password": TEST_PASSWORD }))
+            .send()
+            .await
+            .json(),
+    );
 
     let list: Value = app
         .get("/api/v1/auth/sessions")
-        .bearer(access_token(&phone))
+        .bearer(&phone.access_token)
         .send()
         .await
         .json();
@@ -319,36 +320,33 @@ async fn sessions_are_listed_and_one_can_be_ended_from_another() {
 
     let id = laptop_session["id"].as_str().expect("id");
     app.delete(&format!("/api/v1/auth/sessions/{id}"))
-        .bearer(access_token(&phone))
+        .bearer(&phone.access_token)
         .send()
         .await
         .assert_status(StatusCode::NO_CONTENT);
     assert_eq!(
-        me_status(&app, access_token(&laptop)).await.0,
+        me_status(&app, &laptop.access_token).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        me_status(&app, access_token(&phone)).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(me_status(&app, &phone.access_token).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn another_users_session_cannot_be_ended() {
     let app = TestApp::spawn().await;
-    let victim = register(&app, "trent").await;
-    let attacker = register(&app, "victor").await;
-    let sid = claims_of(access_token(&victim))["sid"]
+    let victim = app.register("trent").await;
+    let attacker = app.register("victor").await;
+    let sid = claims_of(&victim.access_token)["sid"]
         .as_str()
         .expect("sid")
         .to_owned();
     app.delete(&format!("/api/v1/auth/sessions/{sid}"))
-        .bearer(access_token(&attacker))
+        .bearer(&attacker.access_token)
         .send()
         .await
         .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(
-        me_status(&app, access_token(&victim)).await.0,
+        me_status(&app, &victim.access_token).await.0,
         StatusCode::OK
     );
 }
@@ -356,30 +354,25 @@ async fn another_users_session_cannot_be_ended() {
 #[tokio::test]
 async fn logout_all_ends_every_session_of_the_user_only() {
     let app = TestApp::spawn().await;
-    let first = register(&app, "walter").await;
-    let second: Value = app
-        .post("/api/v1/auth/login")
-        .json(&json!({ "username": "walter", "password": TEST_PASSWORD }))
-        .send()
-        .await
-        .json();
-    let bystander = register(&app, "wendy").await;
+    let first = app.register("walter").await;
+    let second = app.login("walter").await;
+    let bystander = app.register("wendy").await;
     app.post("/api/v1/auth/logout-all")
-        .bearer(access_token(&first))
+        .bearer(&first.access_token)
         .send()
         .await
         .assert_status(StatusCode::NO_CONTENT);
     for auth in [&first, &second] {
         assert_eq!(
-            me_status(&app, access_token(auth)).await.0,
+            me_status(&app, &auth.access_token).await.0,
             StatusCode::UNAUTHORIZED
         );
-        refresh(&app, refresh_token(auth))
+        refresh(&app, &auth.refresh_token)
             .await
             .assert_status(StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
-        me_status(&app, access_token(&bystander)).await.0,
+        me_status(&app, &bystander.access_token).await.0,
         StatusCode::OK
     );
 }
@@ -387,15 +380,15 @@ async fn logout_all_ends_every_session_of_the_user_only() {
 #[tokio::test]
 async fn verify_reports_whether_a_token_is_valid() {
     let app = TestApp::spawn().await;
-    let auth = register(&app, "yara").await;
+    let auth = app.register("yara").await;
     let valid: Value = app
         .post("/api/v1/auth/verify")
-        .json(&json!({ "token": access_token(&auth) }))
+        .json(&json!({ "token": &auth.access_token }))
         .send()
         .await
         .json();
     assert_eq!(valid["valid"], true);
-    assert_eq!(valid["user_id"], auth["user"]["id"]);
+    assert_eq!(valid["user_id"], auth.id);
     assert!(valid["expires_at"].as_str().is_some());
 
     let invalid: Value = app
@@ -425,8 +418,8 @@ async fn a_logout_on_one_instance_stops_the_token_on_another_through_redis() {
             .spawn()
     };
     let (a, b) = (spawn().await, spawn().await);
-    let auth = register(&a, "ursula").await;
-    let token = access_token(&auth);
+    let auth = a.register("ursula").await;
+    let token = &auth.access_token;
     // (Each test instance has a database of its own, so B is asked whether the token is valid
     // rather than for the account.)
     let valid_on_b = || async {

@@ -8,8 +8,11 @@
 //! (`…::local::…`) and on an S3 server started in the test process (`…::s3::…`, `s3s-fs`). The
 //! bytes the tests upload are made in `support.rs`.
 
+use std::collections::BTreeMap;
+
 use agora_testkit::s3::files_under;
-use agora_testkit::{TestApp, TestS3, TestUser};
+use agora_testkit::{StatusCode, TestApp, TestS3, TestUser};
+use serde::Deserialize;
 
 use support::{Part, multipart};
 
@@ -45,6 +48,19 @@ mod uploads;
 enum Backend {
     Local,
     S3,
+}
+
+/// What an upload answers for each file it stored, as a client reads it.
+#[derive(Debug, Deserialize)]
+struct Uploaded {
+    key: String,
+    url: String,
+    content_type: String,
+    size: i64,
+    width: Option<i64>,
+    height: Option<i64>,
+    /// URL by longest side (`"64"`, `"256"`, `"1024"`); empty for videos.
+    thumbnails: BTreeMap<String, String>,
 }
 
 /// A running application on one storage backend.
@@ -98,6 +114,13 @@ impl MediaApp {
             .body(&content_type, body)
             .send()
             .await
+    }
+
+    /// Uploads `parts`, which must all be stored (201), and returns what each became.
+    async fn upload_ok(&self, user: &TestUser, parts: &[Part<'_>]) -> Vec<Uploaded> {
+        let response = self.upload(user, parts).await;
+        response.assert_status(StatusCode::CREATED);
+        response.json()
     }
 
     async fn set_picture(&self, user: &TestUser, part: Part<'_>) -> agora_testkit::TestResponse {

@@ -17,8 +17,8 @@ use super::{Backend, MediaApp};
 async fn an_image_is_stored_with_thumbnails_and_served(backend: Backend) {
     let media = MediaApp::spawn(backend).await;
     let alice = media.app.register("alice").await;
-    let response = media
-        .upload(
+    let items = media
+        .upload_ok(
             &alice,
             &[file(
                 "photo.png",
@@ -27,31 +27,26 @@ async fn an_image_is_stored_with_thumbnails_and_served(backend: Backend) {
             )],
         )
         .await;
-    response.assert_status(StatusCode::CREATED);
-    let items: Value = response.json();
     let item = &items[0];
-    assert_eq!(item["content_type"], "image/png");
-    assert_eq!(
-        (item["width"].as_i64(), item["height"].as_i64()),
-        (Some(600), Some(400))
-    );
-    let key = item["key"].as_str().expect("a key");
+    assert_eq!(item.content_type, "image/png");
+    assert_eq!((item.width, item.height), (Some(600), Some(400)));
+    let key = &item.key;
     assert!(
         key.starts_with("uploads/") && key.ends_with(".png"),
         "{key}"
     );
     assert!(!key.contains("photo"), "keys never come from the file name");
-    assert_eq!(item["url"], format!("/media/{key}"));
+    assert_eq!(item.url, format!("/media/{key}"));
     // 64 and 256 are made; 1024 is larger than the image, so it is the original.
-    assert_eq!(item["thumbnails"]["1024"], item["url"]);
-    let thumb = item["thumbnails"]["256"].as_str().expect("a thumbnail url");
-    assert_ne!(thumb, item["url"].as_str().expect("url"));
+    assert_eq!(item.thumbnails["1024"], item.url);
+    let thumb = &item.thumbnails["256"];
+    assert_ne!(thumb, &item.url);
     let served = fetch(&media.app, thumb).await;
     served.assert_status(StatusCode::OK);
     let decoded = image::load_from_memory(&served.body).expect("a thumbnail decodes");
     assert_eq!((decoded.width(), decoded.height()), (256, 171));
 
-    let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
+    let served = fetch(&media.app, &item.url).await;
     served.assert_status(StatusCode::OK);
     assert_eq!(served.header("content-type"), Some("image/png"));
     assert_eq!(
@@ -59,14 +54,11 @@ async fn an_image_is_stored_with_thumbnails_and_served(backend: Backend) {
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
-    assert_eq!(
-        served.body.len() as i64,
-        item["size"].as_i64().expect("size")
-    );
+    assert_eq!(served.body.len() as i64, item.size);
     let etag = served.header("etag").expect("an etag").to_owned();
     let again = media
         .app
-        .get(item["url"].as_str().expect("url"))
+        .get(&item.url)
         .header("if-none-match", &etag)
         .send()
         .await;
@@ -82,13 +74,11 @@ async fn a_jpeg_loses_its_gps_exif(backend: Backend) {
     let original = jpeg_with_gps();
     assert!(contains(&original, b"Exif\0\0"));
     image::load_from_memory(&original).expect("the test JPEG with EXIF is valid");
-    let response = media
-        .upload(&alice, &[file("holiday.jpg", "image/jpeg", original)])
+    let items = media
+        .upload_ok(&alice, &[file("holiday.jpg", "image/jpeg", original)])
         .await;
-    response.assert_status(StatusCode::CREATED);
-    let item = &response.json::<Value>()[0];
-    assert_eq!(item["content_type"], "image/jpeg");
-    let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
+    assert_eq!(items[0].content_type, "image/jpeg");
+    let served = fetch(&media.app, &items[0].url).await;
     served.assert_status(StatusCode::OK);
     assert!(served.body.starts_with(&[0xFF, 0xD8, 0xFF]));
     assert!(!contains(&served.body, b"Exif"), "the EXIF segment is gone");
@@ -102,19 +92,14 @@ async fn a_jpeg_loses_its_gps_exif(backend: Backend) {
 async fn a_photo_is_turned_upright_by_its_exif_orientation(backend: Backend) {
     let media = MediaApp::spawn(backend).await;
     let alice = media.app.register("alice").await;
-    let response = media
-        .upload(
+    let items = media
+        .upload_ok(
             &alice,
             &[file("sideways.jpg", "image/jpeg", jpeg_rotated())],
         )
         .await;
-    response.assert_status(StatusCode::CREATED);
-    let item = &response.json::<Value>()[0];
-    assert_eq!(
-        (item["width"].as_i64(), item["height"].as_i64()),
-        (Some(20), Some(40))
-    );
-    let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
+    assert_eq!((items[0].width, items[0].height), (Some(20), Some(40)));
+    let served = fetch(&media.app, &items[0].url).await;
     let decoded = image::load_from_memory(&served.body).expect("a JPEG");
     assert_eq!((decoded.width(), decoded.height()), (20, 40));
     assert!(!contains(&served.body, b"Exif"));
@@ -123,8 +108,8 @@ async fn a_photo_is_turned_upright_by_its_exif_orientation(backend: Backend) {
 async fn a_png_named_jpg_is_stored_as_png(backend: Backend) {
     let media = MediaApp::spawn(backend).await;
     let alice = media.app.register("alice").await;
-    let response = media
-        .upload(
+    let items = media
+        .upload_ok(
             &alice,
             &[file(
                 "photo.jpg",
@@ -133,11 +118,9 @@ async fn a_png_named_jpg_is_stored_as_png(backend: Backend) {
             )],
         )
         .await;
-    response.assert_status(StatusCode::CREATED);
-    let item = &response.json::<Value>()[0];
-    assert_eq!(item["content_type"], "image/png");
-    assert!(item["key"].as_str().expect("key").ends_with(".png"));
-    let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
+    assert_eq!(items[0].content_type, "image/png");
+    assert!(items[0].key.ends_with(".png"));
+    let served = fetch(&media.app, &items[0].url).await;
     assert_eq!(served.header("content-type"), Some("image/png"));
     assert!(served.body.starts_with(b"\x89PNG"));
 }
@@ -247,8 +230,8 @@ async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
     let alice = media.app.register("alice").await;
     let mp4 = mp4(64);
     let webm = webm(64);
-    let response = media
-        .upload(
+    let items = media
+        .upload_ok(
             &alice,
             &[
                 file(
@@ -261,18 +244,16 @@ async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
             ],
         )
         .await;
-    response.assert_status(StatusCode::CREATED);
-    let items: Value = response.json();
     // A GIF becomes a PNG of its first frame.
-    assert_eq!(items[0]["content_type"], "image/png");
-    assert_eq!(items[1]["content_type"], "video/mp4");
-    assert_eq!(items[1]["thumbnails"], serde_json::json!({}));
-    assert!(items[1]["width"].is_null());
-    let served = fetch(&media.app, items[1]["url"].as_str().expect("url")).await;
+    assert_eq!(items[0].content_type, "image/png");
+    assert_eq!(items[1].content_type, "video/mp4");
+    assert!(items[1].thumbnails.is_empty());
+    assert_eq!(items[1].width, None);
+    let served = fetch(&media.app, &items[1].url).await;
     assert_eq!(served.header("content-type"), Some("video/mp4"));
     assert_eq!(served.body, mp4);
-    assert_eq!(items[2]["content_type"], "video/webm");
-    let served = fetch(&media.app, items[2]["url"].as_str().expect("url")).await;
+    assert_eq!(items[2].content_type, "video/webm");
+    let served = fetch(&media.app, &items[2].url).await;
     assert_eq!(served.body, webm);
     assert_eq!(media.app.count("media").await, 3);
 }
