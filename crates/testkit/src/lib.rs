@@ -11,6 +11,12 @@
 //! Requests go through a real HTTP client ([`TestClient`]) and come back as [`TestResponse`],
 //! which reads JSON bodies and problem documents.
 //!
+//! Helpers keep tests short without hiding what they check: [`TestApp::register`],
+//! [`TestApp::login`] and [`TestApp::admin`] give a signed-in [`TestUser`];
+//! [`TestResponse::assert_problem`] checks a problem's status and code; [`Page`] reads a cursor
+//! list; [`eventually`] waits, bounded, for what the server does after answering (such as the
+//! `.eml` file of [`TestApp::written_eml`]).
+//!
 //! Tests of what Redis shares use the Redis at `AGORA_TEST_REDIS_URL` (default
 //! `redis://127.0.0.1:6379`) through [`test_redis`], each under a key prefix of its own
 //! ([`unique_redis_prefix`]), so they run in parallel on one Redis.
@@ -294,7 +300,7 @@ impl TestAppBuilder {
             ("AGORA_SECRET_KEY".into(), TEST_SECRET_KEY.into()),
             ("AGORA_DATABASE_MAX_CONNECTIONS".into(), "4".into()),
             // Tests sign many accounts up and in from one address; the tests of these limits set
-            // them back (tests/api/ratelimit.rs, tests/api/identity_limits.rs).
+            // them back (tests/api/server/ratelimit.rs, tests/api/platform/identity/limits.rs).
             ("AGORA_RATE_LIMIT_LOGIN".into(), "10000/1m".into()),
             ("AGORA_RATE_LIMIT_LOGIN_ACCOUNT".into(), "10000/1m".into()),
             ("AGORA_RATE_LIMIT_REGISTER".into(), "10000/1m".into()),
