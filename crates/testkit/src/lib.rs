@@ -11,6 +11,12 @@
 //! Requests go through a real HTTP client ([`TestClient`]) and come back as [`TestResponse`],
 //! which reads JSON bodies and problem documents.
 //!
+//! Helpers keep tests short without hiding what they check: [`TestApp::register`],
+//! [`TestApp::login`] and [`TestApp::admin`] give a signed-in [`TestUser`];
+//! [`TestResponse::assert_problem`] checks a problem's status and code; [`Page`] reads a cursor
+//! list; [`eventually`] waits, bounded, for what the server does after answering (such as the
+//! `.eml` file of [`TestApp::written_eml`]).
+//!
 //! Tests of what Redis shares use the Redis at `AGORA_TEST_REDIS_URL` (default
 //! `redis://127.0.0.1:6379`) through [`test_redis`], each under a key prefix of its own
 //! ([`unique_redis_prefix`]), so they run in parallel on one Redis.
@@ -99,6 +105,35 @@ pub async fn test_redis() -> Option<url::Url> {
             None
         }
     }
+}
+
+/// Polls `check` every 20 ms until it gives a value, and returns that value; fails the test,
+/// naming `what`, when `within` passes first. For what the server does after it has answered
+/// (an email written by the job worker, a revocation heard through Redis, a socket closed).
+pub async fn eventually<T>(
+    within: std::time::Duration,
+    what: impl std::fmt::Display,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A page of a cursor list, as clients read it (`docs/api-conventions.md`, "Lists").
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The `cursor` of the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A Redis key prefix no other test uses (`AGORA_REDIS_PREFIX`).
@@ -265,7 +300,7 @@ impl TestAppBuilder {
             ("AGORA_SECRET_KEY".into(), TEST_SECRET_KEY.into()),
             ("AGORA_DATABASE_MAX_CONNECTIONS".into(), "4".into()),
             // Tests sign many accounts up and in from one address; the tests of these limits set
-            // them back (tests/api/ratelimit.rs, tests/api/identity_limits.rs).
+            // them back (tests/api/server/ratelimit.rs, tests/api/platform/identity/limits.rs).
             ("AGORA_RATE_LIMIT_LOGIN".into(), "10000/1m".into()),
             ("AGORA_RATE_LIMIT_LOGIN_ACCOUNT".into(), "10000/1m".into()),
             ("AGORA_RATE_LIMIT_REGISTER".into(), "10000/1m".into()),
@@ -387,6 +422,23 @@ impl TestApp {
         &self.database
     }
 
+    /// The folder the log email transport writes `{email id}.eml` files to.
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self.database.dir.path().join("mail")
+    }
+
+    /// The `.eml` file the log transport wrote for the email `id`, once the job worker has
+    /// written it (within 10 s).
+    pub async fn written_eml(&self, id: impl std::fmt::Display) -> String {
+        let file = self.mail_dir().join(format!("{id}.eml"));
+        eventually(
+            std::time::Duration::from_secs(10),
+            format_args!("{} is written", file.display()),
+            async || std::fs::read_to_string(&file).ok(),
+        )
+        .await
+    }
+
     pub fn get(&self, path: &str) -> TestRequest {
         self.client.get(path)
     }
@@ -434,6 +486,11 @@ impl TestApp {
         )
         .await
         .unwrap_or_else(|err| panic!("cannot create the admin {username}: {err}"));
+        self.login(username).await
+    }
+
+    /// Signs `username` in again (password [`TEST_PASSWORD`]): another session of the account.
+    pub async fn login(&self, username: &str) -> TestUser {
         let response = self
             .post("/api/v1/auth/login")
             .json(&json!({ "username": username, "password": TEST_PASSWORD }))
@@ -685,6 +742,15 @@ impl TestResponse {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem document of an error response, after checking its status and its `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) -> Problem {
+        self.assert_status(status);
+        let problem = self.problem();
+        assert_eq!(problem.code, code, "unexpected problem: {}", self.text());
+        problem
     }
 
     /// Fails the test, showing the body, unless the status is `expected`.

@@ -5,6 +5,8 @@
 
 use agora_testkit::{StatusCode, TEST_PASSWORD, TestApp, TestResponse, json};
 
+use crate::support::assert_rate_limited;
+
 async fn app() -> TestApp {
     TestApp::builder()
         .env("AGORA_TRUSTED_PROXIES", "127.0.0.1")
@@ -24,18 +26,6 @@ async fn login(app: &TestApp, from: &str, username: &str, password: &str) -> Tes
         .await
 }
 
-fn assert_limited(response: &TestResponse, limit: &str) {
-    response.assert_status(StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(response.problem().code, "rate_limited");
-    let retry_after: u64 = response
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After in seconds");
-    assert!(retry_after > 0);
-    assert_eq!(response.header("ratelimit-limit"), Some(limit));
-    assert_eq!(response.header("ratelimit-remaining"), Some("0"));
-}
-
 #[tokio::test]
 async fn an_attacker_elsewhere_cannot_lock_the_owner_out_of_sign_in() {
     let app = app().await;
@@ -48,7 +38,7 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out_of_sign_in() {
                 .assert_status(StatusCode::UNAUTHORIZED);
         }
     }
-    assert_limited(
+    assert_rate_limited(
         &login(&app, "198.51.100.99", "target", "wrong password!").await,
         "10",
     );
@@ -89,11 +79,11 @@ async fn the_username_and_the_email_of_an_account_share_one_budget() {
         by_email(from).await.assert_status(StatusCode::UNAUTHORIZED);
     }
     // ... are the account's ten from that network, by either name.
-    assert_limited(
+    assert_rate_limited(
         &login(&app, "198.51.100.20", "shared", TEST_PASSWORD).await,
         "10",
     );
-    assert_limited(&by_email("198.51.100.21").await, "10");
+    assert_rate_limited(&by_email("198.51.100.21").await, "10");
 }
 
 #[tokio::test]
@@ -117,7 +107,7 @@ async fn once_the_account_wide_budget_is_spent_only_known_networks_may_sign_in()
     }
     // Strangers are now refused, even with the right password ...
     let refused = login(&app, "192.0.2.1", "dana", TEST_PASSWORD).await;
-    assert_limited(&refused, "6");
+    assert_rate_limited(&refused, "6");
     // ... while the owner's known network (another address in it) gets in.
     login(&app, "203.0.113.10", "dana", TEST_PASSWORD)
         .await
@@ -134,7 +124,7 @@ async fn once_the_account_wide_budget_is_spent_only_known_networks_may_sign_in()
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     }
-    assert_limited(
+    assert_rate_limited(
         &login(&app, "192.0.2.2", "nobody_here", "x-password").await,
         "6",
     );
@@ -148,7 +138,7 @@ async fn the_eleventh_login_from_one_address_is_refused_for_any_account() {
             .await
             .assert_status(StatusCode::UNAUTHORIZED);
     }
-    assert_limited(
+    assert_rate_limited(
         &login(&app, "192.0.2.7", "someone_else", "x-password").await,
         "10",
     );
@@ -171,7 +161,7 @@ async fn the_fourth_registration_from_one_address_within_an_hour_is_refused() {
             .await
             .assert_status(StatusCode::CREATED);
     }
-    assert_limited(&register("192.0.2.1", "four").await, "3");
+    assert_rate_limited(&register("192.0.2.1", "four").await, "3");
     register("192.0.2.2", "four")
         .await
         .assert_status(StatusCode::CREATED);
@@ -191,7 +181,7 @@ async fn password_resets_are_limited_per_address_and_per_email() {
             .await
             .assert_status(StatusCode::ACCEPTED);
     }
-    assert_limited(
+    assert_rate_limited(
         &reset("198.51.100.99".into(), "victim@example.com").await,
         "5",
     );
@@ -210,5 +200,5 @@ async fn password_resets_are_limited_per_address_and_per_email() {
         .await
         .assert_status(StatusCode::ACCEPTED);
     }
-    assert_limited(&reset("192.0.2.9".into(), "f@example.com").await, "5");
+    assert_rate_limited(&reset("192.0.2.9".into(), "f@example.com").await, "5");
 }

@@ -144,9 +144,7 @@ async fn a_long_uri_is_refused_with_a_414_problem() {
     let app = TestApp::spawn().await;
     let path = format!("/api/v1/tasks?q={}", "a".repeat(10 * 1024));
     let response = app.get(&path).send().await;
-    response.assert_status(StatusCode::URI_TOO_LONG);
-    let problem = response.problem();
-    assert_eq!(problem.code, "uri_too_long");
+    let problem = response.assert_problem(StatusCode::URI_TOO_LONG, "uri_too_long");
     assert_eq!(problem.status, 414);
 }
 
@@ -158,9 +156,10 @@ async fn large_headers_are_refused_with_a_431_problem() {
         request = request.header(&format!("x-big-{n}"), &"b".repeat(8 * 1024));
     }
     let response = request.send().await;
-    response.assert_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
-    let problem = response.problem();
-    assert_eq!(problem.code, "headers_too_large");
+    let problem = response.assert_problem(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    );
     assert_eq!(problem.status, 431);
 }
 

@@ -2,29 +2,12 @@
 //! its recipient only; the recipient's channels per kind decide where it goes; the daily
 //! digest gathers the unread ones into one email.
 
-use agora_core::UserId;
 use agora_platform::email::outbox;
-use agora_platform::notifications::{self, Delivered, NewNotification, digest};
+use agora_platform::notifications::digest;
 use agora_testkit::{TestApp, TestUser};
 use serde_json::{Value, json};
 
-async fn notify(app: &TestApp, to: &TestUser, kind: &str, title: &str) -> Option<Delivered> {
-    notifications::notify(
-        app.db().writer(),
-        NewNotification {
-            user_id: to.id.parse::<UserId>().expect("a user id"),
-            kind: kind.into(),
-            actor_id: None,
-            title: title.into(),
-            body: Some("more".into()),
-            link: Some(format!("/forum/topics/{title}")),
-            payload: json!({ "title": title }),
-        },
-        agora_core::time::now(),
-    )
-    .await
-    .expect("delivered")
-}
+use crate::support::notify;
 
 async fn unread(app: &TestApp, user: &TestUser) -> Value {
     let response = app

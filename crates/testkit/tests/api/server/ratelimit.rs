@@ -18,33 +18,12 @@ use axum::extract::State;
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use crate::support::assert_rate_limited;
+
 const TRUST_LOCALHOST: (&str, &str) = ("AGORA_TRUSTED_PROXIES", "127.0.0.1,::1");
 
 async fn get_as(app: &TestApp, path: &str, client: &str) -> TestResponse {
     app.get(path).header("x-forwarded-for", client).send().await
-}
-
-fn assert_rate_limited(response: &TestResponse, limit: &str) {
-    response.assert_status(StatusCode::TOO_MANY_REQUESTS);
-    let problem = response.problem();
-    assert_eq!(problem.code, "rate_limited");
-    let retry_after: u64 = response
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .expect("Retry-After is whole seconds");
-    assert!(retry_after >= 1, "{retry_after}");
-    assert_eq!(response.header("ratelimit-limit"), Some(limit));
-    assert_eq!(response.header("ratelimit-remaining"), Some("0"));
-    let reset: u64 = response
-        .header("ratelimit-reset")
-        .expect("RateLimit-Reset")
-        .parse()
-        .expect("seconds");
-    assert!(
-        reset >= retry_after,
-        "reset {reset} < retry-after {retry_after}"
-    );
 }
 
 #[tokio::test]

@@ -13,9 +13,7 @@ use serde::Deserialize;
 async fn an_unknown_route_is_a_404_problem_with_the_request_id() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/nothing-here").send().await;
-    response.assert_status(StatusCode::NOT_FOUND);
-    let problem = response.problem();
-    assert_eq!(problem.code, "not_found");
+    let problem = response.assert_problem(StatusCode::NOT_FOUND, "not_found");
     assert_eq!(problem.status, 404);
     assert_eq!(problem.kind, "urn:agora:problem:not_found");
     assert_eq!(problem.title, "Not Found");
@@ -30,8 +28,7 @@ async fn an_unknown_route_is_a_404_problem_with_the_request_id() {
 async fn a_wrong_method_is_a_405_problem_that_lists_the_allowed_ones() {
     let app = TestApp::spawn().await;
     let response = app.delete("/health").send().await;
-    response.assert_status(StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.problem().code, "method_not_allowed");
+    response.assert_problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(response.header("allow").unwrap_or_default().contains("GET"));
 }
 
@@ -136,8 +133,7 @@ async fn malformed_json_is_a_400_problem() {
         .body("application/json", "{\"title\": ")
         .send()
         .await;
-    response.assert_status(StatusCode::BAD_REQUEST);
-    assert_eq!(response.problem().code, "bad_request");
+    response.assert_problem(StatusCode::BAD_REQUEST, "bad_request");
 }
 
 #[tokio::test]
@@ -148,9 +144,7 @@ async fn a_field_of_the_wrong_type_is_a_422_naming_the_field() {
         .json(&json!({"title": "hello", "tags": ["a", 7]}))
         .send()
         .await;
-    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    let problem = response.problem();
-    assert_eq!(problem.code, "validation_failed");
+    let problem = response.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem.errors[0].field, "tags[1]");
 }
 
@@ -195,8 +189,7 @@ async fn a_body_that_is_not_json_is_a_415() {
         .body("text/plain", "title=hello")
         .send()
         .await;
-    response.assert_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(response.problem().code, "unsupported_media_type");
+    response.assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
 }
 
 #[tokio::test]
@@ -209,8 +202,7 @@ async fn an_oversized_body_is_a_413_whether_announced_or_streamed() {
         .body("application/json", big.clone())
         .send()
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.problem().code, "payload_too_large");
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
     // Without a Content-Length the limit is enforced while reading.
     let chunks = futures::stream::iter(
@@ -224,8 +216,7 @@ async fn an_oversized_body_is_a_413_whether_announced_or_streamed() {
         .body("application/json", reqwest::Body::wrap_stream(chunks))
         .send()
         .await;
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.problem().code, "payload_too_large");
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
 
 #[tokio::test]
@@ -245,25 +236,21 @@ async fn a_bad_query_parameter_is_a_422_naming_it() {
 async fn a_malformed_id_in_the_path_is_a_404() {
     let (client, _server) = extractor_server().await;
     let response = client.get("/notes/not-a-uuid").send().await;
-    response.assert_status(StatusCode::NOT_FOUND);
-    assert_eq!(response.problem().code, "not_found");
+    response.assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
 
 #[tokio::test]
 async fn a_request_over_the_timeout_is_a_408_problem() {
     let (client, _server) = extractor_server().await;
     let response = client.get("/slow").send().await;
-    response.assert_status(StatusCode::REQUEST_TIMEOUT);
-    assert_eq!(response.problem().code, "request_timeout");
+    response.assert_problem(StatusCode::REQUEST_TIMEOUT, "request_timeout");
 }
 
 #[tokio::test]
 async fn a_panic_is_a_500_problem_that_reveals_nothing() {
     let (client, _server) = extractor_server().await;
     let response = client.get("/panic").send().await;
-    response.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
-    let problem = response.problem();
-    assert_eq!(problem.code, "internal_error");
+    let problem = response.assert_problem(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
     assert!(problem.request_id.is_some());
     assert!(!response.text().contains("secret internal detail"));
     // The server survives: the next request is served.

@@ -25,8 +25,7 @@ async fn nul_in_a_sign_in_name_is_a_422_on_that_field_not_a_server_error() {
         .json(&json!({ "username": "a\u{0}b", "password": agora_testkit::TEST_PASSWORD }))
         .send()
         .await;
-    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(response.problem().code, "validation_failed");
+    response.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(fields(&response), ["username"]);
 
     let register = app

@@ -1,82 +1,16 @@
-//! Real time: `/api/v1/ws` and `/api/v1/ws/ticket` over real WebSockets, with the hub in
-//! process and, when a Redis is available, shared by two instances.
+//! Rooms and what travels in them: joining (and who may), events, the backlog a client resumes
+//! from, presence and typing, in process and through Redis.
 
-use std::time::Duration;
-
-use agora_platform::entities::ws_tickets;
-use agora_platform::realtime::{Event, Room, RoomKind};
-use agora_testkit::ws::{RECEIVE_TIMEOUT, TestSocket, tungstenite};
-use agora_testkit::{
-    StatusCode, TestApp, TestDatabase, TestUser, json, test_redis, unique_redis_prefix,
-};
-use sea_orm::EntityTrait;
-use sea_orm::sea_query::Expr;
-use serde_json::Value;
+use agora_platform::realtime::Event;
+use agora_testkit::{TestApp, TestDatabase, json, test_redis, unique_redis_prefix};
 use uuid::Uuid;
 
-/// A room kind anyone signed in may join, as a module would declare one.
-const LOBBY: RoomKind = RoomKind {
-    kind: "lobby",
-    may_join: |_state, _viewer, _id| Box::pin(async { Ok(true) }),
+use crate::support::notify;
+
+use super::{
+    LOBBY, assert_nothing_more, next_but_presence, publish, receive_counted, room_of,
+    until_connections, user_room,
 };
-
-fn user_room(user: &TestUser) -> String {
-    format!("user:{}", user.id)
-}
-
-fn room_of(user: &TestUser) -> Room {
-    Room::user(user.id.parse::<Uuid>().expect("a user id"))
-}
-
-async fn publish(app: &TestApp, room: &Room, n: u64) {
-    app.state()
-        .realtime()
-        .publish(Event::new(room.clone(), "test.counted", json!({ "n": n })))
-        .await;
-}
-
-/// The next frame that is not a `presence` event (every room announces its members, the
-/// tests' own sockets included).
-async fn next_but_presence(socket: &mut TestSocket) -> Value {
-    loop {
-        let frame = socket.next_json().await;
-        if frame["type"] != "presence" {
-            return frame;
-        }
-    }
-}
-
-/// Receives `count` events and returns their `n` payloads and ids.
-async fn receive_counted(socket: &mut TestSocket, count: usize) -> (Vec<u64>, Vec<String>) {
-    let mut numbers = Vec::new();
-    let mut ids = Vec::new();
-    for _ in 0..count {
-        let frame = next_but_presence(socket).await;
-        assert_eq!(frame["type"], "test.counted", "{frame}");
-        numbers.push(frame["payload"]["n"].as_u64().expect("a number"));
-        ids.push(frame["id"].as_str().expect("an id").to_owned());
-    }
-    (numbers, ids)
-}
-
-/// Proves nothing else (but presence) was queued for `socket`: the answer to a ping comes next.
-async fn assert_nothing_more(socket: &mut TestSocket) {
-    socket.send_json(json!({ "type": "ping" })).await;
-    let frame = next_but_presence(socket).await;
-    assert_eq!(frame["type"], "pong", "unexpected frame: {frame}");
-}
-
-/// Waits (bounded) until the hub counts `expected` open sockets.
-async fn until_connections(app: &TestApp, expected: usize) {
-    let hub = app.state().realtime();
-    tokio::time::timeout(RECEIVE_TIMEOUT, async {
-        while hub.connections() != expected {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{} sockets open, expected {expected}", hub.connections()));
-}
 
 #[tokio::test]
 async fn a_subscriber_receives_what_is_published_in_its_room() {
@@ -112,102 +46,6 @@ async fn a_subscriber_receives_what_is_published_in_its_room() {
     );
     publish(&app, &room_of(&alice), 1).await;
     assert_nothing_more(&mut socket).await;
-}
-
-#[tokio::test]
-async fn without_valid_credentials_the_upgrade_is_refused_with_401() {
-    let app = TestApp::spawn().await;
-    for (query, token) in [
-        ("", None),
-        ("", Some("not-a-token")),
-        ("?ticket=made-up", None),
-    ] {
-        let refused = TestSocket::try_connect(app.address(), query, token)
-            .await
-            .err()
-            .unwrap_or_else(|| panic!("{query} {token:?} was accepted"));
-        assert_eq!(refused.status, 401, "{query} {token:?}");
-        assert!(
-            ["unauthorized", "invalid_token"]
-                .contains(&refused.body["code"].as_str().unwrap_or("")),
-            "{:?}",
-            refused.body
-        );
-    }
-    // A plain GET with a valid token is not an upgrade.
-    let alice = app.register("alice").await;
-    let response = app
-        .get("/api/v1/ws")
-        .bearer(&alice.access_token)
-        .send()
-        .await;
-    assert!(response.status.is_client_error(), "{}", response.status);
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/problem+json")
-    );
-}
-
-async fn ticket(app: &TestApp, user: &TestUser) -> String {
-    let response = app
-        .post("/api/v1/ws/ticket")
-        .bearer(&user.access_token)
-        .send()
-        .await;
-    response.assert_status(StatusCode::CREATED);
-    let body: Value = response.json();
-    assert_eq!(body["expires_in"], 30);
-    body["ticket"].as_str().expect("a ticket").to_owned()
-}
-
-#[tokio::test]
-async fn a_ticket_opens_one_socket_once_on_any_instance() {
-    let database = TestDatabase::create().await;
-    let second = database.second_handle();
-    let a = TestApp::builder().spawn_on(database).await;
-    let b = TestApp::builder()
-        .without_migrations()
-        .spawn_on(second)
-        .await;
-    let alice = a.register("alice").await;
-    assert_eq!(
-        a.post("/api/v1/ws/ticket").send().await.status,
-        StatusCode::UNAUTHORIZED
-    );
-
-    let issued_on_a = ticket(&a, &alice).await;
-    let query = format!("?ticket={issued_on_a}");
-    let mut socket = TestSocket::try_connect(b.address(), &query, None)
-        .await
-        .expect("the ticket opens a socket on the other instance");
-    socket.subscribe(&user_room(&alice)).await;
-
-    for app in [&a, &b] {
-        let refused = TestSocket::try_connect(app.address(), &query, None)
-            .await
-            .err()
-            .expect("a used ticket is refused");
-        assert_eq!(refused.status, 401);
-    }
-    assert_eq!(a.count("ws_tickets").await, 0);
-}
-
-#[tokio::test]
-async fn an_expired_ticket_is_refused() {
-    let app = TestApp::spawn().await;
-    let alice = app.register("alice").await;
-    let issued = ticket(&app, &alice).await;
-    let past = agora_core::time::now() - chrono::Duration::seconds(1);
-    ws_tickets::Entity::update_many()
-        .col_expr(ws_tickets::Column::ExpiresAt, Expr::value(past))
-        .exec(app.db().writer())
-        .await
-        .expect("aged");
-    let refused = TestSocket::try_connect(app.address(), &format!("?ticket={issued}"), None)
-        .await
-        .err()
-        .expect("an expired ticket is refused");
-    assert_eq!(refused.status, 401);
 }
 
 #[tokio::test]
@@ -435,56 +273,6 @@ async fn with_redis_resuming_on_the_other_instance_gets_exactly_what_was_missed(
 }
 
 #[tokio::test]
-async fn a_slow_client_is_dropped_while_a_fast_one_keeps_receiving_everything() {
-    let app = TestApp::builder()
-        .env("AGORA_REALTIME_SEND_QUEUE", "8")
-        .spawn()
-        .await;
-    let alice = app.register("alice").await;
-    let room = room_of(&alice);
-    let mut slow = app.socket(&alice).await;
-    slow.subscribe(&user_room(&alice)).await;
-    let mut fast = app.socket(&alice).await;
-    fast.subscribe(&user_room(&alice)).await;
-
-    // 64 KiB events: a few hundred fill the socket buffers of a client that does not read,
-    // then its queue of 8. Published in small batches that the fast client reads before the
-    // next, so its own queue never fills.
-    let filler = "x".repeat(64 * 1024);
-    let mut received = Vec::new();
-    let mut n = 0;
-    let started = std::time::Instant::now();
-    while app.state().realtime().connections() == 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the slow client was not dropped after {n} events"
-        );
-        for _ in 0..4 {
-            n += 1;
-            let payload = json!({ "n": n, "filler": filler });
-            app.state()
-                .realtime()
-                .publish(Event::new(room.clone(), "test.counted", payload))
-                .await;
-        }
-        received.extend(receive_counted(&mut fast, 4).await.0);
-    }
-    for _ in 0..4 {
-        n += 1;
-        publish(&app, &room, n).await;
-    }
-    received.extend(receive_counted(&mut fast, 4).await.0);
-    assert_eq!(
-        received,
-        (1..=n).collect::<Vec<_>>(),
-        "the fast client missed nothing"
-    );
-    assert_eq!(app.state().realtime().connections(), 1);
-    // The slow one, reading at last, finds its socket closed after what was in the pipe.
-    let _ = slow.closed().await;
-}
-
-#[tokio::test]
 async fn presence_announces_arrivals_and_departures_and_typing_reaches_the_room() {
     let app = TestApp::builder().room_kind(LOBBY).spawn().await;
     presence_and_typing(&app, &app).await;
@@ -551,126 +339,17 @@ async fn presence_and_typing(first: &TestApp, second: &TestApp) {
 }
 
 #[tokio::test]
-async fn a_silent_client_is_dropped_after_two_missed_heartbeats() {
-    let app = TestApp::builder()
-        .env("AGORA_REALTIME_HEARTBEAT", "300ms")
-        .spawn()
-        .await;
-    let alice = app.register("alice").await;
-    let mut silent = app.socket(&alice).await;
-    let mut talking = app.socket(&alice).await;
-    // The talking client sends a frame every 50 ms (600 ms of silence are allowed); the silent
-    // one is not even read, so it answers no ping.
-    tokio::time::timeout(RECEIVE_TIMEOUT, async {
-        while app.state().realtime().connections() == 2 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            assert_nothing_more(&mut talking).await;
-        }
-    })
-    .await
-    .expect("the silent client was dropped");
-    assert_eq!(app.state().realtime().connections(), 1);
-    assert_nothing_more(&mut talking).await;
-    let close = silent.closed().await.expect("a close frame");
-    assert_eq!(
-        close.code,
-        tungstenite::protocol::frame::coding::CloseCode::Policy
-    );
-}
-
-#[tokio::test]
-async fn signing_out_closes_the_sessions_sockets_at_the_next_heartbeat() {
-    let app = TestApp::builder()
-        .env("AGORA_REALTIME_HEARTBEAT", "200ms")
-        .spawn()
-        .await;
-    let alice = app.register("alice").await;
-    let mut socket = app.socket(&alice).await;
-    socket.subscribe(&user_room(&alice)).await;
-    app.post("/api/v1/auth/logout")
-        .bearer(&alice.access_token)
-        .send()
-        .await
-        .assert_status(StatusCode::NO_CONTENT);
-    let close = socket.closed().await.expect("a close frame");
-    assert_eq!(
-        close.code,
-        tungstenite::protocol::frame::coding::CloseCode::Policy
-    );
-    assert_eq!(close.reason.as_str(), "the session has ended");
-}
-
-#[tokio::test]
-async fn on_shutdown_sockets_are_closed_as_going_away() {
-    let app = TestApp::spawn().await;
-    let alice = app.register("alice").await;
-    let mut socket = app.socket(&alice).await;
-    socket.subscribe(&user_room(&alice)).await;
-    let stopping = tokio::spawn(app.shutdown());
-    let close = socket.closed().await.expect("a close frame");
-    assert_eq!(
-        close.code,
-        tungstenite::protocol::frame::coding::CloseCode::Away
-    );
-    tokio::time::timeout(RECEIVE_TIMEOUT, stopping)
-        .await
-        .expect("the server stopped in time")
-        .expect("cleanly");
-}
-
-#[tokio::test]
 async fn a_notification_delivered_in_real_time_reaches_the_recipients_room() {
-    use agora_platform::notifications::{self, NewNotification};
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
     let mut socket = app.socket(&alice).await;
     socket.subscribe(&user_room(&alice)).await;
-    let delivered = notifications::notify(
-        app.db().writer(),
-        NewNotification {
-            user_id: alice.id.parse().expect("a user id"),
-            kind: "forum.reply".into(),
-            actor_id: None,
-            title: "a reply".into(),
-            body: None,
-            link: None,
-            payload: json!({}),
-        },
-        agora_core::time::now(),
-    )
-    .await
-    .expect("delivered");
-    notifications::after_commit(app.state(), delivered).await;
+    let delivered = notify(&app, &alice, "forum.reply", "a reply").await;
+    agora_platform::notifications::after_commit(app.state(), delivered).await;
     let event = socket.next_of_type("notification.created").await;
     assert_eq!(event["room"], user_room(&alice));
     assert_eq!(event["payload"]["title"], "a reply");
     assert!(event["payload"]["id"].is_string(), "{event}");
-}
-
-#[tokio::test]
-async fn an_account_over_its_socket_cap_is_refused_with_429_until_one_closes() {
-    let app = TestApp::builder()
-        .env("AGORA_REALTIME_SOCKETS_PER_USER", "2")
-        .spawn()
-        .await;
-    let alice = app.register("alice").await;
-    let bob = app.register("bob").await;
-    let first = app.socket(&alice).await;
-    let _second = app.socket(&alice).await;
-
-    let refused = TestSocket::try_connect(app.address(), "", Some(&alice.access_token))
-        .await
-        .err()
-        .expect("a third socket is refused");
-    assert_eq!(refused.status, 429);
-    assert_eq!(refused.body["code"], "too_many_sockets", "{}", refused.body);
-    // Another account is not affected.
-    let _bobs = app.socket(&bob).await;
-
-    first.close().await;
-    until_connections(&app, 2).await;
-    let mut again = app.socket(&alice).await;
-    again.subscribe(&user_room(&alice)).await;
 }
 
 #[tokio::test]
@@ -756,61 +435,4 @@ async fn a_users_room_is_refused_under_other_spellings_of_their_id() {
     socket.subscribe(&user_room(&alice)).await;
     publish(&app, &room_of(&alice), 1).await;
     assert_eq!(receive_counted(&mut socket, 1).await.0, vec![1]);
-}
-
-/// An access token of `user`'s session that expires about `seconds` from now.
-fn token_expiring_in(app: &TestApp, user: &TestUser, seconds: i64) -> String {
-    let tokens = &app.state().identity().tokens;
-    let claims = tokens.verify(&user.access_token).expect("a valid token");
-    let issued_at = agora_core::time::now() - agora_platform::identity::tokens::ACCESS_TOKEN_TTL
-        + chrono::Duration::seconds(seconds);
-    tokens
-        .issue(claims.sub, claims.sid, &claims.role, issued_at)
-        .expect("a token")
-        .0
-}
-
-async fn assert_closed_for_expiry(socket: &mut TestSocket) {
-    let close = socket.closed().await.expect("a close frame");
-    assert_eq!(
-        close.code,
-        tungstenite::protocol::frame::coding::CloseCode::Policy
-    );
-    assert!(
-        close.reason.as_str().contains("access token has expired"),
-        "{close:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_socket_closes_when_its_access_token_expires() {
-    // The heartbeat is far off: the expiry, not the heartbeat, closes the socket.
-    let app = TestApp::builder()
-        .env("AGORA_REALTIME_HEARTBEAT", "1h")
-        .spawn()
-        .await;
-    let alice = app.register("alice").await;
-    let short = token_expiring_in(&app, &alice, 2);
-    let mut socket = TestSocket::connect(app.address(), &short).await;
-    socket.subscribe(&user_room(&alice)).await;
-    assert_closed_for_expiry(&mut socket).await;
-}
-
-#[tokio::test]
-async fn a_socket_opened_with_a_ticket_closes_when_the_token_behind_the_ticket_expires() {
-    let app = TestApp::builder()
-        .env("AGORA_REALTIME_HEARTBEAT", "1h")
-        .spawn()
-        .await;
-    let alice = app.register("alice").await;
-    let short = TestUser {
-        access_token: token_expiring_in(&app, &alice, 2),
-        ..alice.clone()
-    };
-    let issued = ticket(&app, &short).await;
-    let mut socket = TestSocket::try_connect(app.address(), &format!("?ticket={issued}"), None)
-        .await
-        .expect("the ticket opens a socket");
-    socket.subscribe(&user_room(&alice)).await;
-    assert_closed_for_expiry(&mut socket).await;
 }

@@ -16,6 +16,8 @@ use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::Value;
 
+use super::me_status;
+
 const ISSUER: &str = "https://idp.example/auth/v1";
 const AUDIENCE: &str = "authenticated";
 const SHARED_SECRET: &str = "shared-secret-of-the-provider-0123456789";
@@ -103,24 +105,18 @@ fn claims(sub: &str) -> Value {
     })
 }
 
-async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
-    let response = app.get("/api/v1/auth/me").bearer(token).send().await;
-    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    (response.status, body)
-}
-
 #[tokio::test]
 async fn a_provider_token_signs_in_a_local_account_created_on_first_sight() {
     let provider = Provider::start().await;
     let app = provider.app().spawn().await;
     let token = provider.sign("k1", &claims("ext_alice"));
 
-    let (status, first) = me(&app, &token).await;
+    let (status, first) = me_status(&app, &token).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(first["username"], "ext_alice");
     assert_eq!(first["email"], "ext_alice@idp.example");
     assert_eq!(first["email_verified"], true);
-    let (_, second) = me(&app, &provider.sign("k1", &claims("ext_alice"))).await;
+    let (_, second) = me_status(&app, &provider.sign("k1", &claims("ext_alice"))).await;
     assert_eq!(
         second["id"], first["id"],
         "the same subject is the same account"
@@ -156,7 +152,7 @@ async fn a_taken_username_gets_a_suffix_and_our_own_tokens_still_work() {
     let provider = Provider::start().await;
     let app = provider.app().spawn().await;
     let local = app.register("bob").await;
-    let (status, external) = me(&app, &provider.sign("k1", &claims("bob"))).await;
+    let (status, external) = me_status(&app, &provider.sign("k1", &claims("bob"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(external["id"].as_str(), Some(local.id.as_str()));
     assert!(
@@ -165,7 +161,7 @@ async fn a_taken_username_gets_a_suffix_and_our_own_tokens_still_work() {
             .is_some_and(|u| u.starts_with("bob_")),
         "{external}"
     );
-    assert_eq!(me(&app, &local.access_token).await.0, StatusCode::OK);
+    assert_eq!(me_status(&app, &local.access_token).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -173,7 +169,7 @@ async fn first_requests_of_one_subject_at_once_create_one_account() {
     let provider = Provider::start().await;
     let app = provider.app().spawn().await;
     let token = provider.sign("k1", &claims("racer"));
-    let results = futures::future::join_all((0..4).map(|_| me(&app, &token))).await;
+    let results = futures::future::join_all((0..4).map(|_| me_status(&app, &token))).await;
     let ids: std::collections::HashSet<String> = results
         .iter()
         .map(|(status, body)| {
@@ -199,7 +195,7 @@ async fn wrong_audience_issuer_expiry_or_not_before_are_refused() {
     for (claim, value, code) in cases {
         let mut forged = claims("carol");
         forged[claim] = value;
-        let (status, problem) = me(&app, &provider.sign("k1", &forged)).await;
+        let (status, problem) = me_status(&app, &provider.sign("k1", &forged)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{claim}");
         assert_eq!(problem["code"], code, "{claim}");
     }
@@ -207,7 +203,7 @@ async fn wrong_audience_issuer_expiry_or_not_before_are_refused() {
     let mut skewed = claims("carol");
     skewed["nbf"] = json!(now + 10);
     assert_eq!(
-        me(&app, &provider.sign("k1", &skewed)).await.0,
+        me_status(&app, &provider.sign("k1", &skewed)).await.0,
         StatusCode::OK
     );
 }
@@ -221,7 +217,7 @@ async fn alg_none_and_hmac_with_the_public_key_are_refused() {
         "{}.{payload}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"k1"}"#)
     );
-    assert_eq!(me(&app, &none).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&app, &none).await.0, StatusCode::UNAUTHORIZED);
 
     let public_key = provider.keys[0].1.verifying_key().to_bytes();
     let mut header = Header::new(Algorithm::HS256);
@@ -232,7 +228,7 @@ async fn alg_none_and_hmac_with_the_public_key_are_refused() {
         &EncodingKey::from_secret(&public_key),
     )
     .expect("token");
-    let (status, problem) = me(&app, &confused).await;
+    let (status, problem) = me_status(&app, &confused).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem["code"], "invalid_token");
 }
@@ -246,12 +242,16 @@ async fn a_rotated_key_is_fetched_when_a_token_names_it() {
         .spawn()
         .await;
     assert_eq!(
-        me(&app, &provider.sign("k1", &claims("erin"))).await.0,
+        me_status(&app, &provider.sign("k1", &claims("erin")))
+            .await
+            .0,
         StatusCode::OK
     );
     provider.publish(&["k1", "k2"]);
     assert_eq!(
-        me(&app, &provider.sign("k2", &claims("erin"))).await.0,
+        me_status(&app, &provider.sign("k2", &claims("erin")))
+            .await
+            .0,
         StatusCode::OK
     );
     assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
@@ -262,13 +262,17 @@ async fn unknown_key_ids_do_not_flood_the_provider() {
     let provider = Provider::start().await;
     let app = provider.app().spawn().await;
     assert_eq!(
-        me(&app, &provider.sign("k1", &claims("frank"))).await.0,
+        me_status(&app, &provider.sign("k1", &claims("frank")))
+            .await
+            .0,
         StatusCode::OK
     );
     // k2 is not published: refused, and asked for at most once per refresh interval (30 s).
     for _ in 0..5 {
         assert_eq!(
-            me(&app, &provider.sign("k2", &claims("frank"))).await.0,
+            me_status(&app, &provider.sign("k2", &claims("frank")))
+                .await
+                .0,
             StatusCode::UNAUTHORIZED
         );
     }
@@ -287,7 +291,7 @@ async fn an_unreachable_provider_is_a_401_not_a_500() {
         .spawn()
         .await;
     let provider = Provider::start().await;
-    let (status, problem) = me(&app, &provider.sign("k1", &claims("gina"))).await;
+    let (status, problem) = me_status(&app, &provider.sign("k1", &claims("gina"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(problem["code"], "invalid_token");
 }
@@ -298,7 +302,7 @@ async fn a_disabled_local_account_is_refused_with_a_provider_token() {
     let app = provider.app().spawn().await;
     let admin = app.admin("root").await;
     let token = provider.sign("k1", &claims("harry"));
-    let (_, user) = me(&app, &token).await;
+    let (_, user) = me_status(&app, &token).await;
     app.post(&format!(
         "/api/v1/admin/users/{}/disable",
         user["id"].as_str().expect("id")
@@ -308,7 +312,7 @@ async fn a_disabled_local_account_is_refused_with_a_provider_token() {
     .send()
     .await
     .assert_status(StatusCode::OK);
-    let (status, problem) = me(&app, &token).await;
+    let (status, problem) = me_status(&app, &token).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(problem["code"], "account_disabled");
 }
@@ -327,7 +331,7 @@ async fn a_shared_secret_provider_accepts_hs256_only() {
         &EncodingKey::from_secret(SHARED_SECRET.as_bytes()),
     )
     .expect("token");
-    assert_eq!(me(&app, &signed).await.0, StatusCode::OK);
+    assert_eq!(me_status(&app, &signed).await.0, StatusCode::OK);
 
     let wrong_secret = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -335,9 +339,15 @@ async fn a_shared_secret_provider_accepts_hs256_only() {
         &EncodingKey::from_secret(b"not-the-shared-secret-0123456789abcdef"),
     )
     .expect("token");
-    assert_eq!(me(&app, &wrong_secret).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me_status(&app, &wrong_secret).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let provider = Provider::start().await;
     let other_algorithm = provider.sign("k1", &claims("ivy"));
-    assert_eq!(me(&app, &other_algorithm).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me_status(&app, &other_algorithm).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }

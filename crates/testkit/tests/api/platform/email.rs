@@ -15,7 +15,7 @@ use agora_platform::jobs::queue::{self, JobFilter};
 use agora_platform::jobs::{JobKinds, RetryPolicy, StoredJob, Worker, WorkerOptions};
 use agora_store::Db;
 use agora_testkit::smtp::{SmtpServerTls, TestSmtpServer};
-use agora_testkit::{TestApp, services_without_server, test_config};
+use agora_testkit::{TestApp, eventually, services_without_server, test_config};
 use chrono::{DateTime, Utc};
 
 fn verify_email(to: &str) -> OutgoingEmail {
@@ -153,22 +153,7 @@ async fn the_server_worker_writes_log_transport_email_into_the_data_directory() 
     .await;
     app.state().jobs().wake();
 
-    let file = app
-        .database()
-        .dir
-        .path()
-        .join("mail")
-        .join(format!("{id}.eml"));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !file.exists() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} was not written",
-            file.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let eml = std::fs::read_to_string(&file).expect("the .eml file");
+    let eml = app.written_eml(id).await;
     assert!(eml.contains("To: alice@example.com"), "{eml}");
     assert!(eml.contains("From: Agora <noreply@localhost>"), "{eml}");
     assert!(eml.contains("Subject: Confirm your email address"), "{eml}");
@@ -179,17 +164,14 @@ async fn the_server_worker_writes_log_transport_email_into_the_data_directory() 
     );
 
     // The outcome is recorded right after the file is written.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let row = stored(app.db(), id).await;
-        if row.status == EmailStatus::Sent {
-            assert_eq!(row.attempts, 1);
-            assert!(row.sent_at.is_some());
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{row:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let row = eventually(
+        Duration::from_secs(10),
+        "the email is recorded as sent",
+        async || Some(stored(app.db(), id).await).filter(|row| row.status == EmailStatus::Sent),
+    )
+    .await;
+    assert_eq!(row.attempts, 1);
+    assert!(row.sent_at.is_some());
 }
 
 #[tokio::test]
@@ -498,13 +480,9 @@ async fn log_transport_mail_is_readable_by_the_server_user_alone() {
     .await;
     app.state().jobs().wake();
 
-    let folder = app.database().dir.path().join("mail");
+    app.written_eml(id).await;
+    let folder = app.mail_dir();
     let file = folder.join(format!("{id}.eml"));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !file.exists() {
-        assert!(tokio::time::Instant::now() < deadline, "no .eml written");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let mode = |path: &std::path::Path| {
         std::fs::metadata(path)
             .expect("metadata")

@@ -1,0 +1,5 @@
+//! The layer below HTTP: the database (migrations, SQLite's pragmas), Redis and the cache.
+
+mod cache;
+mod database;
+mod redis;
