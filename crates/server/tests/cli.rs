@@ -424,6 +424,45 @@ async fn a_second_signal_during_the_drain_exits_at_once() {
     assert!(stderr.contains("second signal"), "{stderr}");
 }
 
+/// A data directory with its SQLite database, for commands run one after another on it.
+struct DataDir {
+    dir: tempfile::TempDir,
+    database_url: String,
+}
+
+impl DataDir {
+    fn new() -> DataDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}/agora.db", dir.path().display());
+        DataDir { dir, database_url }
+    }
+
+    /// Runs `agora args` there: its exit code, stdout and stderr.
+    fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let env = [
+            ("DATABASE_URL", self.database_url.as_str()),
+            ("RUST_LOG", "warn"),
+        ];
+        let output = agora(self.dir.path(), args, &env)
+            .output()
+            .expect("agora runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stdout, stderr)
+    }
+
+    /// Its database, as the test's own handle (close it before the next command).
+    async fn open(&self) -> agora_store::Db {
+        let config = agora_core::config::Config::load(
+            None,
+            |name| (name == "DATABASE_URL").then(|| self.database_url.clone()),
+            &agora::app::settings_sections(),
+        )
+        .expect("a configuration");
+        agora::app::connect(&config).await.expect("the database")
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("a free port")
@@ -520,29 +559,13 @@ async fn jobs_commands_list_count_retry_and_purge_the_queue() {
     use agora_platform::jobs::Enqueue;
     use agora_platform::jobs::queue::{self, Outcome};
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/agora.db", dir.path().display());
-    let env = [
-        ("DATABASE_URL", database_url.as_str()),
-        ("RUST_LOG", "warn"),
-    ];
-    let run = |args: &[&str]| {
-        let output = agora(dir.path(), args, &env).output().expect("agora runs");
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        (output.status.code(), stdout, stderr)
-    };
+    let data = DataDir::new();
+    let run = |args: &[&str]| data.run(args);
     let (code, _, stderr) = run(&["migrate", "up"]);
     assert_eq!(code, Some(0), "{stderr}");
 
     // Two jobs of a kind no server runs: one waiting, one dead after a failure.
-    let config = agora_core::config::Config::load(
-        None,
-        |name| (name == "DATABASE_URL").then(|| database_url.clone()),
-        &agora::app::settings_sections(),
-    )
-    .expect("a configuration");
-    let db = agora::app::connect(&config).await.expect("the database");
+    let db = data.open().await;
     let now = agora_core::time::now();
     let payload = serde_json::json!({});
     for _ in 0..2 {
@@ -615,18 +638,8 @@ async fn a_modules_command_runs_under_its_name_tasks_export_prints_a_users_tasks
     use agora_tasks::tasks::queries;
     use agora_tasks::tasks::rules::{Priority, Status, TaskContent};
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/agora.db", dir.path().display());
-    let env = [
-        ("DATABASE_URL", database_url.as_str()),
-        ("RUST_LOG", "warn"),
-    ];
-    let run = |args: &[&str]| {
-        let output = agora(dir.path(), args, &env).output().expect("agora runs");
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        (output.status.code(), stdout, stderr)
-    };
+    let data = DataDir::new();
+    let run = |args: &[&str]| data.run(args);
     let (code, _, stderr) = run(&[
         "admin",
         "create",
@@ -637,13 +650,7 @@ async fn a_modules_command_runs_under_its_name_tasks_export_prints_a_users_tasks
     ]);
     assert_eq!(code, Some(0), "{stderr}");
 
-    let config = agora_core::config::Config::load(
-        None,
-        |name| (name == "DATABASE_URL").then(|| database_url.clone()),
-        &agora::app::settings_sections(),
-    )
-    .expect("a configuration");
-    let db = agora::app::connect(&config).await.expect("the database");
+    let db = data.open().await;
     let root = agora_platform::identity::users::find_by_login(db.reader(), None, Some("root"))
         .await
         .expect("reads")
