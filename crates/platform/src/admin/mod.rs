@@ -3,9 +3,10 @@
 //! The queue's admin routes stay with the queue (`crate::jobs::routes`).
 
 mod audit_log;
+pub mod queries;
 mod users;
 
-pub use users::AccountStatus;
+pub use crate::entities::users::AccountStatus;
 
 use utoipa_axum::router::OpenApiRouter;
 

@@ -9,6 +9,7 @@ pub mod media;
 pub mod one_time_tokens;
 pub mod organization_members;
 pub mod organizations;
+pub mod profiles;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::Notifications;
 use crate::AppState;
 use crate::email::{self, DigestItem, OutgoingEmail, Template};
-use crate::entities::users;
+use crate::entities::users::{self, AccountStatus};
 use crate::jobs::{Job, JobContext, JobError, JobKind, Schedule};
 
 /// The most notifications one digest lists (the newest); the email links to the rest.
@@ -101,7 +101,7 @@ async fn send_one(state: &AppState, user: UserId, now: DateTime<Utc>) -> DbResul
     let txn = state.db().begin().await?;
     let account = users::Entity::find_by_id(user.0).one(&txn).await?;
     let mut sent = false;
-    if let Some(account) = account.filter(|a| a.status == "active") {
+    if let Some(account) = account.filter(|a| a.status == AccountStatus::Active) {
         let select = Query::select()
             .columns([Notifications::Title, Notifications::Link])
             .from(Notifications::Table)
