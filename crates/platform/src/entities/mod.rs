@@ -6,6 +6,8 @@ pub mod external_identities;
 pub mod idempotency_keys;
 pub mod login_networks;
 pub mod media;
+pub mod notification_preferences;
+pub mod notifications;
 pub mod one_time_tokens;
 pub mod organization_members;
 pub mod organizations;
