@@ -4,6 +4,8 @@
 pub mod audit_log;
 pub mod external_identities;
 pub mod idempotency_keys;
+pub mod job_schedules;
+pub mod jobs;
 pub mod login_networks;
 pub mod media;
 pub mod notification_preferences;
