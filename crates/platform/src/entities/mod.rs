@@ -2,12 +2,14 @@
 //! Queries live with the resource that owns them; these are only the typed rows.
 
 pub mod audit_log;
+pub mod emails;
 pub mod external_identities;
 pub mod idempotency_keys;
 pub mod job_schedules;
 pub mod jobs;
 pub mod login_networks;
 pub mod media;
+pub mod media_usage;
 pub mod notification_preferences;
 pub mod notifications;
 pub mod one_time_tokens;
