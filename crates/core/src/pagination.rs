@@ -271,6 +271,18 @@ pub struct NumberedPage<T> {
     pub total: u64,
 }
 
+impl<T> NumberedPage<T> {
+    /// The same page with each item turned into what the response shows.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> NumberedPage<U> {
+        NumberedPage {
+            items: self.items.into_iter().map(f).collect(),
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

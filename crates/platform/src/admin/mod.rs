@@ -4,9 +4,10 @@
 
 mod audit_log;
 mod jobs;
+pub mod queries;
 mod users;
 
-pub use users::AccountStatus;
+pub use crate::entities::users::AccountStatus;
 
 use utoipa_axum::router::OpenApiRouter;
 

@@ -4,25 +4,19 @@
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{NumberedPage, PageParams};
 use agora_core::{ApiError, ApiResult, FieldCode, UserId};
-use agora_store::DbError;
-use agora_store::keyset::{Keyset, SortKey, numbered_page};
-use agora_store::query::like_contains;
 use axum::extract::State;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
-    QueryTrait, Set,
-};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::queries::{self, AccountFilter};
 use crate::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::entities::users;
-use crate::identity::model::{Role, User};
-use crate::identity::{AdminUser, sessions};
+use crate::identity::AdminUser;
+use crate::identity::model::{AccountStatus, Role, User};
+use crate::identity::sessions::{self, RevokedReason};
 use agora_core::text::optional_text;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,22 +47,6 @@ pub struct UserFilter {
     pub per_page: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountStatus {
-    Active,
-    Disabled,
-}
-
-impl AccountStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Active => "active",
-            AccountStatus::Disabled => "disabled",
-        }
-    }
-}
-
 /// Users, newest first, with search and filters.
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])),
     params(UserFilter),
@@ -88,34 +66,13 @@ async fn list_users(
         per_page: filter.per_page,
     }
     .resolve()?;
-    let mut query = users::Entity::find();
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let q = q.to_lowercase();
-        query = query.filter(
-            Condition::any()
-                .add(Expr::col(users::Column::UsernameKey).like(like_contains(&q)))
-                .add(Expr::col(users::Column::EmailKey).like(like_contains(&q))),
-        );
-    }
-    if let Some(role) = filter.role {
-        query = query.filter(users::Column::Role.eq(role.as_str()));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(users::Column::Status.eq(status.as_str()));
-    }
-    let newest_first = Keyset::new(
-        [SortKey::desc(users::Column::CreatedAt)],
-        SortKey::desc(users::Column::Id),
-    );
-    let page = numbered_page(
-        state.db().reader(),
-        query.into_query(),
-        &newest_first,
-        page,
-        |row| Ok(User::from(users::Model::from_query_result(row, "")?)),
-    )
-    .await?;
-    Ok(Json(page))
+    let filter = AccountFilter {
+        q: filter.q,
+        role: filter.role,
+        status: filter.status,
+    };
+    let page = queries::list_users(state.db().reader(), &filter, page).await?;
+    Ok(Json(page.map(User::from)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -195,20 +152,12 @@ async fn update_user(
     not_self(&admin, id, "change the role of")?;
     let txn = state.db().begin().await?;
     let user = find_user(&txn, id).await?;
-    if user.role == body.role.as_str() {
+    if user.role == body.role {
         return Ok(Json(User::from(user)));
     }
     let now = agora_core::time::now();
-    let from = user.role.clone();
-    let user = users::ActiveModel {
-        id: Set(user.id),
-        role: Set(body.role.as_str().to_owned()),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await
-    .map_err(DbError::from)?;
+    let from = user.role;
+    let user = queries::set_role(&txn, user.id, body.role, now).await?;
     audit::record(
         &txn,
         AuditEntry {
@@ -217,7 +166,7 @@ async fn update_user(
             target_type: "user",
             target_id: Some(id.to_string()),
             reason: why.as_deref(),
-            details: Some(serde_json::json!({ "from": from, "to": body.role.as_str() })),
+            details: Some(serde_json::json!({ "from": from, "to": body.role })),
         },
         now,
     )
@@ -277,23 +226,13 @@ async fn set_status(
     let now = agora_core::time::now();
     let txn = state.db().begin().await?;
     let user = find_user(&txn, id).await?;
-    if user.status == status.as_str() {
+    if user.status == status {
         return Ok(Json(User::from(user)));
     }
     let disabled = status == AccountStatus::Disabled;
-    let user = users::ActiveModel {
-        id: Set(user.id),
-        status: Set(status.as_str().to_owned()),
-        disabled_at: Set(disabled.then_some(now)),
-        disabled_reason: Set(if disabled { why.clone() } else { None }),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await
-    .map_err(DbError::from)?;
+    let user = queries::set_status(&txn, user.id, status, why.clone(), now).await?;
     let ended = if disabled {
-        sessions::revoke_all_in(&txn, id.0, "account_disabled", now).await?
+        sessions::revoke_all_in(&txn, id.0, RevokedReason::AccountDisabled, now).await?
     } else {
         Vec::new()
     };

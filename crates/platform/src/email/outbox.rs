@@ -3,54 +3,14 @@
 
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
-use uuid::Uuid;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use super::EmailId;
 use super::templates::Rendered;
+use crate::entities::emails::{self, Column};
 
-#[derive(DeriveIden)]
-enum Emails {
-    Table,
-    Id,
-    ToAddress,
-    Subject,
-    Template,
-    BodyText,
-    BodyHtml,
-    Status,
-    Attempts,
-    LastError,
-    CreatedAt,
-    SentAt,
-}
-
-/// Where an email is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailStatus {
-    /// Waiting for its job (the first attempt or a retry).
-    Queued,
-    Sent,
-    /// Gave up; `last_error` says why. Kept for an operator to see.
-    Dead,
-}
-
-impl EmailStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailStatus::Queued => "queued",
-            EmailStatus::Sent => "sent",
-            EmailStatus::Dead => "dead",
-        }
-    }
-
-    fn parse(value: &str) -> Option<Self> {
-        [Self::Queued, Self::Sent, Self::Dead]
-            .into_iter()
-            .find(|s| s.as_str() == value)
-    }
-}
+pub use crate::entities::emails::EmailStatus;
 
 /// One row of the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,39 +29,21 @@ pub struct StoredEmail {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-#[derive(FromQueryResult)]
-struct Row {
-    id: Uuid,
-    to_address: String,
-    subject: String,
-    template: String,
-    body_text: String,
-    body_html: String,
-    status: String,
-    attempts: i32,
-    last_error: Option<String>,
-    created_at: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
-}
-
-impl Row {
-    fn into_email(self) -> DbResult<StoredEmail> {
-        let status = EmailStatus::parse(&self.status).ok_or_else(|| {
-            sea_orm::DbErr::Type(format!("unknown email status `{}`", self.status))
-        })?;
-        Ok(StoredEmail {
-            id: EmailId(self.id),
-            to_address: self.to_address,
-            subject: self.subject,
-            template: self.template,
-            body_text: self.body_text,
-            body_html: self.body_html,
-            status,
-            attempts: u32::try_from(self.attempts).unwrap_or(0),
-            last_error: self.last_error,
-            created_at: self.created_at,
-            sent_at: self.sent_at,
-        })
+impl From<emails::Model> for StoredEmail {
+    fn from(row: emails::Model) -> Self {
+        StoredEmail {
+            id: EmailId(row.id),
+            to_address: row.to_address,
+            subject: row.subject,
+            template: row.template,
+            body_text: row.body_text,
+            body_html: row.body_html,
+            status: row.status,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            last_error: row.last_error,
+            created_at: row.created_at,
+            sent_at: row.sent_at,
+        }
     }
 }
 
@@ -115,17 +57,17 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> DbResult<()> {
     let insert = Query::insert()
-        .into_table(Emails::Table)
+        .into_table(emails::Entity)
         .columns([
-            Emails::Id,
-            Emails::ToAddress,
-            Emails::Subject,
-            Emails::Template,
-            Emails::BodyText,
-            Emails::BodyHtml,
-            Emails::Status,
-            Emails::Attempts,
-            Emails::CreatedAt,
+            Column::Id,
+            Column::ToAddress,
+            Column::Subject,
+            Column::Template,
+            Column::BodyText,
+            Column::BodyHtml,
+            Column::Status,
+            Column::Attempts,
+            Column::CreatedAt,
         ])
         .values_panic([
             id.as_uuid().into(),
@@ -134,7 +76,7 @@ pub async fn insert(
             template.into(),
             rendered.text.as_str().into(),
             rendered.html.as_str().into(),
-            EmailStatus::Queued.as_str().into(),
+            EmailStatus::Queued.into(),
             0.into(),
             now.into(),
         ])
@@ -151,11 +93,11 @@ pub async fn mark_sent(
     now: DateTime<Utc>,
 ) -> DbResult<()> {
     let update = Query::update()
-        .table(Emails::Table)
-        .value(Emails::Status, EmailStatus::Sent.as_str())
-        .value(Emails::Attempts, i64::from(attempts))
-        .value(Emails::SentAt, now)
-        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
+        .table(emails::Entity)
+        .value(Column::Status, EmailStatus::Sent)
+        .value(Column::Attempts, i64::from(attempts))
+        .value(Column::SentAt, now)
+        .and_where(Expr::col(Column::Id).eq(id.as_uuid()))
         .to_owned();
     conn.execute(&update).await?;
     Ok(())
@@ -169,11 +111,11 @@ pub async fn record_failure(
     error: &str,
 ) -> DbResult<()> {
     let update = Query::update()
-        .table(Emails::Table)
-        .value(Emails::Attempts, i64::from(attempts))
-        .value(Emails::LastError, error)
-        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
-        .and_where(Expr::col(Emails::Status).eq(EmailStatus::Queued.as_str()))
+        .table(emails::Entity)
+        .value(Column::Attempts, i64::from(attempts))
+        .value(Column::LastError, error)
+        .and_where(Expr::col(Column::Id).eq(id.as_uuid()))
+        .and_where(Expr::col(Column::Status).eq(EmailStatus::Queued))
         .to_owned();
     conn.execute(&update).await?;
     Ok(())
@@ -182,11 +124,11 @@ pub async fn record_failure(
 /// Gives up on the email: its job is dead, with `error` as the last word.
 pub async fn mark_dead(conn: &impl ConnectionTrait, id: EmailId, error: &str) -> DbResult<()> {
     let update = Query::update()
-        .table(Emails::Table)
-        .value(Emails::Status, EmailStatus::Dead.as_str())
-        .value(Emails::LastError, error)
-        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
-        .and_where(Expr::col(Emails::Status).eq(EmailStatus::Queued.as_str()))
+        .table(emails::Entity)
+        .value(Column::Status, EmailStatus::Dead)
+        .value(Column::LastError, error)
+        .and_where(Expr::col(Column::Id).eq(id.as_uuid()))
+        .and_where(Expr::col(Column::Status).eq(EmailStatus::Queued))
         .to_owned();
     conn.execute(&update).await?;
     Ok(())
@@ -194,28 +136,20 @@ pub async fn mark_dead(conn: &impl ConnectionTrait, id: EmailId, error: &str) ->
 
 /// One email by id.
 pub async fn find(conn: &impl ConnectionTrait, id: EmailId) -> DbResult<Option<StoredEmail>> {
-    let select = Query::select()
-        .expr(Expr::cust("*"))
-        .from(Emails::Table)
-        .and_where(Expr::col(Emails::Id).eq(id.as_uuid()))
-        .to_owned();
-    match conn.query_one(&select).await? {
-        Some(row) => Ok(Some(Row::from_query_result(&row, "")?.into_email()?)),
-        None => Ok(None),
-    }
+    Ok(emails::Entity::find_by_id(id.as_uuid())
+        .one(conn)
+        .await?
+        .map(StoredEmail::from))
 }
 
 /// Every email, oldest first (for tests and operators on a small outbox).
 pub async fn list(conn: &impl ConnectionTrait) -> DbResult<Vec<StoredEmail>> {
-    let select = Query::select()
-        .expr(Expr::cust("*"))
-        .from(Emails::Table)
-        .order_by(Emails::CreatedAt, Order::Asc)
-        .order_by(Emails::Id, Order::Asc)
-        .to_owned();
-    conn.query_all(&select)
+    Ok(emails::Entity::find()
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .all(conn)
         .await?
-        .iter()
-        .map(|row| Row::from_query_result(row, "")?.into_email())
-        .collect()
+        .into_iter()
+        .map(StoredEmail::from)
+        .collect())
 }

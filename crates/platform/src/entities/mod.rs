@@ -2,13 +2,20 @@
 //! Queries live with the resource that owns them; these are only the typed rows.
 
 pub mod audit_log;
+pub mod emails;
 pub mod external_identities;
 pub mod idempotency_keys;
+pub mod job_schedules;
+pub mod jobs;
 pub mod login_networks;
 pub mod media;
+pub mod media_usage;
+pub mod notification_preferences;
+pub mod notifications;
 pub mod one_time_tokens;
 pub mod organization_members;
 pub mod organizations;
+pub mod profiles;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;

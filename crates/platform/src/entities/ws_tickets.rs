@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use super::users::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ws_tickets")]
 pub struct Model {
@@ -7,7 +9,8 @@ pub struct Model {
     pub ticket_hash: String,
     pub user_id: Uuid,
     pub session_id: Option<Uuid>,
-    pub role: String,
+    /// The viewer's role when the ticket was issued.
+    pub role: Role,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     /// When the access token the ticket was issued for expires.

@@ -8,38 +8,7 @@ use agora_core::{SessionId, UserId};
 
 use crate::entities::{sessions, users};
 
-/// A role on the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    User,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Role> {
-        match value {
-            "user" => Some(Role::User),
-            "moderator" => Some(Role::Moderator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// Moderators and admins moderate.
-    pub fn can_moderate(self) -> bool {
-        matches!(self, Role::Moderator | Role::Admin)
-    }
-}
+pub use crate::entities::users::{AccountStatus, Role};
 
 /// An account as its owner and admins see it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -49,8 +18,7 @@ pub struct User {
     pub email: String,
     pub display_name: Option<String>,
     pub role: Role,
-    /// `active` or `disabled`.
-    pub status: String,
+    pub status: AccountStatus,
     pub email_verified: bool,
     /// Where the profile picture is served (`/media/{key}`); thumbnails of 64, 256 and 1024
     /// pixels are at the same path with `_64`, `_256`, `_1024` before the extension.
@@ -65,7 +33,7 @@ impl From<users::Model> for User {
             username: user.username,
             email: user.email,
             display_name: user.display_name,
-            role: Role::parse(&user.role).unwrap_or(Role::User),
+            role: user.role,
             status: user.status,
             email_verified: user.email_verified_at.is_some(),
             profile_picture_url: user

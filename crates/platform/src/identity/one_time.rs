@@ -16,20 +16,9 @@ use agora_store::DbResult;
 use super::secrets::{new_token, token_hash};
 use crate::entities::one_time_tokens;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    VerifyEmail,
-    PasswordReset,
-}
+pub use crate::entities::one_time_tokens::Purpose;
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::PasswordReset => "password_reset",
-        }
-    }
-
     /// How long a link stays valid.
     pub fn ttl(self) -> Duration {
         match self {
@@ -48,7 +37,7 @@ pub async fn issue(
 ) -> DbResult<String> {
     one_time_tokens::Entity::delete_many()
         .filter(one_time_tokens::Column::UserId.eq(user.0))
-        .filter(one_time_tokens::Column::Purpose.eq(purpose.as_str()))
+        .filter(one_time_tokens::Column::Purpose.eq(purpose))
         .filter(one_time_tokens::Column::UsedAt.is_null())
         .exec(conn)
         .await?;
@@ -56,7 +45,7 @@ pub async fn issue(
     one_time_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.0),
-        purpose: Set(purpose.as_str().to_owned()),
+        purpose: Set(purpose),
         token_hash: Set(token_hash(&token)),
         created_at: Set(now),
         expires_at: Set(now + purpose.ttl()),
@@ -86,7 +75,7 @@ pub async fn redeem(
 ) -> DbResult<Redeemed> {
     let Some(token) = one_time_tokens::Entity::find()
         .filter(one_time_tokens::Column::TokenHash.eq(token_hash(presented)))
-        .filter(one_time_tokens::Column::Purpose.eq(purpose.as_str()))
+        .filter(one_time_tokens::Column::Purpose.eq(purpose))
         .one(conn)
         .await?
     else {

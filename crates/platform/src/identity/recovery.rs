@@ -4,20 +4,20 @@
 
 use agora_core::extract::Json;
 use agora_core::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, UserId};
-use agora_store::{DbError, DbResult};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::User;
+use super::model::{AccountStatus, User};
 use super::names::EmailAddress;
 use super::one_time::{self, Purpose, Redeemed};
 use super::password::Password;
+use super::sessions::RevokedReason;
 use super::viewer::Viewer;
 use super::{sessions, users};
 use crate::AppState;
@@ -111,7 +111,7 @@ async fn send_password_reset(state: &AppState, email: &EmailAddress) -> ApiResul
     let Some(user) = users::find_by_login(db.reader(), Some(email.as_str()), None).await? else {
         return Ok(());
     };
-    if user.status != "active" {
+    if user.status != AccountStatus::Active {
         return Ok(());
     }
     let now = agora_core::time::now();
@@ -220,18 +220,10 @@ async fn reset_password(
     let user = users::find(&txn, user_id.0)
         .await?
         .ok_or_else(|| bad_link(Redeemed::Unknown))?;
-    user_rows::ActiveModel {
-        id: Set(user.id),
-        password_hash: Set(Some(hash)),
-        // The link reached the owner of the address: it is verified.
-        email_verified_at: Set(user.email_verified_at.or(Some(now))),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await
-    .map_err(DbError::from)?;
-    let ended = sessions::revoke_all_in(&txn, user.id, "password_reset", now).await?;
+    // The link reached the owner of the address: it is verified.
+    let verified_at = user.email_verified_at.unwrap_or(now);
+    users::set_password(&txn, user.id, hash, verified_at, now).await?;
+    let ended = sessions::revoke_all_in(&txn, user.id, RevokedReason::PasswordReset, now).await?;
     // The owner (who read the link) is here: this network may sign in even while a distributed
     // attack has spent the account-wide login budget (0008, "Login throttle").
     let network = state.identity().hash_network(&client.network_key());
@@ -265,7 +257,7 @@ async fn verify_email(
         Redeemed::Valid(user) => user,
         other => return Err(bad_link(other)),
     };
-    let user = mark_verified(&txn, user_id, now).await?;
+    let user = users::mark_verified(&txn, user_id.0, now).await?;
     let welcome = OutgoingEmail {
         to: address(&user)?,
         template: Template::Welcome {
@@ -277,21 +269,6 @@ async fn verify_email(
     txn.commit().await?;
     state.jobs().wake();
     Ok(Json(User::from(user)))
-}
-
-async fn mark_verified(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    now: DateTime<Utc>,
-) -> DbResult<user_rows::Model> {
-    Ok(user_rows::ActiveModel {
-        id: Set(user.0),
-        email_verified_at: Set(Some(now)),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(conn)
-    .await?)
 }
 
 /// Send the verification link again (the earlier one stops working).

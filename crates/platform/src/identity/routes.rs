@@ -6,17 +6,17 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{
-    AuthResponse, LoginRequest, RefreshRequest, RegisterRequest, Role, SessionList, User,
-    VerifyRequest, VerifyResponse,
+    AccountStatus, AuthResponse, LoginRequest, RefreshRequest, RegisterRequest, Role, SessionList,
+    User, VerifyRequest, VerifyResponse,
 };
 use super::names::{EmailAddress, Username};
 use super::networks;
 use super::password::Password;
+use super::sessions::RevokedReason;
 use super::sessions::{self, Refresh};
 use super::users::{self, NewUser};
 use super::viewer::{Viewer, account_disabled, authenticate};
@@ -93,7 +93,7 @@ fn tokens_for(
     let (access_token, claims) = state
         .identity()
         .tokens
-        .issue(user.id, session, &user.role, now)
+        .issue(user.id, session, user.role.as_str(), now)
         .map_err(ApiError::internal)?;
     Ok(AuthResponse {
         user: User::from(user),
@@ -286,7 +286,7 @@ async fn login(
     let Some(user) = user.filter(|_| matched) else {
         return Err(limit.annotate(invalid_credentials()));
     };
-    if user.status != "active" {
+    if user.status != AccountStatus::Active {
         return Err(limit.annotate(account_disabled()));
     }
     let now = agora_core::time::now();
@@ -343,7 +343,7 @@ async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Stat
     // A token of the external provider has no session here: signing out is the provider's.
     if let Some(session) = viewer.session_id {
         let now = agora_core::time::now();
-        sessions::revoke_in(state.db().writer(), session.0, "logout", now).await?;
+        sessions::revoke_in(state.db().writer(), session.0, RevokedReason::Logout, now).await?;
         state.identity().revoke(&[session.0], now);
     }
     Ok(StatusCode::NO_CONTENT)
@@ -355,8 +355,13 @@ async fn logout(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Stat
         (status = 401)))]
 async fn logout_all(State(state): State<AppState>, viewer: Viewer) -> ApiResult<StatusCode> {
     let now = agora_core::time::now();
-    let ended =
-        sessions::revoke_all_in(state.db().writer(), viewer.user_id.0, "logout_all", now).await?;
+    let ended = sessions::revoke_all_in(
+        state.db().writer(),
+        viewer.user_id.0,
+        RevokedReason::LogoutAll,
+        now,
+    )
+    .await?;
     state.identity().revoke(&ended, now);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -402,17 +407,12 @@ async fn revoke_session(
     viewer: Viewer,
     Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
-    let db = state.db();
-    let owned = crate::entities::sessions::Entity::find_by_id(id.0)
-        .one(db.writer())
-        .await
-        .map_err(agora_store::DbError::from)?
-        .filter(|s| s.user_id == viewer.user_id.0 && s.revoked_at.is_none());
-    if owned.is_none() {
+    let now = agora_core::time::now();
+    let writer = state.db().writer();
+    let reason = RevokedReason::RevokedByUser;
+    if !sessions::revoke_own(writer, viewer.user_id.0, id.0, reason, now).await? {
         return Err(ApiError::not_found("no such session"));
     }
-    let now = agora_core::time::now();
-    sessions::revoke_in(db.writer(), id.0, "revoked_by_user", now).await?;
     state.identity().revoke(&[id.0], now);
     Ok(StatusCode::NO_CONTENT)
 }

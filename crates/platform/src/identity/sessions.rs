@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use agora_store::{Db, DbResult};
 
+use super::model::AccountStatus;
 use super::secrets::{new_token, token_hash};
+pub use crate::entities::sessions::RevokedReason;
 use crate::entities::{refresh_tokens, sessions, users};
 
 /// How long a session lasts without being refreshed.
@@ -105,7 +107,7 @@ pub async fn refresh(db: &Db, presented: &str, now: DateTime<Utc>) -> DbResult<R
         .await?
         .rows_affected;
     if claimed == 0 {
-        revoke_in(&txn, session.id, "refresh_token_reuse", now).await?;
+        revoke_in(&txn, session.id, RevokedReason::RefreshTokenReuse, now).await?;
         txn.commit().await?;
         return Ok(Refresh::Reused {
             session_id: session.id,
@@ -114,7 +116,7 @@ pub async fn refresh(db: &Db, presented: &str, now: DateTime<Utc>) -> DbResult<R
     let Some(user) = users::Entity::find_by_id(session.user_id).one(&txn).await? else {
         return Ok(Refresh::Invalid);
     };
-    if user.status != "active" {
+    if user.status != AccountStatus::Active {
         return Ok(Refresh::Disabled);
     }
     let refresh_token = issue_refresh_token(&txn, session.id, now).await?;
@@ -138,7 +140,7 @@ pub async fn refresh(db: &Db, presented: &str, now: DateTime<Utc>) -> DbResult<R
 pub async fn revoke_in(
     conn: &impl ConnectionTrait,
     session_id: Uuid,
-    reason: &str,
+    reason: RevokedReason,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let changed = sessions::Entity::update_many()
@@ -152,11 +154,31 @@ pub async fn revoke_in(
     Ok(changed > 0)
 }
 
+/// Revokes session `session_id` if it is a live one of `user_id`; returns whether it was.
+pub async fn revoke_own(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: RevokedReason,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let changed = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+        .col_expr(sessions::Column::RevokedReason, Expr::value(reason))
+        .filter(sessions::Column::Id.eq(session_id))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok(changed > 0)
+}
+
 /// Revokes every live session of `user_id`; returns their ids.
 pub async fn revoke_all_in(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
-    reason: &str,
+    reason: RevokedReason,
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Uuid>> {
     let live: Vec<Uuid> = sessions::Entity::find()

@@ -1,13 +1,15 @@
 //! Queries on accounts (and the organization created at registration).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Unchanged,
+};
 use uuid::Uuid;
 
 use agora_store::{Db, DbResult};
 
 use super::Identity;
-use super::model::Role;
+use super::model::{AccountStatus, Role};
 use super::names::{EmailAddress, Username};
 use super::password::Password;
 use super::secrets::new_token;
@@ -36,8 +38,8 @@ pub async fn insert(
         email_key: Set(user.email.key()),
         password_hash: Set(user.password_hash),
         display_name: Set(user.display_name),
-        role: Set(user.role.as_str().to_owned()),
-        status: Set("active".to_owned()),
+        role: Set(user.role),
+        status: Set(AccountStatus::Active),
         email_verified_at: Set(None),
         disabled_at: Set(None),
         disabled_reason: Set(None),
@@ -97,6 +99,126 @@ pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> DbResult<Option<user
     Ok(users::Entity::find_by_id(id).one(conn).await?)
 }
 
+/// How a public page names an account.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    Id(Uuid),
+    Username(&'a Username),
+}
+
+/// The active account that `lookup` names (disabled accounts are not found).
+pub async fn find_active(
+    conn: &impl ConnectionTrait,
+    lookup: Lookup<'_>,
+) -> DbResult<Option<users::Model>> {
+    let by = match lookup {
+        Lookup::Id(id) => users::Column::Id.eq(id),
+        Lookup::Username(username) => users::Column::UsernameKey.eq(username.key()),
+    };
+    Ok(users::Entity::find()
+        .filter(by)
+        .filter(users::Column::Status.eq(AccountStatus::Active))
+        .one(conn)
+        .await?)
+}
+
+/// Whether an account other than `except` holds `username`.
+pub async fn username_taken_by_other(
+    conn: &impl ConnectionTrait,
+    username: &Username,
+    except: Uuid,
+) -> DbResult<bool> {
+    Ok(users::Entity::find()
+        .filter(users::Column::UsernameKey.eq(username.key()))
+        .filter(users::Column::Id.ne(except))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Writes the fields set in `account` (its `id` says which row) and `updated_at`.
+async fn update(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    mut account: users::ActiveModel,
+    now: DateTime<Utc>,
+) -> DbResult<users::Model> {
+    account.id = Unchanged(id);
+    account.updated_at = Set(now);
+    Ok(account.update(conn).await?)
+}
+
+pub async fn set_username(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    username: &Username,
+    now: DateTime<Utc>,
+) -> DbResult<users::Model> {
+    let account = users::ActiveModel {
+        username: Set(username.as_str().to_owned()),
+        username_key: Set(username.key()),
+        ..Default::default()
+    };
+    update(conn, id, account, now).await
+}
+
+pub async fn set_display_name(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    display_name: Option<String>,
+    now: DateTime<Utc>,
+) -> DbResult<users::Model> {
+    let account = users::ActiveModel {
+        display_name: Set(display_name),
+        ..Default::default()
+    };
+    update(conn, id, account, now).await
+}
+
+/// A new password hash; `email_verified_at` too, since proving the address is how a reset
+/// link is used.
+pub async fn set_password(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    password_hash: String,
+    email_verified_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DbResult<users::Model> {
+    let account = users::ActiveModel {
+        password_hash: Set(Some(password_hash)),
+        email_verified_at: Set(Some(email_verified_at)),
+        ..Default::default()
+    };
+    update(conn, id, account, now).await
+}
+
+/// The address of account `id` is verified, from `now`.
+pub async fn mark_verified(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<users::Model> {
+    let account = users::ActiveModel {
+        email_verified_at: Set(Some(now)),
+        ..Default::default()
+    };
+    update(conn, id, account, now).await
+}
+
+/// The storage key of the profile picture, or none.
+pub async fn set_profile_picture(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    key: Option<String>,
+    now: DateTime<Utc>,
+) -> DbResult<users::Model> {
+    let account = users::ActiveModel {
+        profile_picture_key: Set(key),
+        ..Default::default()
+    };
+    update(conn, id, account, now).await
+}
+
 /// Creates an organization administered by `admin`.
 pub async fn create_organization(
     conn: &impl ConnectionTrait,
@@ -116,7 +238,7 @@ pub async fn create_organization(
     organization_members::ActiveModel {
         organization_id: Set(organization.id),
         user_id: Set(admin),
-        role: Set("org_admin".to_owned()),
+        role: Set(organization_members::OrganizationRole::OrgAdmin),
         active: Set(true),
         joined_at: Set(now),
     }

@@ -11,13 +11,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 
 use super::external::{ExternalProvider, local_user};
-use super::model::Role;
+use super::model::{AccountStatus, Role};
 use super::tokens::{TokenError, unverified_issuer};
 use crate::AppState;
-use crate::entities::users;
 
 pub const ACCOUNT_DISABLED: ErrorCode = ErrorCode {
     status: StatusCode::FORBIDDEN,
@@ -162,13 +160,13 @@ async fn authenticate_external(
         agora_core::time::now(),
     )
     .await?;
-    if user.status != "active" {
+    if user.status != AccountStatus::Active {
         return Err(account_disabled());
     }
     Ok(Viewer {
         user_id: UserId(user.id),
         session_id: None,
-        role: Role::parse(&user.role).unwrap_or(Role::User),
+        role: user.role,
         expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
     })
 }
@@ -201,13 +199,11 @@ impl FromRequestParts<AppState> for OptionalViewer {
 
 /// The viewer's current role, if the account is still active.
 async fn current_role(state: &AppState, viewer: &Viewer) -> Result<Role, ApiError> {
-    let user = users::Entity::find_by_id(viewer.user_id.0)
-        .one(state.db().reader())
-        .await
-        .map_err(agora_store::DbError::from)?
-        .filter(|u| u.status == "active")
+    let user = super::users::find(state.db().reader(), viewer.user_id.0)
+        .await?
+        .filter(|u| u.status == AccountStatus::Active)
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists or is disabled"))?;
-    Ok(Role::parse(&user.role).unwrap_or(Role::User))
+    Ok(user.role)
 }
 
 impl FromRequestParts<AppState> for ModeratorUser {

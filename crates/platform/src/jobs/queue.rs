@@ -15,62 +15,16 @@ use agora_store::keyset::{Keyset, SortKey, numbered_page};
 use agora_store::{DbError, DbResult};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Condition, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+    Condition, Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query,
 };
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::{Enqueue, Enqueued, Job, JobContext, JobError, JobId, JobKind};
+use crate::entities::jobs::{self, Column};
 
-#[derive(DeriveIden)]
-pub(crate) enum Jobs {
-    Table,
-    Id,
-    Kind,
-    Payload,
-    Status,
-    UniqueKey,
-    Attempts,
-    RunAt,
-    LockedUntil,
-    LockedBy,
-    LastError,
-    CreatedAt,
-    StartedAt,
-    FinishedAt,
-}
-
-/// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    /// Waiting for `run_at` (its first run or a retry).
-    Queued,
-    /// Claimed by a worker until `locked_until`.
-    Running,
-    Succeeded,
-    /// Gave up; `last_error` says why. Kept for an operator to see and retry.
-    Dead,
-}
-
-impl JobStatus {
-    pub const ALL: [JobStatus; 4] = [Self::Queued, Self::Running, Self::Succeeded, Self::Dead];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Succeeded => "succeeded",
-            JobStatus::Dead => "dead",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
+pub use crate::entities::jobs::JobStatus;
 
 /// One row of the queue.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -98,53 +52,28 @@ pub struct StoredJob {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-#[derive(FromQueryResult)]
-struct Row {
-    id: Uuid,
-    kind: String,
-    payload: String,
-    status: String,
-    unique_key: Option<String>,
-    attempts: i32,
-    run_at: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
-    locked_by: Option<String>,
-    last_error: Option<String>,
-    created_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-}
-
-impl Row {
-    fn into_job(self) -> DbResult<StoredJob> {
-        let status = JobStatus::parse(&self.status)
-            .ok_or_else(|| sea_orm::DbErr::Type(format!("unknown job status `{}`", self.status)))?;
+impl From<jobs::Model> for StoredJob {
+    fn from(row: jobs::Model) -> Self {
         // Written by `insert` from a `serde_json::Value`; unreadable only if edited by hand,
         // and then handed to the handler as a string, which fails it visibly.
         let payload =
-            serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::String(self.payload));
-        Ok(StoredJob {
-            id: JobId(self.id),
-            kind: self.kind,
+            serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::String(row.payload));
+        StoredJob {
+            id: JobId(row.id),
+            kind: row.kind,
             payload,
-            status,
-            unique_key: self.unique_key,
-            attempts: u32::try_from(self.attempts).unwrap_or(0),
-            run_at: self.run_at,
-            locked_until: self.locked_until,
-            locked_by: self.locked_by,
-            last_error: self.last_error,
-            created_at: self.created_at,
-            started_at: self.started_at,
-            finished_at: self.finished_at,
-        })
+            status: row.status,
+            unique_key: row.unique_key,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            run_at: row.run_at,
+            locked_until: row.locked_until,
+            locked_by: row.locked_by,
+            last_error: row.last_error,
+            created_at: row.created_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+        }
     }
-}
-
-fn rows(rows: Vec<sea_orm::QueryResult>) -> DbResult<Vec<StoredJob>> {
-    rows.iter()
-        .map(|row| Row::from_query_result(row, "")?.into_job())
-        .collect()
 }
 
 /// Writes a job of `kind`. With a unique key already held by a waiting or running job, writes
@@ -159,22 +88,22 @@ pub async fn insert(
 ) -> DbResult<Enqueued> {
     let id = JobId::new();
     let insert = Query::insert()
-        .into_table(Jobs::Table)
+        .into_table(jobs::Entity)
         .columns([
-            Jobs::Id,
-            Jobs::Kind,
-            Jobs::Payload,
-            Jobs::Status,
-            Jobs::UniqueKey,
-            Jobs::Attempts,
-            Jobs::RunAt,
-            Jobs::CreatedAt,
+            Column::Id,
+            Column::Kind,
+            Column::Payload,
+            Column::Status,
+            Column::UniqueKey,
+            Column::Attempts,
+            Column::RunAt,
+            Column::CreatedAt,
         ])
         .values_panic([
             id.as_uuid().into(),
             kind.into(),
             payload.to_string().into(),
-            JobStatus::Queued.as_str().into(),
+            JobStatus::Queued.into(),
             options.unique_key.clone().into(),
             0.into(),
             options.run_at.unwrap_or(now).into(),
@@ -189,10 +118,10 @@ pub async fn insert(
     }
     let key = options.unique_key.unwrap_or_default();
     let select = Query::select()
-        .column(Jobs::Id)
-        .from(Jobs::Table)
-        .and_where(Expr::col(Jobs::UniqueKey).eq(key.as_str()))
-        .and_where(Expr::col(Jobs::Status).is_in(pending()))
+        .column(Column::Id)
+        .from(jobs::Entity)
+        .and_where(Expr::col(Column::UniqueKey).eq(key.as_str()))
+        .and_where(Expr::col(Column::Status).is_in(pending()))
         .to_owned();
     let row = conn.query_one(&select).await?.ok_or_else(|| {
         DbError(sea_orm::DbErr::Custom(format!(
@@ -202,25 +131,25 @@ pub async fn insert(
     Ok(Enqueued::Existing(JobId(row.try_get("", "id")?)))
 }
 
-fn pending() -> [&'static str; 2] {
-    [JobStatus::Queued.as_str(), JobStatus::Running.as_str()]
+fn pending() -> [JobStatus; 2] {
+    [JobStatus::Queued, JobStatus::Running]
 }
 
 /// Jobs of `kinds` a worker may take at `now`: due and queued, or abandoned mid-run.
 fn claimable(kinds: &[&str], now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(Expr::col(Jobs::Kind).is_in(kinds.iter().copied()))
+        .add(Expr::col(Column::Kind).is_in(kinds.iter().copied()))
         .add(
             Condition::any()
                 .add(
-                    Expr::col(Jobs::Status)
-                        .eq(JobStatus::Queued.as_str())
-                        .and(Expr::col(Jobs::RunAt).lte(now)),
+                    Expr::col(Column::Status)
+                        .eq(JobStatus::Queued)
+                        .and(Expr::col(Column::RunAt).lte(now)),
                 )
                 .add(
-                    Expr::col(Jobs::Status)
-                        .eq(JobStatus::Running.as_str())
-                        .and(Expr::col(Jobs::LockedUntil).lt(now)),
+                    Expr::col(Column::Status)
+                        .eq(JobStatus::Running)
+                        .and(Expr::col(Column::LockedUntil).lt(now)),
                 ),
         )
 }
@@ -235,33 +164,33 @@ pub async fn claim_next(
     instance: &str,
 ) -> DbResult<Option<StoredJob>> {
     let candidate = Query::select()
-        .column(Jobs::Id)
-        .from(Jobs::Table)
+        .column(Column::Id)
+        .from(jobs::Entity)
         .cond_where(claimable(kinds, now))
-        .order_by(Jobs::RunAt, Order::Asc)
+        .order_by(Column::RunAt, Order::Asc)
         .limit(1)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .to_owned();
     let claim = Query::update()
-        .table(Jobs::Table)
-        .value(Jobs::Status, JobStatus::Running.as_str())
-        .value(Jobs::LockedUntil, locked_until)
-        .value(Jobs::LockedBy, instance)
-        .value(Jobs::StartedAt, now)
-        .value(Jobs::Attempts, Expr::col(Jobs::Attempts).add(1))
+        .table(jobs::Entity)
+        .value(Column::Status, JobStatus::Running)
+        .value(Column::LockedUntil, locked_until)
+        .value(Column::LockedBy, instance)
+        .value(Column::StartedAt, now)
+        .value(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .cond_where(
             Condition::all()
                 // `=` and not `IN`: PostgreSQL then runs the subquery once, before the update,
                 // and the row it locks is the row updated. With `IN` it may plan a join that
                 // finds a row another worker claimed meanwhile and returns nothing, although
                 // other rows were free.
-                .add(Expr::col(Jobs::Id).eq(candidate))
+                .add(Expr::col(Column::Id).eq(candidate))
                 .add(claimable(kinds, now)),
         )
         .returning_all()
         .to_owned();
     match conn.query_one(&claim).await? {
-        Some(row) => Ok(Some(Row::from_query_result(&row, "")?.into_job()?)),
+        Some(row) => Ok(Some(jobs::Model::from_query_result(&row, "")?.into())),
         None => Ok(None),
     }
 }
@@ -270,9 +199,9 @@ pub async fn claim_next(
 /// another worker claimed it again, the attempt count has moved on.
 fn current_claim(job: &StoredJob) -> Condition {
     Condition::all()
-        .add(Expr::col(Jobs::Id).eq(job.id.as_uuid()))
-        .add(Expr::col(Jobs::Status).eq(JobStatus::Running.as_str()))
-        .add(Expr::col(Jobs::Attempts).eq(i64::from(job.attempts)))
+        .add(Expr::col(Column::Id).eq(job.id.as_uuid()))
+        .add(Expr::col(Column::Status).eq(JobStatus::Running))
+        .add(Expr::col(Column::Attempts).eq(i64::from(job.attempts)))
 }
 
 /// What follows a claimed run.
@@ -293,38 +222,31 @@ pub async fn record(
 ) -> DbResult<bool> {
     let mut update = Query::update();
     update
-        .table(Jobs::Table)
-        .value(Jobs::LockedUntil, Option::<DateTime<Utc>>::None)
+        .table(jobs::Entity)
+        .value(Column::LockedUntil, Option::<DateTime<Utc>>::None)
         .cond_where(current_claim(job));
     match outcome {
         Outcome::Succeeded => update
-            .value(Jobs::Status, JobStatus::Succeeded.as_str())
-            .value(Jobs::FinishedAt, now),
+            .value(Column::Status, JobStatus::Succeeded)
+            .value(Column::FinishedAt, now),
         Outcome::RetryAt { at, error } => update
-            .value(Jobs::Status, JobStatus::Queued.as_str())
-            .value(Jobs::RunAt, *at)
-            .value(Jobs::LastError, error.as_str()),
+            .value(Column::Status, JobStatus::Queued)
+            .value(Column::RunAt, *at)
+            .value(Column::LastError, error.as_str()),
         Outcome::Dead { error } => update
-            .value(Jobs::Status, JobStatus::Dead.as_str())
-            .value(Jobs::FinishedAt, now)
-            .value(Jobs::LastError, error.as_str()),
+            .value(Column::Status, JobStatus::Dead)
+            .value(Column::FinishedAt, now)
+            .value(Column::LastError, error.as_str()),
     };
     Ok(conn.execute(&update).await?.rows_affected() == 1)
 }
 
 /// One job by id.
 pub async fn find(conn: &impl ConnectionTrait, id: JobId) -> DbResult<Option<StoredJob>> {
-    let select = select_all()
-        .and_where(Expr::col(Jobs::Id).eq(id.as_uuid()))
-        .to_owned();
-    Ok(rows(conn.query_all(&select).await?)?.pop())
-}
-
-fn select_all() -> SelectStatement {
-    Query::select()
-        .expr(Expr::cust("*"))
-        .from(Jobs::Table)
-        .to_owned()
+    Ok(jobs::Entity::find_by_id(id.as_uuid())
+        .one(conn)
+        .await?
+        .map(StoredJob::from))
 }
 
 /// Which jobs a list shows.
@@ -338,10 +260,10 @@ impl JobFilter {
     fn condition(&self) -> Condition {
         let mut condition = Condition::all();
         if let Some(status) = self.status {
-            condition = condition.add(Expr::col(Jobs::Status).eq(status.as_str()));
+            condition = condition.add(Expr::col(Column::Status).eq(status));
         }
         if let Some(kind) = &self.kind {
-            condition = condition.add(Expr::col(Jobs::Kind).eq(kind.as_str()));
+            condition = condition.add(Expr::col(Column::Kind).eq(kind.as_str()));
         }
         condition
     }
@@ -353,10 +275,13 @@ pub async fn list(
     filter: &JobFilter,
     page: PageNumber,
 ) -> DbResult<NumberedPage<StoredJob>> {
-    let newest_first = Keyset::new([SortKey::desc(Jobs::CreatedAt)], SortKey::desc(Jobs::Id));
-    let select = select_all().cond_where(filter.condition()).to_owned();
+    let newest_first = Keyset::new(
+        [SortKey::desc(Column::CreatedAt)],
+        SortKey::desc(Column::Id),
+    );
+    let select = jobs::Entity::find().filter(filter.condition()).into_query();
     numbered_page(conn, select, &newest_first, page, |row| {
-        Row::from_query_result(row, "")?.into_job()
+        Ok(jobs::Model::from_query_result(row, "")?.into())
     })
     .await
 }
@@ -382,7 +307,7 @@ pub struct KindStats {
 #[derive(FromQueryResult)]
 struct StatsRow {
     kind: String,
-    status: String,
+    status: JobStatus,
     attempts_made: bool,
     is_due: bool,
     jobs: i64,
@@ -391,16 +316,16 @@ struct StatsRow {
 
 /// Counts per kind at `now`, sorted by kind.
 pub async fn stats(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> DbResult<Vec<KindStats>> {
-    let attempts_made = Expr::col(Jobs::Attempts).gt(0);
-    let is_due = Expr::col(Jobs::RunAt).lte(now);
+    let attempts_made = Expr::col(Column::Attempts).gt(0);
+    let is_due = Expr::col(Column::RunAt).lte(now);
     let select = Query::select()
-        .column(Jobs::Kind)
-        .column(Jobs::Status)
+        .column(Column::Kind)
+        .column(Column::Status)
         .expr_as(attempts_made, "attempts_made")
         .expr_as(is_due, "is_due")
-        .expr_as(Expr::col(Jobs::Id).count(), "jobs")
-        .expr_as(Expr::col(Jobs::RunAt).min(), "oldest_run_at")
-        .from(Jobs::Table)
+        .expr_as(Expr::col(Column::Id).count(), "jobs")
+        .expr_as(Expr::col(Column::RunAt).min(), "oldest_run_at")
+        .from(jobs::Entity)
         // By position: repeating the expressions would bind `now` twice, and PostgreSQL would
         // not see that the two `run_at <= $n` are the same.
         .add_group_by([1, 2, 3, 4].map(|position| Expr::cust(position.to_string())))
@@ -415,8 +340,8 @@ pub async fn stats(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> DbResult<
                 kind: row.kind.clone(),
                 ..KindStats::default()
             });
-        match JobStatus::parse(&row.status) {
-            Some(JobStatus::Queued) => {
+        match row.status {
+            JobStatus::Queued => {
                 stats.queued += jobs;
                 if row.attempts_made {
                     stats.retrying += jobs;
@@ -429,10 +354,9 @@ pub async fn stats(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> DbResult<
                     };
                 }
             }
-            Some(JobStatus::Running) => stats.running += jobs,
-            Some(JobStatus::Succeeded) => stats.succeeded += jobs,
-            Some(JobStatus::Dead) => stats.dead += jobs,
-            None => {}
+            JobStatus::Running => stats.running += jobs,
+            JobStatus::Succeeded => stats.succeeded += jobs,
+            JobStatus::Dead => stats.dead += jobs,
         }
     }
     Ok(by_kind.into_values().collect())
@@ -446,7 +370,7 @@ pub async fn retry(
     id: JobId,
     now: DateTime<Utc>,
 ) -> DbResult<Option<bool>> {
-    let retried = requeue_dead(conn, Expr::col(Jobs::Id).eq(id.as_uuid()).into(), now).await?;
+    let retried = requeue_dead(conn, Expr::col(Column::Id).eq(id.as_uuid()).into(), now).await?;
     if retried == 1 {
         return Ok(Some(true));
     }
@@ -461,7 +385,7 @@ pub async fn retry_dead(
 ) -> DbResult<u64> {
     let mut condition = Condition::all();
     if let Some(kind) = kind {
-        condition = condition.add(Expr::col(Jobs::Kind).eq(kind));
+        condition = condition.add(Expr::col(Column::Kind).eq(kind));
     }
     requeue_dead(conn, condition, now).await
 }
@@ -472,12 +396,12 @@ async fn requeue_dead(
     now: DateTime<Utc>,
 ) -> DbResult<u64> {
     let update = Query::update()
-        .table(Jobs::Table)
-        .value(Jobs::Status, JobStatus::Queued.as_str())
-        .value(Jobs::Attempts, 0)
-        .value(Jobs::RunAt, now)
-        .value(Jobs::FinishedAt, Option::<DateTime<Utc>>::None)
-        .cond_where(which.add(Expr::col(Jobs::Status).eq(JobStatus::Dead.as_str())))
+        .table(jobs::Entity)
+        .value(Column::Status, JobStatus::Queued)
+        .value(Column::Attempts, 0)
+        .value(Column::RunAt, now)
+        .value(Column::FinishedAt, Option::<DateTime<Utc>>::None)
+        .cond_where(which.add(Expr::col(Column::Status).eq(JobStatus::Dead)))
         .to_owned();
     Ok(conn.execute(&update).await?.rows_affected())
 }
@@ -493,9 +417,9 @@ pub async fn purge(
         return Ok(0);
     }
     let delete = Query::delete()
-        .from_table(Jobs::Table)
-        .and_where(Expr::col(Jobs::Status).eq(status.as_str()))
-        .and_where(Expr::col(Jobs::FinishedAt).lt(before))
+        .from_table(jobs::Entity)
+        .and_where(Expr::col(Column::Status).eq(status))
+        .and_where(Expr::col(Column::FinishedAt).lt(before))
         .to_owned();
     Ok(conn.execute(&delete).await?.rows_affected())
 }

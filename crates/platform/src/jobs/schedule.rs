@@ -24,24 +24,16 @@ use agora_store::{Db, DbResult};
 use chrono::{DateTime, Utc};
 use croner::Cron;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use super::{Enqueue, JobKinds, queue};
+use crate::entities::job_schedules::{self, Column};
 
 /// A periodic job: the kind to enqueue (with an empty input) and when, by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
     pub kind: &'static str,
     pub cron: &'static str,
-}
-
-#[derive(DeriveIden)]
-enum JobSchedules {
-    Table,
-    Name,
-    Cron,
-    NextRunAt,
-    LastRunAt,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -80,13 +72,13 @@ pub struct ScheduleState {
 pub async fn states(conn: &impl ConnectionTrait) -> DbResult<Vec<ScheduleState>> {
     let select = Query::select()
         .columns([
-            JobSchedules::Name,
-            JobSchedules::Cron,
-            JobSchedules::NextRunAt,
-            JobSchedules::LastRunAt,
+            Column::Name,
+            Column::Cron,
+            Column::NextRunAt,
+            Column::LastRunAt,
         ])
-        .from(JobSchedules::Table)
-        .order_by(JobSchedules::Name, sea_orm::sea_query::Order::Asc)
+        .from(job_schedules::Entity)
+        .order_by(Column::Name, sea_orm::sea_query::Order::Asc)
         .to_owned();
     Ok(conn
         .query_all(&select)
@@ -201,12 +193,8 @@ impl Scheduler {
     /// next tick. Returns the kinds it enqueued.
     pub async fn tick(&self, now: DateTime<Utc>) -> DbResult<Vec<&'static str>> {
         let select = Query::select()
-            .columns([
-                JobSchedules::Name,
-                JobSchedules::Cron,
-                JobSchedules::NextRunAt,
-            ])
-            .from(JobSchedules::Table)
+            .columns([Column::Name, Column::Cron, Column::NextRunAt])
+            .from(job_schedules::Entity)
             .to_owned();
         let rows: BTreeMap<String, Row> = self
             .db
@@ -237,22 +225,14 @@ impl Scheduler {
             return Ok(());
         };
         let insert = Query::insert()
-            .into_table(JobSchedules::Table)
-            .columns([
-                JobSchedules::Name,
-                JobSchedules::Cron,
-                JobSchedules::NextRunAt,
-            ])
+            .into_table(job_schedules::Entity)
+            .columns([Column::Name, Column::Cron, Column::NextRunAt])
             .values_panic([
                 plan.kind.into(),
                 plan.expression.as_str().into(),
                 next.into(),
             ])
-            .on_conflict(
-                OnConflict::column(JobSchedules::Name)
-                    .do_nothing()
-                    .to_owned(),
-            )
+            .on_conflict(OnConflict::column(Column::Name).do_nothing().to_owned())
             .to_owned();
         self.db.writer().execute(&insert).await?;
         Ok(())
@@ -264,11 +244,11 @@ impl Scheduler {
             return Ok(());
         };
         let update = Query::update()
-            .table(JobSchedules::Table)
-            .value(JobSchedules::Cron, plan.expression.as_str())
-            .value(JobSchedules::NextRunAt, next)
-            .and_where(Expr::col(JobSchedules::Name).eq(plan.kind))
-            .and_where(Expr::col(JobSchedules::Cron).eq(row.cron.as_str()))
+            .table(job_schedules::Entity)
+            .value(Column::Cron, plan.expression.as_str())
+            .value(Column::NextRunAt, next)
+            .and_where(Expr::col(Column::Name).eq(plan.kind))
+            .and_where(Expr::col(Column::Cron).eq(row.cron.as_str()))
             .to_owned();
         self.db.writer().execute(&update).await?;
         tracing::info!(schedule = plan.kind, cron = %plan.expression, next = %next, "schedule changed");
@@ -281,11 +261,11 @@ impl Scheduler {
         let next = plan.next_after(now).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let txn = self.db.begin().await?;
         let take = Query::update()
-            .table(JobSchedules::Table)
-            .value(JobSchedules::NextRunAt, next)
-            .value(JobSchedules::LastRunAt, due)
-            .and_where(Expr::col(JobSchedules::Name).eq(plan.kind))
-            .and_where(Expr::col(JobSchedules::NextRunAt).eq(due))
+            .table(job_schedules::Entity)
+            .value(Column::NextRunAt, next)
+            .value(Column::LastRunAt, due)
+            .and_where(Expr::col(Column::Name).eq(plan.kind))
+            .and_where(Expr::col(Column::NextRunAt).eq(due))
             .to_owned();
         if txn.execute(&take).await?.rows_affected() != 1 {
             return Ok(false);

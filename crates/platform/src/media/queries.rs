@@ -6,21 +6,13 @@
 use agora_store::DbResult;
 use agora_store::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use agora_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DeriveIden, EntityTrait, FromQueryResult,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Saved;
-use crate::entities::media;
-
-#[derive(DeriveIden, Clone)]
-enum MediaUsage {
-    Table,
-    UserId,
-    Bytes,
-}
+use crate::entities::{media, media_usage};
 
 /// Records a stored original of `owner` and charges its size to the owner's usage, unless that
 /// would pass `quota` (then nothing is written and `Ok(false)` is returned).
@@ -80,19 +72,10 @@ pub async fn size_of(conn: &impl ConnectionTrait, owner: Uuid, key: &str) -> DbR
 
 /// Bytes `owner` keeps now.
 pub async fn usage(conn: &impl ConnectionTrait, owner: Uuid) -> DbResult<i64> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        bytes: i64,
-    }
-    let query = Query::select()
-        .column(MediaUsage::Bytes)
-        .from(MediaUsage::Table)
-        .and_where(Expr::col(MediaUsage::UserId).eq(owner))
-        .to_owned();
-    let row = Row::find_by_statement(conn.get_database_backend().build(&query))
+    Ok(media_usage::Entity::find_by_id(owner)
         .one(conn)
-        .await?;
-    Ok(row.map_or(0, |row| row.bytes))
+        .await?
+        .map_or(0, |row| row.bytes))
 }
 
 /// Adds `delta` bytes to `owner`'s usage (floored at zero), unless the result would pass
@@ -108,10 +91,10 @@ async fn charge(
     if quota.is_some_and(|quota| delta > quota) {
         return Ok(false);
     }
-    let sum = Expr::col((MediaUsage::Table, MediaUsage::Bytes)).add(delta);
-    let mut on_conflict = OnConflict::column(MediaUsage::UserId)
+    let sum = Expr::col((media_usage::Entity, media_usage::Column::Bytes)).add(delta);
+    let mut on_conflict = OnConflict::column(media_usage::Column::UserId)
         .value(
-            MediaUsage::Bytes,
+            media_usage::Column::Bytes,
             Expr::case(sum.clone().lt(0), 0).finally(sum.clone()),
         )
         .to_owned();
@@ -119,8 +102,8 @@ async fn charge(
         on_conflict.action_and_where(sum.lte(quota));
     }
     let upsert = Query::insert()
-        .into_table(MediaUsage::Table)
-        .columns([MediaUsage::UserId, MediaUsage::Bytes])
+        .into_table(media_usage::Entity)
+        .columns([media_usage::Column::UserId, media_usage::Column::Bytes])
         .values_panic([owner.into(), Ord::max(delta, 0).into()])
         .on_conflict(on_conflict)
         .to_owned();

@@ -2,8 +2,7 @@
 
 use agora_core::extract::{Json, Path};
 use agora_core::{ApiError, ApiResult, FieldCode, codes};
-use agora_store::sea_orm::{ActiveModelTrait, EntityTrait, Set};
-use agora_store::{DbError, StorageError, StorageKey};
+use agora_store::{StorageError, StorageKey};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,9 +16,10 @@ use utoipa_axum::routes;
 
 use super::{Allowed, Budget, MAX_FILES, MediaItem, Pending, Saved, objects_of, queries};
 use crate::AppState;
-use crate::entities::users;
+use crate::entities::users as user_rows;
 use crate::identity::Viewer;
 use crate::identity::model::User;
+use crate::identity::users;
 use crate::ratelimit::RateLimitStatus;
 
 /// `/api/v1` routes: uploads and the profile picture. Their bodies may be as large as
@@ -84,7 +84,7 @@ fn multipart(body: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart
 }
 
 /// The quota of the account (smaller while its email is not verified).
-fn quota_of(state: &AppState, user: &users::Model) -> Option<u64> {
+fn quota_of(state: &AppState, user: &user_rows::Model) -> Option<u64> {
     state
         .config()
         .media
@@ -92,11 +92,9 @@ fn quota_of(state: &AppState, user: &users::Model) -> Option<u64> {
 }
 
 /// The caller's account, read before the upload is.
-async fn account(state: &AppState, viewer: &Viewer) -> ApiResult<users::Model> {
-    users::Entity::find_by_id(viewer.user_id.0)
-        .one(state.db().reader())
-        .await
-        .map_err(DbError::from)?
+async fn account(state: &AppState, viewer: &Viewer) -> ApiResult<user_rows::Model> {
+    users::find(state.db().reader(), viewer.user_id.0)
+        .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))
 }
 
@@ -247,10 +245,8 @@ async fn set_profile_picture(
             ));
         };
         let txn = state.db().begin().await?;
-        let user = users::Entity::find_by_id(viewer.user_id.0)
-            .one(&txn)
-            .await
-            .map_err(DbError::from)?
+        let user = users::find(&txn, viewer.user_id.0)
+            .await?
             .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
         let old = user.profile_picture_key.clone();
         if let Some(old) = &old {
@@ -260,15 +256,8 @@ async fn set_profile_picture(
         if !queries::insert(&txn, user.id, new, now, quota).await? {
             return Err(Budget::new(quota, used).exceeded("file"));
         }
-        let user = users::ActiveModel {
-            id: Set(user.id),
-            profile_picture_key: Set(Some(new.key.to_string())),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .update(&txn)
-        .await
-        .map_err(DbError::from)?;
+        let user =
+            users::set_profile_picture(&txn, user.id, Some(new.key.to_string()), now).await?;
         txn.commit().await?;
         Ok((User::from(user), old))
     }
@@ -301,24 +290,14 @@ async fn delete_profile_picture(
     viewer: Viewer,
 ) -> ApiResult<StatusCode> {
     let txn = state.db().begin().await?;
-    let user = users::Entity::find_by_id(viewer.user_id.0)
-        .one(&txn)
-        .await
-        .map_err(DbError::from)?
+    let user = users::find(&txn, viewer.user_id.0)
+        .await?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
     let Some(old) = user.profile_picture_key.clone() else {
         return Ok(StatusCode::NO_CONTENT);
     };
     queries::delete(&txn, viewer.user_id.0, &old).await?;
-    users::ActiveModel {
-        id: Set(user.id),
-        profile_picture_key: Set(None),
-        updated_at: Set(agora_core::time::now()),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await
-    .map_err(DbError::from)?;
+    users::set_profile_picture(&txn, user.id, None, agora_core::time::now()).await?;
     txn.commit().await?;
     delete_picture_files(&state, Some(&old)).await;
     Ok(StatusCode::NO_CONTENT)

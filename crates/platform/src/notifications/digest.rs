@@ -5,15 +5,13 @@
 use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use super::Notifications;
+use super::queries;
 use crate::AppState;
 use crate::email::{self, DigestItem, OutgoingEmail, Template};
-use crate::entities::users;
+use crate::entities::users::AccountStatus;
+use crate::identity::users as accounts;
 use crate::jobs::{Job, JobContext, JobError, JobKind, Schedule};
 
 /// The most notifications one digest lists (the newest); the email links to the rest.
@@ -47,37 +45,11 @@ pub(crate) fn job() -> JobKind {
     .timeout(std::time::Duration::from_secs(600))
 }
 
-/// Waiting for a digest: in the digest channel, not yet emailed, unread.
-fn waiting(user: Option<UserId>) -> Condition {
-    let mut condition = Condition::all()
-        .add(Expr::col(Notifications::Digest).eq(true))
-        .add(Expr::col(Notifications::EmailedAt).is_null())
-        .add(Expr::col(Notifications::ReadAt).is_null());
-    if let Some(user) = user {
-        condition = condition.add(Expr::col(Notifications::UserId).eq(user.0));
-    }
-    condition
-}
-
 /// Queues one digest email per user with notifications waiting; returns how many.
 pub async fn send_digests(state: &AppState, now: DateTime<Utc>) -> DbResult<u64> {
     let mut sent = 0;
     loop {
-        let select = Query::select()
-            .distinct()
-            .column(Notifications::UserId)
-            .from(Notifications::Table)
-            .cond_where(waiting(None))
-            .limit(BATCH)
-            .to_owned();
-        let users: Vec<Uuid> = state
-            .db()
-            .reader()
-            .query_all(&select)
-            .await?
-            .iter()
-            .map(|row| row.try_get("", "user_id"))
-            .collect::<Result<_, _>>()?;
+        let users = queries::users_waiting_for_digest(state.db().reader(), BATCH).await?;
         if users.is_empty() {
             return Ok(sent);
         }
@@ -89,46 +61,28 @@ pub async fn send_digests(state: &AppState, now: DateTime<Utc>) -> DbResult<u64>
     }
 }
 
-#[derive(FromQueryResult)]
-struct Item {
-    title: String,
-    link: Option<String>,
-}
-
 /// One user's digest, in one transaction with marking its notifications emailed; false when
 /// the account cannot receive email (disabled), whose notifications are then passed over.
 async fn send_one(state: &AppState, user: UserId, now: DateTime<Utc>) -> DbResult<bool> {
     let txn = state.db().begin().await?;
-    let account = users::Entity::find_by_id(user.0).one(&txn).await?;
+    let account = accounts::find(&txn, user.0).await?;
     let mut sent = false;
-    if let Some(account) = account.filter(|a| a.status == "active") {
-        let select = Query::select()
-            .columns([Notifications::Title, Notifications::Link])
-            .from(Notifications::Table)
-            .cond_where(waiting(Some(user)))
-            .order_by(Notifications::Id, Order::Desc)
-            .limit(MAX_ITEMS)
-            .to_owned();
+    if let Some(account) = account.filter(|a| a.status == AccountStatus::Active) {
         let app_url = &state.config().server.app_url;
         let all = app_url
             .join("notifications")
             .unwrap_or_else(|_| app_url.clone());
-        let items = txn
-            .query_all(&select)
+        let items: Vec<DigestItem> = queries::waiting_for_digest(&txn, user, MAX_ITEMS)
             .await?
-            .iter()
-            .map(|row| {
-                let item = Item::from_query_result(row, "")?;
-                let link = item
+            .into_iter()
+            .map(|row| DigestItem {
+                link: row
                     .link
                     .and_then(|link| app_url.join(link.trim_start_matches('/')).ok())
-                    .unwrap_or_else(|| all.clone());
-                Ok(DigestItem {
-                    title: item.title,
-                    link,
-                })
+                    .unwrap_or_else(|| all.clone()),
+                title: row.title,
             })
-            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+            .collect();
         if let (false, Ok(to)) = (items.is_empty(), account.email.parse()) {
             let message = OutgoingEmail {
                 to,
@@ -142,12 +96,7 @@ async fn send_one(state: &AppState, user: UserId, now: DateTime<Utc>) -> DbResul
             sent = true;
         }
     }
-    let mark = Query::update()
-        .table(Notifications::Table)
-        .value(Notifications::EmailedAt, now)
-        .cond_where(waiting(Some(user)))
-        .to_owned();
-    txn.execute(&mark).await?;
+    queries::mark_emailed(&txn, user, now).await?;
     txn.commit().await?;
     Ok(sent)
 }

@@ -23,20 +23,21 @@
 
 pub mod digest;
 pub mod preferences;
+pub mod queries;
 pub mod routes;
 
 use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
+use crate::entities::notifications;
 use crate::realtime::{Event, Room};
 use crate::{AppState, Module, Tag};
 pub use preferences::Channels;
+pub use queries::unread_count;
 
 agora_core::id_type!(
     /// Identifies a notification.
@@ -45,24 +46,6 @@ agora_core::id_type!(
 
 /// The most a title keeps; a longer one is cut (it is the product's text, not the user's).
 pub const TITLE_MAX_CHARS: usize = 200;
-
-#[derive(DeriveIden)]
-pub(crate) enum Notifications {
-    Table,
-    Id,
-    UserId,
-    Kind,
-    ActorId,
-    Title,
-    Body,
-    Link,
-    Payload,
-    InApp,
-    Digest,
-    EmailedAt,
-    ReadAt,
-    CreatedAt,
-}
 
 /// A notification to deliver.
 #[derive(Debug, Clone)]
@@ -100,21 +83,8 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(FromQueryResult)]
-pub(crate) struct Row {
-    id: Uuid,
-    kind: String,
-    actor_id: Option<Uuid>,
-    title: String,
-    body: Option<String>,
-    link: Option<String>,
-    payload: String,
-    read_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<Row> for Notification {
-    fn from(row: Row) -> Self {
+impl From<notifications::Model> for Notification {
+    fn from(row: notifications::Model) -> Self {
         Notification {
             id: NotificationId(row.id),
             kind: row.kind,
@@ -164,36 +134,7 @@ pub async fn notify(
         created_at: now,
     };
     if channels.in_app || channels.email_digest {
-        let insert = Query::insert()
-            .into_table(Notifications::Table)
-            .columns([
-                Notifications::Id,
-                Notifications::UserId,
-                Notifications::Kind,
-                Notifications::ActorId,
-                Notifications::Title,
-                Notifications::Body,
-                Notifications::Link,
-                Notifications::Payload,
-                Notifications::InApp,
-                Notifications::Digest,
-                Notifications::CreatedAt,
-            ])
-            .values_panic([
-                notification.id.as_uuid().into(),
-                new.user_id.0.into(),
-                notification.kind.as_str().into(),
-                notification.actor_id.map(|id| id.0).into(),
-                notification.title.as_str().into(),
-                notification.body.clone().into(),
-                notification.link.clone().into(),
-                notification.payload.to_string().into(),
-                channels.in_app.into(),
-                channels.email_digest.into(),
-                now.into(),
-            ])
-            .to_owned();
-        conn.execute(&insert).await?;
+        queries::insert(conn, new.user_id, &notification, channels).await?;
     }
     Ok(Some(Delivered {
         user_id: new.user_id,
@@ -222,22 +163,6 @@ async fn push_created(state: &AppState, delivered: &Delivered) {
         .realtime()
         .publish(Event::new(room, "notification.created", payload))
         .await;
-}
-
-/// The recipient's unread notifications (of the `in_app` channel).
-pub async fn unread_count(conn: &impl ConnectionTrait, user: UserId) -> DbResult<u64> {
-    let select = Query::select()
-        .expr_as(Expr::col(Notifications::Id).count(), "unread")
-        .from(Notifications::Table)
-        .and_where(Expr::col(Notifications::UserId).eq(user.0))
-        .and_where(Expr::col(Notifications::InApp).eq(true))
-        .and_where(Expr::col(Notifications::ReadAt).is_null())
-        .to_owned();
-    let unread: i64 = match conn.query_one(&select).await? {
-        Some(row) => row.try_get("", "unread")?,
-        None => 0,
-    };
-    Ok(u64::try_from(unread).unwrap_or(0))
 }
 
 /// The notifications area: its routes, and the daily digest's job and schedule.

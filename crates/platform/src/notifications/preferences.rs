@@ -3,22 +3,12 @@
 
 use agora_core::UserId;
 use agora_store::DbResult;
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(DeriveIden)]
-enum NotificationPreferences {
-    Table,
-    UserId,
-    Kind,
-    InApp,
-    EmailDigest,
-    Realtime,
-    UpdatedAt,
-}
+use super::queries;
+use crate::entities::notification_preferences as preferences;
 
 /// How a kind of notification reaches its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -62,36 +52,23 @@ pub fn check_kind(kind: &str) -> Result<(), &'static str> {
     }
 }
 
-#[derive(FromQueryResult)]
-struct Row {
-    kind: String,
-    in_app: bool,
-    email_digest: bool,
-    realtime: bool,
-}
-
-impl Row {
-    fn channels(&self) -> Channels {
+impl From<&preferences::Model> for Channels {
+    fn from(row: &preferences::Model) -> Self {
         Channels {
-            in_app: self.in_app,
-            email_digest: self.email_digest,
-            realtime: self.realtime,
+            in_app: row.in_app,
+            email_digest: row.email_digest,
+            realtime: row.realtime,
         }
     }
 }
 
-/// The user's channels for `kind`.
+/// The user's channels for `kind`: its row, else the `default` row, else [`Channels::DEFAULT`].
 pub async fn channels(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> DbResult<Channels> {
-    let rows = rows(
-        conn,
-        user,
-        Some(Expr::col(NotificationPreferences::Kind).is_in([kind, DEFAULT_KIND])),
-    )
-    .await?;
+    let rows = queries::preferences(conn, user, Some(&[kind, DEFAULT_KIND])).await?;
     let chosen = |wanted: &str| {
         rows.iter()
             .find(|row| row.kind == wanted)
-            .map(Row::channels)
+            .map(Channels::from)
     };
     Ok(chosen(kind)
         .or_else(|| chosen(DEFAULT_KIND))
@@ -100,96 +77,11 @@ pub async fn channels(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> 
 
 /// The user's choices, by kind (`default` included when chosen).
 pub async fn list(conn: &impl ConnectionTrait, user: UserId) -> DbResult<Vec<(String, Channels)>> {
-    Ok(rows(conn, user, None)
+    Ok(queries::preferences(conn, user, None)
         .await?
         .into_iter()
-        .map(|row| {
-            let channels = row.channels();
-            (row.kind, channels)
-        })
+        .map(|row| (row.kind.clone(), Channels::from(&row)))
         .collect())
-}
-
-/// The user's rows (of the kinds `which` picks), by kind.
-async fn rows(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    which: Option<sea_orm::sea_query::SimpleExpr>,
-) -> DbResult<Vec<Row>> {
-    let mut select = Query::select()
-        .columns([
-            NotificationPreferences::Kind,
-            NotificationPreferences::InApp,
-            NotificationPreferences::EmailDigest,
-            NotificationPreferences::Realtime,
-        ])
-        .from(NotificationPreferences::Table)
-        .and_where(Expr::col(NotificationPreferences::UserId).eq(user.0))
-        .order_by(NotificationPreferences::Kind, Order::Asc)
-        .to_owned();
-    if let Some(which) = which {
-        select.and_where(which);
-    }
-    Ok(conn
-        .query_all(&select)
-        .await?
-        .iter()
-        .map(|row| Row::from_query_result(row, ""))
-        .collect::<Result<_, _>>()?)
-}
-
-/// Records the user's channels for `kind` (checked by [`check_kind`] before).
-pub async fn set(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    kind: &str,
-    channels: Channels,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    let upsert = Query::insert()
-        .into_table(NotificationPreferences::Table)
-        .columns([
-            NotificationPreferences::UserId,
-            NotificationPreferences::Kind,
-            NotificationPreferences::InApp,
-            NotificationPreferences::EmailDigest,
-            NotificationPreferences::Realtime,
-            NotificationPreferences::UpdatedAt,
-        ])
-        .values_panic([
-            user.0.into(),
-            kind.into(),
-            channels.in_app.into(),
-            channels.email_digest.into(),
-            channels.realtime.into(),
-            now.into(),
-        ])
-        .on_conflict(
-            OnConflict::columns([
-                NotificationPreferences::UserId,
-                NotificationPreferences::Kind,
-            ])
-            .update_columns([
-                NotificationPreferences::InApp,
-                NotificationPreferences::EmailDigest,
-                NotificationPreferences::Realtime,
-                NotificationPreferences::UpdatedAt,
-            ])
-            .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&upsert).await?;
-    Ok(())
-}
-
-/// Forgets the user's choice for `kind`; true when there was one.
-pub async fn reset(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> DbResult<bool> {
-    let delete = Query::delete()
-        .from_table(NotificationPreferences::Table)
-        .and_where(Expr::col(NotificationPreferences::UserId).eq(user.0))
-        .and_where(Expr::col(NotificationPreferences::Kind).eq(kind))
-        .to_owned();
-    Ok(conn.execute(&delete).await?.rows_affected() > 0)
 }
 
 #[cfg(test)]

@@ -4,11 +4,8 @@
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
 use agora_core::{ApiError, ApiResult, FieldCode, time};
-use agora_store::keyset::{Keyset, SortKey};
 use axum::extract::State;
 use axum::http::StatusCode;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query as Sql};
-use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::preferences::{self, Channels, DEFAULT_KIND};
-use super::{Notification, NotificationId, Notifications, Row, unread_count};
+use super::{Notification, NotificationId, queries, unread_count};
 use crate::AppState;
 use crate::identity::Viewer;
 
@@ -58,49 +55,13 @@ async fn list_notifications(
 ) -> ApiResult<Json<CursorPage<Notification>>> {
     let page =
         CursorParams::new(filter.limit, filter.cursor.as_deref()).resolve::<Uuid>(NEWEST_FIRST)?;
-    let mut condition = mine(&viewer).add(Expr::col(Notifications::InApp).eq(true));
-    if filter.unread == Some(true) {
-        condition = condition.add(Expr::col(Notifications::ReadAt).is_null());
-    }
-    // Ids are UUIDv7: their order is the order of creation.
-    let keyset = Keyset::new([], SortKey::desc(Notifications::Id));
-    if let Some(after) = page.after {
-        condition = condition.add(keyset.after([after.into()]));
-    }
-    let mut select = Sql::select()
-        .expr(Expr::cust("*"))
-        .from(Notifications::Table)
-        .cond_where(condition)
-        .limit(page.fetch())
-        .to_owned();
-    keyset.order_by(&mut select);
-    let items = rows(state.db().reader(), &select).await?;
-    Ok(Json(page.page(items, |n| n.id.as_uuid())))
+    let unread_only = filter.unread == Some(true);
+    let rows = queries::list(state.db().reader(), viewer.user_id, unread_only, &page).await?;
+    Ok(Json(page.page(rows, |row| row.id).map(Notification::from)))
 }
 
 /// The one sort of the notification list.
 const NEWEST_FIRST: CursorSort = CursorSort::new("notifications", "newest");
-
-fn mine(viewer: &Viewer) -> Condition {
-    Condition::all().add(Expr::col(Notifications::UserId).eq(viewer.user_id.0))
-}
-
-async fn rows(
-    conn: &impl ConnectionTrait,
-    select: &sea_orm::sea_query::SelectStatement,
-) -> ApiResult<Vec<Notification>> {
-    let rows = conn
-        .query_all(select)
-        .await
-        .map_err(agora_store::DbError::from)?;
-    rows.iter()
-        .map(|row| {
-            Row::from_query_result(row, "")
-                .map(Notification::from)
-                .map_err(|err| agora_store::DbError::from(err).into())
-        })
-        .collect()
-}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UnreadCount {
@@ -134,26 +95,15 @@ async fn mark_read(
     viewer: Viewer,
     Path(id): Path<NotificationId>,
 ) -> ApiResult<Json<Notification>> {
-    let db = state.db().writer();
-    let this = mine(&viewer).add(Expr::col(Notifications::Id).eq(id.as_uuid()));
-    let update = Sql::update()
-        .table(Notifications::Table)
-        .value(Notifications::ReadAt, time::now())
-        .cond_where(this.clone().add(Expr::col(Notifications::ReadAt).is_null()))
-        .to_owned();
-    db.execute(&update)
-        .await
-        .map_err(agora_store::DbError::from)?;
-    let select = Sql::select()
-        .expr(Expr::cust("*"))
-        .from(Notifications::Table)
-        .cond_where(this)
-        .to_owned();
-    rows(db, &select)
-        .await?
-        .pop()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("no notification of yours with this id"))
+    let row = queries::mark_read(
+        state.db().writer(),
+        viewer.user_id,
+        id.as_uuid(),
+        time::now(),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("no notification of yours with this id"))?;
+    Ok(Json(Notification::from(row)))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -172,18 +122,7 @@ async fn mark_all_read(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> ApiResult<Json<MarkedRead>> {
-    let update = Sql::update()
-        .table(Notifications::Table)
-        .value(Notifications::ReadAt, time::now())
-        .cond_where(mine(&viewer).add(Expr::col(Notifications::ReadAt).is_null()))
-        .to_owned();
-    let count = state
-        .db()
-        .writer()
-        .execute(&update)
-        .await
-        .map_err(agora_store::DbError::from)?
-        .rows_affected();
+    let count = queries::mark_all_read(state.db().writer(), viewer.user_id, time::now()).await?;
     Ok(Json(MarkedRead { count }))
 }
 
@@ -265,7 +204,7 @@ async fn set_preference(
     Json(channels): Json<Channels>,
 ) -> ApiResult<Json<KindPreference>> {
     checked_kind(&kind)?;
-    preferences::set(
+    queries::set_preference(
         state.db().writer(),
         viewer.user_id,
         &kind,
@@ -291,6 +230,6 @@ async fn reset_preference(
     Path(kind): Path<String>,
 ) -> ApiResult<StatusCode> {
     checked_kind(&kind)?;
-    preferences::reset(state.db().writer(), viewer.user_id, &kind).await?;
+    queries::reset_preference(state.db().writer(), viewer.user_id, &kind).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,36 +6,16 @@
 //! counters (followers, following, posts) are changed by the writes that change them, with
 //! [`adjust_counter`] in the same transaction, so a read never counts rows.
 
+mod queries;
 pub mod routes;
 pub mod rules;
 
-use agora_core::UserId;
-use agora_store::DbResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DeriveIden, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::Module;
-
-#[derive(DeriveIden, Clone)]
-enum Profiles {
-    Table,
-    UserId,
-    Bio,
-    Website,
-    Location,
-    Interests,
-    Timezone,
-    Country,
-    IpHash,
-    OnboardedAt,
-    FollowersCount,
-    FollowingCount,
-    PostsCount,
-    UpdatedAt,
-}
+pub use queries::{adjust_counter, load, update};
 
 /// What a user tells about themselves, and where onboarding placed them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -66,67 +46,6 @@ pub struct Profile {
     pub counts: Counts,
 }
 
-#[derive(FromQueryResult)]
-struct Row {
-    bio: Option<String>,
-    website: Option<String>,
-    location: Option<String>,
-    interests: String,
-    timezone: Option<String>,
-    country: Option<String>,
-    onboarded_at: Option<DateTime<Utc>>,
-    followers_count: i64,
-    following_count: i64,
-    posts_count: i64,
-}
-
-impl From<Row> for Profile {
-    fn from(row: Row) -> Self {
-        let count = |n: i64| u64::try_from(n).unwrap_or(0);
-        Profile {
-            fields: ProfileFields {
-                bio: row.bio,
-                website: row.website,
-                location: row.location,
-                // Written by `update` from a list of strings.
-                interests: serde_json::from_str(&row.interests).unwrap_or_default(),
-                timezone: row.timezone,
-                country: row.country,
-                onboarded: row.onboarded_at.is_some(),
-            },
-            counts: Counts {
-                followers: count(row.followers_count),
-                following: count(row.following_count),
-                posts: count(row.posts_count),
-            },
-        }
-    }
-}
-
-/// The profile of `user` (the empty one if it has none yet).
-pub async fn load(conn: &impl ConnectionTrait, user: UserId) -> DbResult<Profile> {
-    let select = Query::select()
-        .columns([
-            Profiles::Bio,
-            Profiles::Website,
-            Profiles::Location,
-            Profiles::Interests,
-            Profiles::Timezone,
-            Profiles::Country,
-            Profiles::OnboardedAt,
-            Profiles::FollowersCount,
-            Profiles::FollowingCount,
-            Profiles::PostsCount,
-        ])
-        .from(Profiles::Table)
-        .and_where(Expr::col(Profiles::UserId).eq(user.0))
-        .to_owned();
-    Ok(match conn.query_one(&select).await? {
-        Some(row) => Row::from_query_result(&row, "")?.into(),
-        None => Profile::default(),
-    })
-}
-
 /// A change to a profile's own fields: `None` leaves a field, `Some(None)` clears it.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
@@ -146,98 +65,12 @@ pub struct Onboarding {
     pub at: DateTime<Utc>,
 }
 
-/// Writes `changes` (checked by the caller with [`rules`]), making the row if needed.
-pub async fn update(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    changes: Changes,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    let mut values: Vec<(Profiles, SimpleExpr)> = Vec::new();
-    if let Some(bio) = changes.bio {
-        values.push((Profiles::Bio, bio.into()));
-    }
-    if let Some(website) = changes.website {
-        values.push((Profiles::Website, website.into()));
-    }
-    if let Some(location) = changes.location {
-        values.push((Profiles::Location, location.into()));
-    }
-    if let Some(interests) = changes.interests {
-        values.push((Profiles::Interests, json_list(&interests).into()));
-    }
-    if let Some(timezone) = changes.timezone {
-        values.push((Profiles::Timezone, timezone.into()));
-    }
-    if let Some(onboarding) = changes.onboarding {
-        values.push((Profiles::Country, onboarding.country.into()));
-        values.push((Profiles::IpHash, onboarding.ip_hash.into()));
-        values.push((Profiles::OnboardedAt, onboarding.at.into()));
-    }
-    values.push((Profiles::UpdatedAt, now.into()));
-    let columns: Vec<Profiles> = values.iter().map(|(c, _)| c.clone()).collect();
-    let mut insert_columns = vec![Profiles::UserId];
-    insert_columns.extend(columns.iter().cloned());
-    let mut insert_values: Vec<SimpleExpr> = vec![user.0.into()];
-    insert_values.extend(values.into_iter().map(|(_, v)| v));
-    let upsert = Query::insert()
-        .into_table(Profiles::Table)
-        .columns(insert_columns)
-        .values_panic(insert_values)
-        .on_conflict(
-            OnConflict::column(Profiles::UserId)
-                .update_columns(columns)
-                .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&upsert).await?;
-    Ok(())
-}
-
-fn json_list(values: &[String]) -> String {
-    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
-}
-
 /// A counter of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
     Followers,
     Following,
     Posts,
-}
-
-/// Adds `delta` to one counter of `user`'s profile (making the row if needed); call it in the
-/// transaction of the write that changes what it counts. Never below zero.
-pub async fn adjust_counter(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    counter: Counter,
-    delta: i64,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    let column = match counter {
-        Counter::Followers => Profiles::FollowersCount,
-        Counter::Following => Profiles::FollowingCount,
-        Counter::Posts => Profiles::PostsCount,
-    };
-    let counted = Expr::col((Profiles::Table, column.clone())).add(delta);
-    let upsert = Query::insert()
-        .into_table(Profiles::Table)
-        .columns([Profiles::UserId, column.clone(), Profiles::UpdatedAt])
-        .values_panic([user.0.into(), Ord::max(delta, 0).into(), now.into()])
-        .on_conflict(
-            OnConflict::column(Profiles::UserId)
-                .value(Profiles::UpdatedAt, Expr::cust("excluded.updated_at"))
-                .value(
-                    column,
-                    // `profiles.<counter> + delta`, floored at zero.
-                    Expr::case(counted.clone().lt(0), 0).finally(counted),
-                )
-                .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&upsert).await?;
-    Ok(())
 }
 
 /// The profiles area (its routes are listed under the `identity` tag).

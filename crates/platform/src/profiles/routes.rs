@@ -2,10 +2,9 @@
 
 use agora_core::extract::{FieldErrors, Json, Path};
 use agora_core::{ApiError, ApiResult, UserId, time};
-use agora_store::DbError;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,10 +13,10 @@ use utoipa_axum::routes;
 use super::rules::{self, BIO_MAX, DISPLAY_NAME_MAX, LOCATION_MAX, TimeZoneName};
 use super::{Changes, Counts, Onboarding, ProfileFields};
 use crate::AppState;
-use crate::entities::users;
 use crate::identity::Viewer;
 use crate::identity::model::User;
 use crate::identity::names::Username;
+use crate::identity::users::{self, Lookup};
 use crate::ratelimit::ClientIp;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,7 +37,7 @@ pub struct Me {
 }
 
 async fn me(conn: &impl ConnectionTrait, user: UserId) -> ApiResult<Me> {
-    let account = crate::identity::users::find(conn, user.0)
+    let account = users::find(conn, user.0)
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
     let profile = super::load(conn, user).await?;
@@ -143,15 +142,7 @@ async fn update_me(
     let now = time::now();
     let txn = state.db().begin().await?;
     if let Some(display_name) = display_name {
-        set_account(
-            &txn,
-            viewer.user_id,
-            |account| {
-                account.display_name = Set(display_name);
-            },
-            now,
-        )
-        .await?;
+        users::set_display_name(&txn, viewer.user_id.0, display_name, now).await?;
     }
     let changes = Changes {
         bio,
@@ -165,23 +156,6 @@ async fn update_me(
     let updated = me(&txn, viewer.user_id).await?;
     txn.commit().await?;
     Ok(Json(updated))
-}
-
-/// Changes the account row of `user` with `change`.
-async fn set_account(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    change: impl FnOnce(&mut users::ActiveModel),
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let mut account = users::ActiveModel {
-        id: sea_orm::Unchanged(user.0),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    change(&mut account);
-    account.update(conn).await.map_err(DbError::from)?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -224,29 +198,13 @@ async fn onboard(
     let now = time::now();
     let txn = state.db().begin().await?;
     if let Some(Some(username)) = username {
-        let taken = users::Entity::find()
-            .filter(users::Column::UsernameKey.eq(username.key()))
-            .filter(users::Column::Id.ne(viewer.user_id.0))
-            .one(&txn)
-            .await
-            .map_err(DbError::from)?
-            .is_some();
-        if taken {
+        if users::username_taken_by_other(&txn, &username, viewer.user_id.0).await? {
             return Err(ApiError::conflict(format!(
                 "the username {} is already taken",
                 username.as_str()
             )));
         }
-        set_account(
-            &txn,
-            viewer.user_id,
-            |account| {
-                account.username = Set(username.as_str().to_owned());
-                account.username_key = Set(username.key());
-            },
-            now,
-        )
-        .await?;
+        users::set_username(&txn, viewer.user_id.0, &username, now).await?;
     }
     let changes = Changes {
         timezone: Some(timezone),
@@ -291,19 +249,16 @@ async fn get_user(
     Path(id_or_username): Path<String>,
 ) -> ApiResult<Json<PublicProfile>> {
     let db = state.db().reader();
-    let by = match uuid::Uuid::parse_str(&id_or_username) {
-        Ok(id) => users::Column::Id.eq(id),
-        Err(_) => match Username::parse(&id_or_username) {
-            Ok(username) => users::Column::UsernameKey.eq(username.key()),
-            Err(_) => return Err(not_found()),
-        },
+    let username;
+    let lookup = match uuid::Uuid::parse_str(&id_or_username) {
+        Ok(id) => Lookup::Id(id),
+        Err(_) => {
+            username = Username::parse(&id_or_username).map_err(|_| not_found())?;
+            Lookup::Username(&username)
+        }
     };
-    let account = users::Entity::find()
-        .filter(by)
-        .filter(users::Column::Status.eq("active"))
-        .one(db)
-        .await
-        .map_err(DbError::from)?
+    let account = users::find_active(db, lookup)
+        .await?
         .ok_or_else(not_found)?;
     let profile = super::load(db, UserId(account.id)).await?;
     Ok(Json(PublicProfile {

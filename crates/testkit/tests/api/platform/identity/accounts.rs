@@ -199,7 +199,10 @@ async fn register_with_an_organization_makes_the_user_its_admin() {
         .await
         .expect("query")
         .expect("a membership");
-    assert_eq!(member.role, "org_admin");
+    assert_eq!(
+        member.role,
+        organization_members::OrganizationRole::OrgAdmin
+    );
 }
 
 #[tokio::test]
