@@ -9,6 +9,7 @@
 mod admin;
 mod cache;
 mod connections;
+mod conventions;
 mod database;
 mod email;
 mod errors;

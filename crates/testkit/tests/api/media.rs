@@ -366,7 +366,7 @@ async fn an_image_is_stored_with_thumbnails_and_served(backend: Backend) {
         )
         .await;
     response.assert_status(StatusCode::CREATED);
-    let items: Value = response.json();
+    let items = response.json::<Value>()["items"].clone();
     let item = &items[0];
     assert_eq!(item["content_type"], "image/png");
     assert_eq!(
@@ -424,7 +424,7 @@ async fn a_jpeg_loses_its_gps_exif(backend: Backend) {
         .upload(&alice, &[file("holiday.jpg", "image/jpeg", original)])
         .await;
     response.assert_status(StatusCode::CREATED);
-    let item = &response.json::<Value>()[0];
+    let item = &response.json::<Value>()["items"][0];
     assert_eq!(item["content_type"], "image/jpeg");
     let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
     served.assert_status(StatusCode::OK);
@@ -447,7 +447,7 @@ async fn a_photo_is_turned_upright_by_its_exif_orientation(backend: Backend) {
         )
         .await;
     response.assert_status(StatusCode::CREATED);
-    let item = &response.json::<Value>()[0];
+    let item = &response.json::<Value>()["items"][0];
     assert_eq!(
         (item["width"].as_i64(), item["height"].as_i64()),
         (Some(20), Some(40))
@@ -472,7 +472,7 @@ async fn a_png_named_jpg_is_stored_as_png(backend: Backend) {
         )
         .await;
     response.assert_status(StatusCode::CREATED);
-    let item = &response.json::<Value>()[0];
+    let item = &response.json::<Value>()["items"][0];
     assert_eq!(item["content_type"], "image/png");
     assert!(item["key"].as_str().expect("key").ends_with(".png"));
     let served = fetch(&media.app, item["url"].as_str().expect("url")).await;
@@ -605,7 +605,7 @@ async fn several_files_and_a_video_are_uploaded_at_once(backend: Backend) {
         )
         .await;
     response.assert_status(StatusCode::CREATED);
-    let items: Value = response.json();
+    let items = response.json::<Value>()["items"].clone();
     // A GIF becomes a PNG of its first frame.
     assert_eq!(items[0]["content_type"], "image/png");
     assert_eq!(items[1]["content_type"], "video/mp4");
@@ -814,7 +814,9 @@ async fn an_upload_over_the_quota_is_refused_and_keeps_nothing(backend: Backend)
         .upload(&alice, &[file("a.mp4", "video/mp4", mp4(600_000))])
         .await;
     first.assert_status(StatusCode::CREATED);
-    let used = first.json::<Value>()[0]["size"].as_i64().expect("a size");
+    let used = first.json::<Value>()["items"][0]["size"]
+        .as_i64()
+        .expect("a size");
     assert_eq!(
         media
             .app
@@ -1078,14 +1080,15 @@ async fn media_urls_follow_the_media_url_setting() {
         "image/png",
         encode(gradient(300, 300), ImageFormat::Png),
     )]);
-    let items: Value = app
+    let items = app
         .post("/api/v1/media/upload")
         .bearer(&alice.access_token)
         .body(&content_type, body)
         .send()
         .await
         .assert_status(StatusCode::CREATED)
-        .json();
+        .json::<Value>()["items"]
+        .clone();
     let key = items[0]["key"].as_str().expect("a key");
     assert_eq!(items[0]["url"], format!("{base}/{key}"));
     assert_eq!(
