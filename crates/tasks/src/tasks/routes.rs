@@ -3,9 +3,9 @@
 //! Every route takes `Viewer` and resolves `{user_id}` (`me` or an id, [`UserRef`]) to the
 //! caller (another user's id is a 403, the plan's "user_id in the token vs the URL" rule);
 //! queries are scoped by that user, so another user's task id answers 404. A create answers
-//! `Location` and `ETag`; a read answers 304 when `If-None-Match` holds the current version. Writes go through [`write`]: read the task in a transaction,
-//! check the version, apply the change, and update on the condition that the version is still
-//! the one read.
+//! `Location` and `ETag`; a read answers 304 when `If-None-Match` holds the current version.
+//! Writes go through [`write`]: read the task in a transaction, check the version, apply the
+//! change, and update on the condition that the version is still the one read.
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::CursorPage;
