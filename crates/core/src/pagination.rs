@@ -1,5 +1,6 @@
-//! List parameters and list bodies of API.md: cursor pagination for every list, and numbered
-//! pages (with a total) where an admin needs one.
+//! List parameters and list bodies of API.md: cursor pagination for every list, numbered
+//! pages (with a total) where an admin needs one, and [`Items`] for short lists that are not
+//! paged. Every list is an object with `items`, never a bare array.
 //!
 //! A cursor names the list and the sort it was made for and holds the key of the last row
 //! sent ([`Cursor`]); [`CursorPage::from_rows`] builds a page from rows fetched with one extra
@@ -199,6 +200,20 @@ impl<T> CursorPage<T> {
             items: self.items.into_iter().map(f).collect(),
             next_cursor: self.next_cursor,
         }
+    }
+}
+
+/// A short list that is not paged (a watchlist, a batch of uploads, notification preferences):
+/// the same `items` as a [`CursorPage`], without a cursor. Never a bare JSON array, so that a
+/// list can gain members (a cursor, a count) without breaking its clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+impl<T> Items<T> {
+    pub fn new(items: Vec<T>) -> Items<T> {
+        Items { items }
     }
 }
 

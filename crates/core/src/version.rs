@@ -12,10 +12,20 @@
 //! - an `If-Match` that is not one version or `*`, or one that disagrees with the body's
 //!   `version`: 412 `precondition_failed`;
 //! - a stale version: 409 `version_conflict`, `current_version` in the problem document.
+//!
+//! Reads are conditional too: a handler answers [`Tagged`] (the body with its `ETag`) through
+//! [`IfNoneMatch::answer`], which turns it into 304 Not Modified, without a body, when the
+//! client already holds that version (`If-None-Match`, RFC 9110 13.1.2: weak comparison, a
+//! list of tags, or `*`). An `If-None-Match` that is not such a list is ignored (the full answer
+//! is always a correct answer to a GET), so no client is refused for a header it got wrong.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::codes::{self, VERSION_CONFLICT};
 use crate::error::ApiError;
@@ -123,10 +133,177 @@ pub fn version_conflict(current: i64) -> ApiError {
 
 /// The strong `ETag` of a version: `"3"`.
 pub fn etag(version: i64) -> (header::HeaderName, HeaderValue) {
-    // A decimal number in quotes is always a valid header value.
-    let value = HeaderValue::from_str(&format!("\"{version}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-    (header::ETAG, value)
+    (header::ETAG, etag_value(&version.to_string()))
+}
+
+/// What the `If-None-Match` header says the client already holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IfNoneMatch {
+    /// No header, or one that is not a list of entity tags (ignored).
+    #[default]
+    Absent,
+    /// `*`: any current representation.
+    Any,
+    /// The opaque parts of the tags listed (`"3", W/"4"` → `3`, `4`): weak comparison ignores
+    /// the `W/`.
+    Tags(Vec<String>),
+}
+
+impl IfNoneMatch {
+    /// Whether the client holds the representation whose entity tag is `opaque` (the text
+    /// between the quotes).
+    pub fn matches(&self, opaque: &str) -> bool {
+        match self {
+            IfNoneMatch::Absent => false,
+            IfNoneMatch::Any => true,
+            IfNoneMatch::Tags(tags) => tags.iter().any(|tag| tag == opaque),
+        }
+    }
+
+    /// `tagged`, or 304 Not Modified with its `ETag` and no body when the client holds it.
+    pub fn answer<T>(&self, tagged: Tagged<T>) -> Conditional<T> {
+        if self.matches(&tagged.tag) {
+            Conditional::NotModified(tagged.tag)
+        } else {
+            Conditional::Full(tagged)
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // A list may come in several header lines (RFC 9110 5.3): they are one list.
+        let mut lines = Vec::new();
+        for value in parts.headers.get_all(header::IF_NONE_MATCH) {
+            match value.to_str() {
+                Ok(line) => lines.push(line),
+                Err(_) => return Ok(IfNoneMatch::Absent),
+            }
+        }
+        if lines.is_empty() {
+            return Ok(IfNoneMatch::Absent);
+        }
+        Ok(parse_if_none_match(&lines.join(",")).unwrap_or_default())
+    }
+}
+
+/// The header as a route's parameter, for `params(IfNoneMatch)`; `openapi::finish` then
+/// documents the 304 and the `ETag` of the route.
+impl utoipa::IntoParams for IfNoneMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The `ETag`s you hold (or `*`): 304 Not Modified when one is current. Not a \
+                     list of entity tags: ignored",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        ]
+    }
+}
+
+/// `*`, or a comma-separated list of `"tag"` / `W/"tag"` (and, as `If-Match` allows, a bare
+/// version `3`); `None` for anything else.
+fn parse_if_none_match(value: &str) -> Option<IfNoneMatch> {
+    if value.trim() == "*" {
+        return Some(IfNoneMatch::Any);
+    }
+    let separators = [' ', '\t', ','];
+    let mut tags = Vec::new();
+    let mut rest = value;
+    loop {
+        // `#rule` lists may hold empty elements.
+        rest = rest.trim_start_matches(separators);
+        if rest.is_empty() {
+            break;
+        }
+        let unweakened = rest.strip_prefix("W/").unwrap_or(rest);
+        let (tag, after) = if let Some(quoted) = unweakened.strip_prefix('"') {
+            let end = quoted.find('"')?;
+            (&quoted[..end], &quoted[end + 1..])
+        } else {
+            let end = rest.find(separators).unwrap_or(rest.len());
+            let bare = &rest[..end];
+            if bare.is_empty() || !bare.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (bare, &rest[end..])
+        };
+        // etagc: visible ASCII but `"` (and obs-text, which `to_str` already refused).
+        if !tag.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+            return None;
+        }
+        let after = after.trim_start_matches([' ', '\t']);
+        if !(after.is_empty() || after.starts_with(',')) {
+            return None;
+        }
+        tags.push(tag.to_owned());
+        rest = after;
+    }
+    (!tags.is_empty()).then_some(IfNoneMatch::Tags(tags))
+}
+
+/// A response body with its entity tag: 200 with `ETag`, or, through
+/// [`IfNoneMatch::answer`], a [`Conditional`].
+#[derive(Debug, Clone)]
+pub struct Tagged<T> {
+    /// The opaque part, without quotes.
+    tag: String,
+    body: T,
+}
+
+impl<T> Tagged<T> {
+    /// `body` at `version`: the strong tag `"3"`.
+    pub fn version(version: i64, body: T) -> Tagged<T> {
+        Tagged {
+            tag: version.to_string(),
+            body,
+        }
+    }
+
+    /// `body` with the strong tag `"{opaque}"` (a content hash, an immutable key).
+    pub fn new(opaque: impl Into<String>, body: T) -> Tagged<T> {
+        Tagged {
+            tag: opaque.into(),
+            body,
+        }
+    }
+}
+
+fn etag_value(opaque: &str) -> HeaderValue {
+    // Versions and storage keys are visible ASCII, always a valid header value.
+    HeaderValue::from_str(&format!("\"{opaque}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+impl<T: IntoResponse> IntoResponse for Tagged<T> {
+    fn into_response(self) -> Response {
+        ([(header::ETAG, etag_value(&self.tag))], self.body).into_response()
+    }
+}
+
+/// The answer to a conditional GET: the full [`Tagged`] response, or 304 with the same `ETag`.
+#[derive(Debug, Clone)]
+pub enum Conditional<T> {
+    NotModified(String),
+    Full(Tagged<T>),
+}
+
+impl<T: IntoResponse> IntoResponse for Conditional<T> {
+    fn into_response(self) -> Response {
+        match self {
+            Conditional::NotModified(tag) => {
+                (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value(&tag))]).into_response()
+            }
+            Conditional::Full(tagged) => tagged.into_response(),
+        }
+    }
 }
 
 fn precondition_failed(detail: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
@@ -184,6 +361,60 @@ mod tests {
                 pattern.is_match(value),
                 parse_if_match(value).is_some(),
                 "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn if_none_match_reads_lists_of_strong_and_weak_tags_and_any() {
+        let tags = |list: &[&str]| {
+            Some(IfNoneMatch::Tags(
+                list.iter().map(|t| t.to_string()).collect(),
+            ))
+        };
+        assert_eq!(parse_if_none_match("\"3\""), tags(&["3"]));
+        assert_eq!(parse_if_none_match(" * "), Some(IfNoneMatch::Any));
+        assert_eq!(
+            parse_if_none_match("\"1\", W/\"2\",,\"a,b\" , 4"),
+            tags(&["1", "2", "a,b", "4"])
+        );
+        assert_eq!(parse_if_none_match("\"\""), tags(&[""]));
+        for ignored in [
+            "",
+            " , ",
+            "\"3",
+            "abc",
+            "W/3",
+            "\"1\" \"2\"",
+            "*, \"1\"",
+            "\"a b\"",
+        ] {
+            assert_eq!(parse_if_none_match(ignored), None, "{ignored}");
+        }
+    }
+
+    #[test]
+    fn a_matching_tag_or_any_is_not_modified_and_weak_tags_compare_equal() {
+        let answer = |header: &str| {
+            let if_none_match = parse_if_none_match(header).unwrap_or_default();
+            if_none_match
+                .answer(Tagged::version(3, "body"))
+                .into_response()
+        };
+        for matching in ["\"3\"", "W/\"3\"", "\"2\", \"3\"", "*", "3"] {
+            let response = answer(matching);
+            assert_eq!(response.status(), StatusCode::NOT_MODIFIED, "{matching}");
+            assert_eq!(
+                response.headers().get(header::ETAG).map(|v| v.as_bytes()),
+                Some(&b"\"3\""[..])
+            );
+        }
+        for other in ["\"2\"", "\"33\"", "garbage", ""] {
+            let response = answer(other);
+            assert_eq!(response.status(), StatusCode::OK, "{other}");
+            assert_eq!(
+                response.headers().get(header::ETAG).map(|v| v.as_bytes()),
+                Some(&b"\"3\""[..])
             );
         }
     }

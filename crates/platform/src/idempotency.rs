@@ -8,7 +8,7 @@
 //!     Claim::Fresh(pending) => pending,
 //! };
 //! let created = /* the create, in `txn` */;
-//! let response = pending.respond(&txn, StatusCode::CREATED, &created).await?;
+//! let response = pending.respond(&txn, Created::at(path, created).versioned(version)).await?;
 //! txn.commit().await?;
 //! Ok(response)
 //! ```
@@ -19,11 +19,14 @@
 //! the primary key `(user_id, key)`: on PostgreSQL the second insert waits for the first
 //! transaction and then finds its row (replayed); on SQLite writes are serialised anyway.
 //!
+//! The remembered response is the create's status, body and own headers (`Location`, `ETag`),
+//! so a replay answers exactly what the first request did, plus `Idempotent-Replayed: true`.
+//!
 //! Keys are per user, live 24 hours (IETF draft `httpapi-idempotency-key-header`), and a key
 //! sent again with a different request (another route or body) is refused with 422
 //! `idempotency_key_reused`.
 
-use agora_core::{ApiError, ApiResult, ErrorCode, UserId};
+use agora_core::{ApiError, ApiResult, Created, ErrorCode, UserId};
 use agora_store::{DbError, DbResult, Transaction};
 use axum::extract::OptionalFromRequestParts;
 use axum::http::request::Parts;
@@ -161,6 +164,7 @@ pub async fn claim(
         request_hash: Set(fingerprint.0.clone()),
         status_code: Set(0),
         response_body: Set(String::new()),
+        response_headers: Set(None),
         created_at: Set(now),
         expires_at: Set(now + KEY_LIFETIME),
     }
@@ -187,27 +191,35 @@ pub async fn claim(
 }
 
 impl Pending {
-    /// The response to the create, remembered under the key (in the same transaction).
+    /// The answer to the create (201, `Location`, `ETag`), remembered under the key (in the
+    /// same transaction).
     pub async fn respond<T: Serialize>(
         self,
         txn: &Transaction,
-        status: StatusCode,
-        body: &T,
+        created: Created<T>,
     ) -> ApiResult<Response> {
-        let body = serde_json::to_string(body).map_err(ApiError::internal)?;
+        let status = StatusCode::CREATED;
+        let body = serde_json::to_string(created.body()).map_err(ApiError::internal)?;
+        let headers = created.headers();
         if let Some((user, key)) = self.claimed {
+            let stored: Vec<(&str, &str)> = headers
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+                .collect();
+            let stored = serde_json::to_string(&stored).map_err(ApiError::internal)?;
             idempotency_keys::ActiveModel {
                 user_id: Set(user.0),
                 key: Set(key),
-                status_code: Set(i16::try_from(status.as_u16()).unwrap_or(200)),
+                status_code: Set(i16::try_from(status.as_u16()).unwrap_or(201)),
                 response_body: Set(body.clone()),
+                response_headers: Set(Some(stored)),
                 ..Default::default()
             }
             .update(txn)
             .await
             .map_err(DbError::from)?;
         }
-        Ok(json_response(status, body, None))
+        Ok(json_response(status, body, headers))
     }
 }
 
@@ -260,17 +272,31 @@ fn replay(seen: idempotency_keys::Model, fingerprint: &Fingerprint) -> ApiResult
         .ok()
         .and_then(|code| StatusCode::from_u16(code).ok())
         .ok_or_else(|| ApiError::internal("a remembered response has no status"))?;
-    Ok(json_response(
-        status,
-        seen.response_body,
-        Some((REPLAYED_HEADER, HeaderValue::from_static("true"))),
-    ))
+    // Rows remembered before headers were: replayed without them.
+    let stored: Vec<(String, String)> = seen
+        .response_headers
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(ApiError::internal)?
+        .unwrap_or_default();
+    let mut headers: Vec<(HeaderName, HeaderValue)> = stored
+        .into_iter()
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::try_from(name).ok()?,
+                HeaderValue::try_from(value).ok()?,
+            ))
+        })
+        .collect();
+    headers.push((REPLAYED_HEADER, HeaderValue::from_static("true")));
+    Ok(json_response(status, seen.response_body, headers))
 }
 
 fn json_response(
     status: StatusCode,
     body: String,
-    extra: Option<(HeaderName, HeaderValue)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
 ) -> Response {
     let mut response = (
         status,
@@ -281,9 +307,7 @@ fn json_response(
         body,
     )
         .into_response();
-    if let Some((name, value)) = extra {
-        response.headers_mut().insert(name, value);
-    }
+    response.headers_mut().extend(headers);
     response
 }
 

@@ -19,7 +19,8 @@ use utoipa::{Modify, OpenApi as _};
     ),
     // Relative: the document describes the server that serves it, wherever it is mounted.
     servers((url = "/", description = "The server that serves this document")),
-    components(schemas(Problem, FieldError)),
+    // `UserRef` is named only by path parameters, which do not bring their schemas along.
+    components(schemas(Problem, FieldError, agora_platform::identity::UserRef)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;
@@ -74,7 +75,12 @@ pub fn base() -> OpenApi {
 ///   `Problem` schema), so an annotation lists only its status and description;
 /// - every response has a description, and the headers the middleware adds: `X-Request-Id`
 ///   everywhere, `RateLimit-*` on `/api/v1`, `Retry-After` on 429 and 503, `ETag` where a
-///   route takes `If-Match`, `Idempotent-Replayed` where it takes `Idempotency-Key`.
+///   route takes `If-Match` or `If-None-Match`, `Idempotent-Replayed` where it takes
+///   `Idempotency-Key`;
+/// - 304 Not Modified (no body, with its `ETag`) where a route takes `If-None-Match`
+///   (`agora_core::version::IfNoneMatch`);
+/// - the descriptions of `Location` and `ETag` where an annotation lists them on a 201
+///   (`headers(("Location" = String), ("ETag" = String))`, answered by `agora_core::Created`).
 ///
 /// The document is edited as JSON (utoipa's types have no way to add to every operation, and
 /// do not read their own JSON back), and served as that JSON.
@@ -239,6 +245,7 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
     };
     let body = operation.contains_key("requestBody");
     let api = path.starts_with("/api/v1/");
+    let conditional_read = has("header", Some("if-none-match"));
 
     let mut added: Vec<(u16, &str)> = Vec::new();
     if body {
@@ -295,7 +302,12 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
             .entry(status.to_string())
             .or_insert_with(|| problem_response(description));
     }
-    let etag = has("header", Some("if-match"));
+    if conditional_read {
+        responses.entry("304").or_insert_with(|| {
+            json!({ "description": "Not Modified: `If-None-Match` holds the current `ETag` (no body)" })
+        });
+    }
+    let etag = has("header", Some("if-match")) || conditional_read;
     let replayed = has("header", Some("idempotency-key"));
     for (status, response) in responses.iter_mut() {
         let Some(response) = response.as_object_mut() else {
@@ -325,6 +337,17 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
         let Some(headers) = headers else {
             continue;
         };
+        // Headers an annotation lists by name only get the shared description.
+        for (name, description) in [
+            ("Location", LOCATION_DESCRIPTION),
+            ("ETag", ETAG_DESCRIPTION),
+        ] {
+            if let Some(header) = headers.get_mut(name).and_then(Value::as_object_mut) {
+                header
+                    .entry("description")
+                    .or_insert_with(|| json!(description));
+            }
+        }
         let mut add = |name: &str, description: &str, schema: Value| {
             headers
                 .entry(name)
@@ -335,7 +358,7 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
             "The request's id (echoed when the client sent one); problem documents quote it",
             json!({ "type": "string" }),
         );
-        let success = status.starts_with('2');
+        let success = status.starts_with('2') || status == "304";
         if api {
             add(
                 "RateLimit-Limit",
@@ -361,11 +384,7 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
             );
         }
         if success && etag {
-            add(
-                "ETag",
-                "The version written, as a strong entity tag, e.g. \"3\"",
-                json!({ "type": "string" }),
-            );
+            add("ETag", ETAG_DESCRIPTION, json!({ "type": "string" }));
         }
         if success && replayed {
             add(
@@ -376,6 +395,10 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>) {
         }
     }
 }
+
+const LOCATION_DESCRIPTION: &str =
+    "Where the created resource is read: an absolute path under `/api/v1`";
+const ETAG_DESCRIPTION: &str = "The entity tag of what is answered, for a versioned resource its version (`\"3\"`): send it in `If-Match` to write, in `If-None-Match` to read again";
 
 fn problem_response(description: &str) -> Value {
     json!({ "description": description, "content": problem_content() })

@@ -10,6 +10,8 @@ pub struct Model {
     pub request_hash: String,
     pub status_code: i16,
     pub response_body: String,
+    /// The response's own headers (`Location`, `ETag`) as a JSON array of `[name, value]`.
+    pub response_headers: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

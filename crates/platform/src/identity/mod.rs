@@ -17,6 +17,7 @@ mod routes;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;
+pub mod user_ref;
 pub mod users;
 pub mod viewer;
 
@@ -38,6 +39,7 @@ pub use recovery::{ALREADY_VERIFIED, LINK_EXPIRED, LINK_INVALID, LINK_USED};
 pub use routes::{
     ALREADY_EXISTS, INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED,
 };
+pub use user_ref::UserRef;
 pub use viewer::{ACCOUNT_DISABLED, INVALID_TOKEN, SESSION_REVOKED, TOKEN_EXPIRED};
 pub use viewer::{AdminUser, ModeratorUser, OptionalViewer, Viewer};
 

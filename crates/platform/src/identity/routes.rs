@@ -1,7 +1,7 @@
 //! The `/auth` routes and `/.well-known/jwks.json`.
 
 use agora_core::extract::{FieldErrors, Json, Path};
-use agora_core::{ApiError, ApiResult, ErrorCode, FieldCode, FieldError, SessionId};
+use agora_core::{ApiError, ApiResult, Created, ErrorCode, FieldCode, FieldError, SessionId};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -140,7 +140,8 @@ fn invalid_credentials() -> ApiError {
 #[utoipa::path(post, path = "/auth/register", tag = "identity",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Account created and signed in", body = AuthResponse),
+        (status = 201, description = "Account created and signed in; `Location` is the account's profile", body = AuthResponse,
+            headers(("Location" = String))),
         (status = 409, description = "Username or email already registered (`errors` says which)"),
         (status = 422, description = "Invalid fields"),
         (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)"),
@@ -149,7 +150,7 @@ async fn register(
     State(state): State<AppState>,
     meta: RequestMeta,
     Json(body): Json<RegisterRequest>,
-) -> ApiResult<(StatusCode, RateLimitStatus, Json<AuthResponse>)> {
+) -> ApiResult<(RateLimitStatus, Created<AuthResponse>)> {
     let limit = state.rate_limiter().check_register(meta.client).await?;
     let mut errors = FieldErrors::new();
     let username = errors.check("username", Username::parse_new(&body.username));
@@ -209,7 +210,8 @@ async fn register(
     let response = sign_in(&state, &txn, user, meta, now).await?;
     txn.commit().await?;
     state.jobs().wake();
-    Ok((StatusCode::CREATED, limit, Json(response)))
+    let profile = format!("/users/{}", response.user.id);
+    Ok((limit, Created::at(profile, response)))
 }
 
 fn already_registered(username: bool, email: bool) -> ApiError {

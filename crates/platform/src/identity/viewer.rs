@@ -42,20 +42,6 @@ pub struct Viewer {
     pub expires_at: DateTime<Utc>,
 }
 
-impl Viewer {
-    /// For routes under `/users/{user_id}/…` that only that user may use: 403 for anyone
-    /// else, whatever their role (an admin acts on others' data through admin routes).
-    pub fn require_self(&self, user_id: UserId) -> Result<(), ApiError> {
-        if self.user_id == user_id {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "this path belongs to another user; use your own user id",
-            ))
-        }
-    }
-}
-
 /// The caller, if signed in.
 #[derive(Debug, Clone, Copy)]
 pub struct OptionalViewer(pub Option<Viewer>);

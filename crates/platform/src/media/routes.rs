@@ -1,11 +1,13 @@
 //! The media routes: uploads, the profile picture, and serving stored media.
 
 use agora_core::extract::{Json, Path};
+use agora_core::pagination::Items;
+use agora_core::version::{IfNoneMatch, Tagged};
 use agora_core::{ApiError, ApiResult, FieldCode, codes};
 use agora_store::{StorageError, StorageKey};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -107,7 +109,7 @@ async fn account(state: &AppState, viewer: &Viewer) -> ApiResult<user_rows::Mode
 #[utoipa::path(post, path = "/media/upload", tag = "media", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses(
-        (status = 201, description = "Stored, in the order of the parts", body = Vec<MediaItem>),
+        (status = 201, description = "Stored, in the order of the parts; no `Location`, as a batch has no one address (each item has its `url`)", body = Items<MediaItem>),
         (status = 401),
         (status = 413, description = "A file or the request is too large (`payload_too_large`), or the files would pass the caller's storage quota (`quota_exceeded`, with `quota` and `remaining` bytes)"),
         (status = 415, description = "A file is not of an accepted type"),
@@ -118,7 +120,7 @@ async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
     body: Result<Multipart, MultipartRejection>,
-) -> ApiResult<(StatusCode, RateLimitStatus, Json<Vec<MediaItem>>)> {
+) -> ApiResult<(StatusCode, RateLimitStatus, Json<Items<MediaItem>>)> {
     let limit = state.rate_limiter().check_upload(viewer.user_id.0).await?;
     let mut body = multipart(body)?;
     let user = viewer.user_id.0;
@@ -180,7 +182,7 @@ async fn upload(
     Ok((
         StatusCode::CREATED,
         limit,
-        Json(saved.iter().map(Saved::item).collect()),
+        Json(Items::new(saved.iter().map(Saved::item).collect())),
     ))
 }
 
@@ -316,7 +318,7 @@ async fn delete_picture_files(state: &AppState, key: Option<&str>) {
 /// Serves a stored object (from the local folder or, proxied, from the S3 bucket). Keys never
 /// change content, so responses may be cached for a year.
 #[utoipa::path(get, path = "/media/{key}", tag = "media",
-    params(("key" = String, Path, description = "The storage key, slashes included (`uploads/2026/11/….jpg`)")),
+    params(("key" = String, Path, description = "The storage key, slashes included (`uploads/2026/11/….jpg`)"), IfNoneMatch),
     responses(
         (status = 200, description = "The file, with its type, `Cache-Control: immutable` and an `ETag`"),
         (status = 304, description = "Not modified (`If-None-Match`)"),
@@ -326,7 +328,7 @@ async fn delete_picture_files(state: &AppState, key: Option<&str>) {
 async fn serve(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Response {
     // A key with `..`, a backslash, an absolute path, upper case or an encoded dot names
     // nothing: the same 404 as an unknown key.
@@ -338,7 +340,6 @@ async fn serve(
     else {
         return ApiError::not_found("no media with this key").into_response();
     };
-    let etag = format!("\"{key}\"");
     let cache = [
         (
             header::CACHE_CONTROL,
@@ -349,30 +350,23 @@ async fn serve(
             HeaderValue::from_static("nosniff"),
         ),
     ];
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        });
     match state.storage().get(&key).await {
         Ok(object) => {
-            let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
-            if matches {
-                return (StatusCode::NOT_MODIFIED, cache, [(header::ETAG, etag)]).into_response();
-            }
             let content_type = HeaderValue::from_str(&object.content_type)
                 .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            let last_modified = object.last_modified.and_then(|modified| {
+                HeaderValue::from_str(&modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+                    .ok()
+            });
+            // A key never changes content: the key is the entity tag.
+            let file = ([(header::CONTENT_TYPE, content_type)], object.bytes);
             let mut response = (
                 cache,
-                [(header::CONTENT_TYPE, content_type), (header::ETAG, etag)],
-                object.bytes,
+                if_none_match.answer(Tagged::new(key.to_string(), file)),
             )
                 .into_response();
-            if let Some(modified) = object.last_modified
-                && let Ok(value) =
-                    HeaderValue::from_str(&modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            if let Some(value) = last_modified
+                && response.status() == StatusCode::OK
             {
                 response.headers_mut().insert(header::LAST_MODIFIED, value);
             }

@@ -2,7 +2,7 @@
 //! channels chosen per kind.
 
 use agora_core::extract::{Json, Path, Query};
-use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort, Items};
 use agora_core::{ApiError, ApiResult, FieldCode, time};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -126,14 +126,6 @@ async fn mark_all_read(
     Ok(Json(MarkedRead { count }))
 }
 
-/// The viewer's channels: for kinds without a choice, and per kind chosen.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Preferences {
-    /// For every kind without a choice of its own (the `default` kind).
-    pub default: Channels,
-    pub kinds: Vec<KindPreference>,
-}
-
 /// One kind's channels. The fields of [`Channels`] are spelled out rather than flattened: a
 /// flattened `Channels` (which refuses unknown fields) would describe `kind` as forbidden.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -160,26 +152,28 @@ impl KindPreference {
     }
 }
 
-/// The viewer's notification channels.
+/// The viewer's notification channels: first `default` (for every kind without a choice of
+/// its own; the built-in channels until it is chosen), then each kind chosen.
 #[utoipa::path(get, path = "/notifications/preferences", tag = "notifications", security(("bearer" = [])),
     responses(
-        (status = 200, body = Preferences),
+        (status = 200, body = Items<KindPreference>),
         (status = 401),
     ))]
 async fn get_preferences(
     State(state): State<AppState>,
     viewer: Viewer,
-) -> ApiResult<Json<Preferences>> {
+) -> ApiResult<Json<Items<KindPreference>>> {
     let mut default = Channels::DEFAULT;
-    let mut kinds = Vec::new();
+    let mut items = Vec::new();
     for (kind, channels) in preferences::list(state.db().reader(), viewer.user_id).await? {
         if kind == DEFAULT_KIND {
             default = channels;
         } else {
-            kinds.push(KindPreference::new(kind, channels));
+            items.push(KindPreference::new(kind, channels));
         }
     }
-    Ok(Json(Preferences { default, kinds }))
+    items.insert(0, KindPreference::new(DEFAULT_KIND.to_owned(), default));
+    Ok(Json(Items::new(items)))
 }
 
 fn checked_kind(kind: &str) -> ApiResult<()> {

@@ -1,20 +1,23 @@
 //! The task routes: `/users/{user_id}/tasks[/{id}[/complete]]`.
 //!
-//! Every route takes `Viewer` and checks that `{user_id}` is the caller (403 otherwise, the
-//! plan's "user_id in the token vs the URL" rule); queries are scoped by that user, so another
-//! user's task id answers 404. Writes go through [`write`]: read the task in a transaction,
-//! check the version, apply the change, and update on the condition that the version is still
-//! the one read.
+//! Every route takes `Viewer` and resolves `{user_id}` (`me` or an id, [`UserRef`]) to the
+//! caller (another user's id is a 403, the plan's "user_id in the token vs the URL" rule);
+//! queries are scoped by that user, so another user's task id answers 404. A create answers
+//! `Location` and `ETag`; a read answers 304 when `If-None-Match` holds the current version.
+//! Writes go through [`write`]: read the task in a transaction, check the version, apply the
+//! change, and update on the condition that the version is still the one read.
 
 use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::CursorPage;
-use agora_core::version::{Expected, IfMatch, etag, expected_version, version_conflict};
-use agora_core::{ApiError, ApiResult, UserId, time};
+use agora_core::version::{
+    Conditional, Expected, IfMatch, IfNoneMatch, Tagged, expected_version, version_conflict,
+};
+use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
-use agora_platform::identity::Viewer;
+use agora_platform::identity::{UserRef, Viewer};
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::model::{CreateTask, ReplaceTask, Task, TaskFilter, TaskId, UpdateTask, VersionOnly};
@@ -22,10 +25,15 @@ use super::queries::{self, ListQuery, Written};
 use super::rules::TaskContent;
 
 /// A task with its version as the `ETag`.
-type VersionedTask = ([(HeaderName, HeaderValue); 1], Json<Task>);
+type VersionedTask = Tagged<Json<Task>>;
 
 fn versioned(task: Task) -> VersionedTask {
-    ([etag(task.version)], Json(task))
+    Tagged::version(task.version, Json(task))
+}
+
+/// Where a task is read: the path a create answers in `Location`.
+fn path_of(task: &Task) -> String {
+    format!("/users/{}/tasks/{}", task.user_id, task.id)
 }
 
 fn no_such_task() -> ApiError {
@@ -34,7 +42,7 @@ fn no_such_task() -> ApiError {
 
 /// List your tasks: search, filters, sort, cursor pages.
 #[utoipa::path(get, path = "/users/{user_id}/tasks", tag = "tasks", security(("bearer" = [])),
-    params(("user_id" = UserId, Path, description = "Your own user id"), TaskFilter),
+    params(("user_id" = UserRef, Path, description = "`me`, or your own user id"), TaskFilter),
     responses(
         (status = 200, body = CursorPage<Task>),
         (status = 401),
@@ -44,10 +52,10 @@ fn no_such_task() -> ApiError {
 pub async fn list_tasks(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(user_id): Path<UserId>,
+    Path(user): Path<UserRef>,
     Query(filter): Query<TaskFilter>,
 ) -> ApiResult<Json<CursorPage<Task>>> {
-    viewer.require_self(user_id)?;
+    let user_id = viewer.require_self(user)?;
     let query = ListQuery::new(filter, crate::settings::of(&state)?.page_size)?;
     let page = queries::list(state.db().reader(), user_id, &query, time::now()).await?;
     Ok(Json(page))
@@ -60,12 +68,13 @@ const CREATE_ROUTE: &str = "POST /users/{user_id}/tasks";
 /// nothing.
 #[utoipa::path(post, path = "/users/{user_id}/tasks", tag = "tasks", security(("bearer" = [])),
     params(
-        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("user_id" = UserRef, Path, description = "`me`, or your own user id"),
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters (a UUID); a retry with the same key and body returns the first response"),
     ),
     request_body = CreateTask,
     responses(
-        (status = 201, description = "Created (or, with `Idempotent-Replayed: true`, created by an earlier request with this key)", body = Task),
+        (status = 201, description = "Created (or, with `Idempotent-Replayed: true`, created by an earlier request with this key)", body = Task,
+            headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "A malformed Idempotency-Key"),
         (status = 401),
         (status = 403, description = "Another user's path"),
@@ -74,11 +83,11 @@ const CREATE_ROUTE: &str = "POST /users/{user_id}/tasks";
 pub async fn create_task(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(user_id): Path<UserId>,
+    Path(user): Path<UserRef>,
     key: Option<IdempotencyKey>,
     Json(body): Json<CreateTask>,
 ) -> ApiResult<Response> {
-    viewer.require_self(user_id)?;
+    let user_id = viewer.require_self(user)?;
     let fingerprint = Fingerprint::of(CREATE_ROUTE, &body);
     let content = body.content().map_err(ApiError::validation)?;
     let now = time::now();
@@ -88,7 +97,8 @@ pub async fn create_task(
         Claim::Fresh(pending) => pending,
     };
     let task = queries::insert(&txn, user_id, content, now).await?;
-    let response = pending.respond(&txn, StatusCode::CREATED, &task).await?;
+    let created = Created::at(path_of(&task), &task).versioned(task.version);
+    let response = pending.respond(&txn, created).await?;
     txn.commit().await?;
     Ok(response)
 }
@@ -96,8 +106,9 @@ pub async fn create_task(
 /// One task.
 #[utoipa::path(get, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(
-        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("user_id" = UserRef, Path, description = "`me`, or your own user id"),
         ("id" = TaskId, Path, description = "Task id"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The task; `ETag` is its version", body = Task),
@@ -108,19 +119,20 @@ pub async fn create_task(
 pub async fn get_task(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((user_id, id)): Path<(UserId, TaskId)>,
-) -> ApiResult<VersionedTask> {
-    viewer.require_self(user_id)?;
+    Path((user, id)): Path<(UserRef, TaskId)>,
+    if_none_match: IfNoneMatch,
+) -> ApiResult<Conditional<Json<Task>>> {
+    let user_id = viewer.require_self(user)?;
     let task = queries::find(state.db().reader(), user_id, id)
         .await?
         .ok_or_else(no_such_task)?;
-    Ok(versioned(task))
+    Ok(if_none_match.answer(versioned(task)))
 }
 
 /// Replace a task: every field is set, and those left out take their defaults.
 #[utoipa::path(put, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(
-        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("user_id" = UserRef, Path, description = "`me`, or your own user id"),
         ("id" = TaskId, Path, description = "Task id"),
         ("If-Match" = Option<String>, Header, description = "The version this change is based on, e.g. `\"3\"` (or a `version` field)"),
     ),
@@ -136,11 +148,11 @@ pub async fn get_task(
 pub async fn replace_task(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((user_id, id)): Path<(UserId, TaskId)>,
+    Path((user, id)): Path<(UserRef, TaskId)>,
     if_match: IfMatch,
     Json(body): Json<ReplaceTask>,
 ) -> ApiResult<VersionedTask> {
-    viewer.require_self(user_id)?;
+    let user_id = viewer.require_self(user)?;
     let expected = expected_version(if_match, body.version)?;
     write(&state, user_id, id, expected, |current| {
         body.content(current).map_err(ApiError::validation)
@@ -151,7 +163,7 @@ pub async fn replace_task(
 /// Change some fields of a task; `null` clears `description` or `due_at`.
 #[utoipa::path(patch, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(
-        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("user_id" = UserRef, Path, description = "`me`, or your own user id"),
         ("id" = TaskId, Path, description = "Task id"),
         ("If-Match" = Option<String>, Header, description = "The version this change is based on (or a `version` field)"),
     ),
@@ -167,11 +179,11 @@ pub async fn replace_task(
 pub async fn update_task(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((user_id, id)): Path<(UserId, TaskId)>,
+    Path((user, id)): Path<(UserRef, TaskId)>,
     if_match: IfMatch,
     Json(body): Json<UpdateTask>,
 ) -> ApiResult<VersionedTask> {
-    viewer.require_self(user_id)?;
+    let user_id = viewer.require_self(user)?;
     let expected = expected_version(if_match, body.version)?;
     write(&state, user_id, id, expected, |current| {
         body.apply_to(current).map_err(ApiError::validation)
@@ -182,7 +194,7 @@ pub async fn update_task(
 /// Toggle completion: an open task becomes done, a done task becomes todo.
 #[utoipa::path(patch, path = "/users/{user_id}/tasks/{id}/complete", tag = "tasks", security(("bearer" = [])),
     params(
-        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("user_id" = UserRef, Path, description = "`me`, or your own user id"),
         ("id" = TaskId, Path, description = "Task id"),
         ("If-Match" = Option<String>, Header, description = "The version this change is based on (or a `version` field)"),
     ),
@@ -197,12 +209,12 @@ pub async fn update_task(
 pub async fn complete_task(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((user_id, id)): Path<(UserId, TaskId)>,
+    Path((user, id)): Path<(UserRef, TaskId)>,
     if_match: IfMatch,
     // No body, `null` and `{}` all leave the version to If-Match.
     body: Option<Json<Option<VersionOnly>>>,
 ) -> ApiResult<VersionedTask> {
-    viewer.require_self(user_id)?;
+    let user_id = viewer.require_self(user)?;
     let version = body.and_then(|Json(b)| b).and_then(|b| b.version);
     let expected = expected_version(if_match, version)?;
     write(&state, user_id, id, expected, |current| {
@@ -217,7 +229,7 @@ pub async fn complete_task(
 /// Delete a task.
 #[utoipa::path(delete, path = "/users/{user_id}/tasks/{id}", tag = "tasks", security(("bearer" = [])),
     params(
-        ("user_id" = UserId, Path, description = "Your own user id"),
+        ("user_id" = UserRef, Path, description = "`me`, or your own user id"),
         ("id" = TaskId, Path, description = "Task id"),
         ("If-Match" = String, Header, description = "The version of the task being deleted"),
     ),
@@ -231,10 +243,10 @@ pub async fn complete_task(
 pub async fn delete_task(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((user_id, id)): Path<(UserId, TaskId)>,
+    Path((user, id)): Path<(UserRef, TaskId)>,
     if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
-    viewer.require_self(user_id)?;
+    let user_id = viewer.require_self(user)?;
     let expected = match expected_version(if_match, None)? {
         Expected::Version(version) => version,
         // `If-Match: *`: the version there is now, if the task exists.

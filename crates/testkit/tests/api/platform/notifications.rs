@@ -120,7 +120,7 @@ async fn the_recipient_chooses_the_channels_of_each_kind() {
         .await;
     assert_eq!(
         response.json::<Value>(),
-        json!({ "default": { "in_app": true, "email_digest": false, "realtime": true }, "kinds": [] })
+        json!({ "items": [{ "kind": "default", "in_app": true, "email_digest": false, "realtime": true }] })
     );
     let delivered = notify(&app, &carol, "social.like", "liked")
         .await
@@ -159,10 +159,10 @@ async fn the_recipient_chooses_the_channels_of_each_kind() {
         .await;
     assert_eq!(
         response.json::<Value>(),
-        json!({
-            "default": { "in_app": false, "email_digest": false, "realtime": false },
-            "kinds": [{ "kind": "social.like", "in_app": false, "email_digest": false, "realtime": true }],
-        })
+        json!({ "items": [
+            { "kind": "default", "in_app": false, "email_digest": false, "realtime": false },
+            { "kind": "social.like", "in_app": false, "email_digest": false, "realtime": true },
+        ] })
     );
 
     // Forgetting the default brings the built-in channels back.

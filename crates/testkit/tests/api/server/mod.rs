@@ -3,6 +3,7 @@
 //! the module contract (how the server assembles a module).
 
 mod connections;
+mod conventions;
 mod errors;
 mod health;
 mod hostile_input;

@@ -28,7 +28,9 @@ async fn an_upload_over_the_quota_is_refused_and_keeps_nothing(backend: Backend)
         .upload(&alice, &[file("a.mp4", "video/mp4", mp4(600_000))])
         .await;
     first.assert_status(StatusCode::CREATED);
-    let used = first.json::<Value>()[0]["size"].as_i64().expect("a size");
+    let used = first.json::<Value>()["items"][0]["size"]
+        .as_i64()
+        .expect("a size");
     assert_eq!(
         media
             .app

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use agora_core::pagination::Items;
 use agora_testkit::s3::files_under;
 use agora_testkit::{StatusCode, TestApp, TestS3, TestUser};
 use serde::Deserialize;
@@ -120,7 +121,7 @@ impl MediaApp {
     async fn upload_ok(&self, user: &TestUser, parts: &[Part<'_>]) -> Vec<Uploaded> {
         let response = self.upload(user, parts).await;
         response.assert_status(StatusCode::CREATED);
-        response.json()
+        response.json::<Items<Uploaded>>().items
     }
 
     async fn set_picture(&self, user: &TestUser, part: Part<'_>) -> agora_testkit::TestResponse {
