@@ -1,9 +1,11 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
-//! Built so far: the ticker watchlist (`watchlist/`) and the ticker symbol rule (`tickers.rs`).
+//! Built so far: the ticker watchlist (`watchlist/`), the ticker symbol rule and the cashtag
+//! extractor (`tickers/`), and the mention extractor (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
+pub mod mentions;
 pub mod tickers;
 pub mod watchlist;
 

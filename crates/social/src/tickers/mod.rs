@@ -1,5 +1,9 @@
-//! Ticker symbols (`AAPL`, `BRK.B`): the one rule for what a symbol is, shared by the
-//! watchlist, and by posts' `$TICKER` extraction and ticker pages as they are built.
+//! Ticker symbols (`AAPL`, `BRK.B`): what a symbol is ([`Ticker::parse`], for the watchlist
+//! and ticker pages) and which tickers a post names ([`tickers_in`], `extract.rs`).
+
+mod extract;
+
+pub use extract::tickers_in;
 
 use agora_core::{FieldCode, Invalid};
 
