@@ -117,7 +117,7 @@ pub async fn notify(
     new: NewNotification,
     now: DateTime<Utc>,
 ) -> DbResult<Option<Delivered>> {
-    let channels = preferences::channels(conn, new.user_id, &new.kind).await?;
+    let channels = queries::channels(conn, new.user_id, &new.kind).await?;
     if !(channels.in_app || channels.email_digest || channels.realtime) {
         return Ok(None);
     }

@@ -1,13 +1,10 @@
 //! Which channels a user wants, per kind of notification: a row per kind the user has chosen
-//! for, a `default` row for every other kind, and [`Channels::DEFAULT`] without either.
+//! for, a `default` row for every other kind, and [`Channels::DEFAULT`] without either. The
+//! rules are here; reading and writing the rows is `super::queries`'s.
 
-use agora_core::UserId;
-use agora_store::DbResult;
-use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::queries;
 use crate::entities::notification_preferences as preferences;
 
 /// How a kind of notification reaches its recipient.
@@ -60,28 +57,6 @@ impl From<&preferences::Model> for Channels {
             realtime: row.realtime,
         }
     }
-}
-
-/// The user's channels for `kind`: its row, else the `default` row, else [`Channels::DEFAULT`].
-pub async fn channels(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> DbResult<Channels> {
-    let rows = queries::preferences(conn, user, Some(&[kind, DEFAULT_KIND])).await?;
-    let chosen = |wanted: &str| {
-        rows.iter()
-            .find(|row| row.kind == wanted)
-            .map(Channels::from)
-    };
-    Ok(chosen(kind)
-        .or_else(|| chosen(DEFAULT_KIND))
-        .unwrap_or(Channels::DEFAULT))
-}
-
-/// The user's choices, by kind (`default` included when chosen).
-pub async fn list(conn: &impl ConnectionTrait, user: UserId) -> DbResult<Vec<(String, Channels)>> {
-    Ok(queries::preferences(conn, user, None)
-        .await?
-        .into_iter()
-        .map(|row| (row.kind.clone(), Channels::from(&row)))
-        .collect())
 }
 
 #[cfg(test)]

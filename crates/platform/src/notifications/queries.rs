@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Notification;
-use super::preferences::Channels;
+use super::preferences::{Channels, DEFAULT_KIND};
 use crate::entities::notification_preferences as preferences;
 use crate::entities::notifications::{self, Column};
 
@@ -222,4 +222,29 @@ pub async fn reset_preference(
         .await?
         .rows_affected
         > 0)
+}
+
+/// The user's channels for `kind`: its row, else the `default` row, else [`Channels::DEFAULT`].
+pub async fn channels(conn: &impl ConnectionTrait, user: UserId, kind: &str) -> DbResult<Channels> {
+    let rows = preferences(conn, user, Some(&[kind, DEFAULT_KIND])).await?;
+    let chosen = |wanted: &str| {
+        rows.iter()
+            .find(|row| row.kind == wanted)
+            .map(Channels::from)
+    };
+    Ok(chosen(kind)
+        .or_else(|| chosen(DEFAULT_KIND))
+        .unwrap_or(Channels::DEFAULT))
+}
+
+/// The user's choices, by kind (`default` included when chosen).
+pub async fn channels_by_kind(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+) -> DbResult<Vec<(String, Channels)>> {
+    Ok(preferences(conn, user, None)
+        .await?
+        .into_iter()
+        .map(|row| (row.kind.clone(), Channels::from(&row)))
+        .collect())
 }

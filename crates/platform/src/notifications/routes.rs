@@ -165,7 +165,7 @@ async fn get_preferences(
 ) -> ApiResult<Json<Items<KindPreference>>> {
     let mut default = Channels::DEFAULT;
     let mut items = Vec::new();
-    for (kind, channels) in preferences::list(state.db().reader(), viewer.user_id).await? {
+    for (kind, channels) in queries::channels_by_kind(state.db().reader(), viewer.user_id).await? {
         if kind == DEFAULT_KIND {
             default = channels;
         } else {
