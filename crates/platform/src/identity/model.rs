@@ -45,6 +45,31 @@ impl From<users::Model> for User {
     }
 }
 
+/// What anyone may see of an account beside something it did (the author of a post, a
+/// follower): its name and picture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserSummary {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: Option<String>,
+    /// Where the profile picture is served (thumbnails beside it, as on `/users/me`).
+    pub profile_picture_url: Option<String>,
+}
+
+impl From<users::Model> for UserSummary {
+    fn from(user: users::Model) -> Self {
+        UserSummary {
+            id: UserId(user.id),
+            username: user.username,
+            display_name: user.display_name,
+            profile_picture_url: user
+                .profile_picture_key
+                .as_deref()
+                .map(agora_store::media_url::url_of),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {

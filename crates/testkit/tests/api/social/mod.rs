@@ -1,3 +1,4 @@
-//! The social network: a file per resource (the watchlist so far), its shared helpers here.
+//! The social network: a file per resource, its shared helpers here.
 
+mod graph;
 mod watchlist;

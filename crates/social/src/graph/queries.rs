@@ -1,0 +1,149 @@
+//! The SQL of follows, mutes and blocks.
+
+use agora_core::UserId;
+use agora_core::pagination::PageRequest;
+use agora_platform::entities::users;
+use agora_store::DbResult;
+use agora_store::keyset::{Keyset, SortKey};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+    Set, TryInsertResult,
+};
+use uuid::Uuid;
+
+use super::entity::{ActiveModel, Column, Entity, RelationKind};
+
+/// Records that `user` holds `kind` towards `target`; false when it already did.
+pub async fn add(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    kind: RelationKind,
+    target: UserId,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let row = ActiveModel {
+        user_id: Set(user.0),
+        kind: Set(kind),
+        target_id: Set(target.0),
+        created_at: Set(now),
+    };
+    let inserted = Entity::insert(row)
+        .on_conflict_do_nothing_on([Column::UserId, Column::Kind, Column::TargetId])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0))
+}
+
+/// Ends `user`'s `kind` towards `target`; false when there was none.
+pub async fn remove(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    kind: RelationKind,
+    target: UserId,
+) -> DbResult<bool> {
+    let deleted = Entity::delete_many()
+        .filter(Column::UserId.eq(user.0))
+        .filter(Column::Kind.eq(kind))
+        .filter(Column::TargetId.eq(target.0))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Whether `user` holds `kind` towards `target`.
+pub async fn holds(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    kind: RelationKind,
+    target: UserId,
+) -> DbResult<bool> {
+    Ok(Entity::find_by_id((user.0, kind, target.0))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Which side of a relation a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The users `owner` holds the relation towards (whom they follow, mute, block).
+    Targets,
+    /// The users who hold it towards `owner` (their followers).
+    Holders,
+}
+
+/// One page of the users on `side` of `owner`'s `kind` relations, newest first, with when
+/// each began; active accounts only, and, for a `viewer`, none that blocked them or that they
+/// blocked. `page` is of a sort keyed by (`created_at`, the listed user's id).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    owner: UserId,
+    kind: RelationKind,
+    side: Side,
+    viewer: Option<UserId>,
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+) -> DbResult<Vec<(users::Model, DateTime<Utc>)>> {
+    let (owner_column, listed_column) = match side {
+        Side::Targets => (Column::UserId, Column::TargetId),
+        Side::Holders => (Column::TargetId, Column::UserId),
+    };
+    let join: RelationDef = Entity::belongs_to(users::Entity)
+        .from(listed_column)
+        .to(users::Column::Id)
+        .into();
+    let mut select = Entity::find()
+        .join(JoinType::InnerJoin, join)
+        .filter(owner_column.eq(owner.0))
+        .filter(Column::Kind.eq(kind))
+        .filter(users::Column::Status.eq(users::AccountStatus::Active));
+    if let Some(viewer) = viewer {
+        // Neither those `viewer` blocked nor those who blocked `viewer`.
+        let listed = Expr::col((Entity, listed_column));
+        select = select
+            .filter(
+                listed
+                    .clone()
+                    .not_in_subquery(blocks(viewer, Side::Targets)),
+            )
+            .filter(listed.not_in_subquery(blocks(viewer, Side::Holders)));
+    }
+    let keyset = Keyset::new(
+        [SortKey::desc((Entity, Column::CreatedAt))],
+        SortKey::desc((Entity, listed_column)),
+    );
+    if let Some((at, id)) = page.after {
+        select = select.filter(keyset.after([at.into(), id.into()]));
+    }
+    keyset.order_by(QuerySelect::query(&mut select));
+    let rows = select
+        .select_also(users::Entity)
+        .limit(page.fetch())
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(relation, user)| user.map(|user| (user, relation.created_at)))
+        .collect())
+}
+
+/// The users `user` blocked (`Targets`), or who blocked `user` (`Holders`).
+fn blocks(user: UserId, side: Side) -> SelectStatement {
+    let (owner, other) = match side {
+        Side::Targets => (Column::UserId, Column::TargetId),
+        Side::Holders => (Column::TargetId, Column::UserId),
+    };
+    Query::select()
+        .column(other)
+        .from(Entity)
+        .and_where(Expr::col(owner).eq(user.0))
+        .and_where(Expr::col(Column::Kind).eq(RelationKind::Block))
+        .to_owned()
+}
+
+/// Whether either of `a` and `b` blocked the other.
+pub async fn blocked_between(conn: &impl ConnectionTrait, a: UserId, b: UserId) -> DbResult<bool> {
+    Ok(holds(conn, a, RelationKind::Block, b).await?
+        || holds(conn, b, RelationKind::Block, a).await?)
+}

@@ -1,0 +1,10 @@
+//! The social module's schema migrations, oldest first. Never edit one that has shipped.
+//! (The watchlist's table is the platform's `m20261123_000009_profiles`: see `watchlist/`.)
+
+use agora_store::sea_orm_migration::MigrationTrait;
+
+mod m20261203_000200_user_relations;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261203_000200_user_relations::Migration)]
+}
