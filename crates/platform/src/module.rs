@@ -36,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 use crate::jobs::{JobKind, Schedule};
+use crate::profiles::ViewerFactsFn;
 use crate::realtime::RoomKind;
 
 /// A module: a product (enabled by `AGORA_MODULES`) or an area of the platform (always on).
@@ -71,6 +72,9 @@ pub struct Module {
     pub rooms: &'static [RoomKind],
     /// Its command line, `agora <name> …`, if it has one.
     pub command: Option<ModuleCommand>,
+    /// What it tells about a user to the viewer of their public profile (`followed_by_me`,
+    /// a block that hides it), if anything.
+    pub profile_facts: Option<ViewerFactsFn>,
     /// The problem codes of its own (`poll_closed`), each declared beside the code that raises
     /// it; `docs/errors.md` lists them under the module.
     pub error_codes: &'static [&'static ErrorCode],
@@ -90,6 +94,7 @@ impl Module {
             schedules: &[],
             rooms: &[],
             command: None,
+            profile_facts: None,
             error_codes: &[],
         }
     }

@@ -145,6 +145,12 @@ impl AppState {
         self.0.redis.as_ref()
     }
 
+    /// The service of type `T`, if a module built one (for what is optional: a hook that only
+    /// some modules bring).
+    pub fn try_service<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.services.get::<T>()
+    }
+
     /// The service of type `T` that a module built at start (`crate::Module::services`). An
     /// error, not a panic, when none did: a handler of a module whose services were not
     /// built answers 500 and logs which type is missing.

@@ -8,6 +8,7 @@ use agora_core::config::{Config, ModuleSelection, SettingsSection};
 use agora_platform::jobs::schedule::Scheduler;
 use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
 use agora_platform::module::{ModuleCommand, ServiceContext, Services};
+use agora_platform::profiles::ProfileFacts;
 use agora_platform::realtime::RoomKind;
 use agora_platform::state::StateParts;
 use agora_platform::{AppState, Module};
@@ -197,6 +198,10 @@ impl Assembly {
                 anyhow::anyhow!("the services of the `{}` module failed: {err}", module.name)
             })?;
         }
+        let facts = self.enabled(&config).filter_map(|m| m.profile_facts);
+        services
+            .insert(ProfileFacts(facts.collect()))
+            .map_err(anyhow::Error::msg)?;
         let rooms = self
             .enabled(&config)
             .flat_map(|m| m.rooms.iter().copied())

@@ -10,11 +10,13 @@ mod queries;
 pub mod routes;
 pub mod rules;
 
+use agora_core::UserId;
+use agora_store::DbResult;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::Module;
+use crate::{AppState, Module};
 pub use queries::{adjust_counter, load, update};
 
 /// What a user tells about themselves, and where onboarding placed them.
@@ -71,6 +73,47 @@ pub enum Counter {
     Followers,
     Following,
     Posts,
+}
+
+/// What a module tells about a user to a signed-in viewer of their public profile (the social
+/// module: whether a block between them hides the profile, whether the viewer follows them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewerFacts {
+    /// The profile is hidden from this viewer: answered as if the user did not exist.
+    pub hidden: bool,
+    /// Whether the viewer follows the user; `None` from a module that has no follows.
+    pub followed_by_me: Option<bool>,
+}
+
+/// A module's look-up of [`ViewerFacts`] (`crate::Module::profile_facts`): the state, the
+/// viewer, the user viewed.
+pub type ViewerFactsFn =
+    fn(AppState, UserId, UserId) -> futures::future::BoxFuture<'static, DbResult<ViewerFacts>>;
+
+/// The look-ups of the enabled modules, a service the server builds from their `MODULE`s.
+#[derive(Clone, Default)]
+pub struct ProfileFacts(pub Vec<ViewerFactsFn>);
+
+impl ProfileFacts {
+    /// What every module tells about `user` to `viewer`, together: hidden if any hides it,
+    /// followed if any says so.
+    pub async fn of(
+        &self,
+        state: &AppState,
+        viewer: UserId,
+        user: UserId,
+    ) -> DbResult<ViewerFacts> {
+        let mut facts = ViewerFacts::default();
+        for look_up in &self.0 {
+            let told = look_up(state.clone(), viewer, user).await?;
+            facts.hidden |= told.hidden;
+            facts.followed_by_me = match (facts.followed_by_me, told.followed_by_me) {
+                (Some(a), Some(b)) => Some(a || b),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(facts)
+    }
 }
 
 /// The profiles area (its routes are listed under the `identity` tag).

@@ -11,12 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::rules::{self, BIO_MAX, DISPLAY_NAME_MAX, LOCATION_MAX, TimeZoneName};
-use super::{Changes, Counts, Onboarding, ProfileFields};
+use super::{Changes, Counts, Onboarding, ProfileFacts, ProfileFields, ViewerFacts};
 use crate::AppState;
-use crate::identity::Viewer;
 use crate::identity::model::User;
 use crate::identity::names::Username;
 use crate::identity::users::{self, Lookup};
+use crate::identity::{OptionalViewer, Viewer};
 use crate::ratelimit::ClientIp;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -234,18 +234,24 @@ pub struct PublicProfile {
     pub location: Option<String>,
     pub interests: Vec<String>,
     pub counts: Counts,
+    /// Whether the signed-in viewer follows this user; `null` without a token, on one's own
+    /// profile, or when no enabled module has follows.
+    pub followed_by_me: Option<bool>,
     pub created_at: DateTime<Utc>,
 }
 
-/// A user's public profile, by id or by username (any case). Disabled accounts are not found.
-#[utoipa::path(get, path = "/users/{user_id}", tag = "identity",
+/// A user's public profile, by id or by username (any case). Disabled accounts are not found,
+/// nor, for a signed-in viewer, a user hidden by a block between them.
+#[utoipa::path(get, path = "/users/{user_id}", tag = "identity", security((), ("bearer" = [])),
     params(("user_id" = String, Path, description = "A user id, or a username")),
     responses(
         (status = 200, body = PublicProfile),
+        (status = 401, description = "A token was sent and is not valid"),
         (status = 404),
     ))]
 async fn get_user(
     State(state): State<AppState>,
+    viewer: OptionalViewer,
     Path(id_or_username): Path<String>,
 ) -> ApiResult<Json<PublicProfile>> {
     let db = state.db().reader();
@@ -260,7 +266,17 @@ async fn get_user(
     let account = users::find_active(db, lookup)
         .await?
         .ok_or_else(not_found)?;
-    let profile = super::load(db, UserId(account.id)).await?;
+    let user = UserId(account.id);
+    let facts = match (viewer.0, state.try_service::<ProfileFacts>()) {
+        (Some(viewer), Some(facts)) if viewer.user_id != user => {
+            facts.of(&state, viewer.user_id, user).await?
+        }
+        _ => ViewerFacts::default(),
+    };
+    if facts.hidden {
+        return Err(not_found());
+    }
+    let profile = super::load(db, user).await?;
     Ok(Json(PublicProfile {
         id: UserId(account.id),
         username: account.username,
@@ -274,6 +290,7 @@ async fn get_user(
         location: profile.fields.location,
         interests: profile.fields.interests,
         counts: profile.counts,
+        followed_by_me: facts.followed_by_me,
         created_at: account.created_at,
     }))
 }

@@ -16,9 +16,13 @@ pub mod routes;
 
 pub use entity::RelationKind;
 
-use agora_core::ErrorCode;
+use agora_core::{ErrorCode, UserId};
 use agora_platform::AppState;
+use agora_platform::profiles::ViewerFacts;
+use agora_store::DbResult;
 use axum::http::StatusCode;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -44,4 +48,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::followers))
         .routes(routes!(routes::following))
         .routes(routes!(routes::content_filters))
+}
+
+/// What the graph tells the platform's public profile (`Module::profile_facts`): a block
+/// either way hides the profile, and whether the viewer follows the user.
+pub fn profile_facts(
+    state: AppState,
+    viewer: UserId,
+    user: UserId,
+) -> BoxFuture<'static, DbResult<ViewerFacts>> {
+    async move {
+        let db = state.db().reader();
+        Ok(ViewerFacts {
+            hidden: queries::blocked_between(db, viewer, user).await?,
+            followed_by_me: Some(queries::holds(db, viewer, RelationKind::Follow, user).await?),
+        })
+    }
+    .boxed()
 }

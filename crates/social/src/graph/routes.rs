@@ -240,11 +240,11 @@ const MUTES: CursorSort = CursorSort::new("mutes", "newest");
 const BLOCKS: CursorSort = CursorSort::new("blocks", "newest");
 
 /// A user's followers, newest first.
-#[utoipa::path(get, path = "/users/{user_id}/followers", tag = "social",
+#[utoipa::path(get, path = "/users/{user_id}/followers", tag = "social", security((), ("bearer" = [])),
     params(("user_id" = UserRef, Path, description = "Whose followers"), RelationPage),
     responses(
         (status = 200, body = CursorPage<RelatedUser>),
-        (status = 401, description = "`me` without a token"),
+        (status = 401, description = "`me` without a token, or a token that is not valid"),
         (status = 404, description = "No such user, or one of you blocked the other"),
         (status = 422, description = "Bad limit or cursor"),
     ))]
@@ -258,11 +258,11 @@ pub async fn followers(
 }
 
 /// Whom a user follows, newest first.
-#[utoipa::path(get, path = "/users/{user_id}/following", tag = "social",
+#[utoipa::path(get, path = "/users/{user_id}/following", tag = "social", security((), ("bearer" = [])),
     params(("user_id" = UserRef, Path, description = "Whose follows"), RelationPage),
     responses(
         (status = 200, body = CursorPage<RelatedUser>),
-        (status = 401, description = "`me` without a token"),
+        (status = 401, description = "`me` without a token, or a token that is not valid"),
         (status = 404, description = "No such user, or one of you blocked the other"),
         (status = 422, description = "Bad limit or cursor"),
     ))]

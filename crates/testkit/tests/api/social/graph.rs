@@ -276,3 +276,95 @@ async fn the_follower_lists_page_newest_first_and_refuse_bad_cursors() {
     assert_cursor_refused(&app, &star, &following, &first).await;
     assert_cursor_refused(&app, &star, &path, &seal(&other)).await;
 }
+
+/// `followed_by_me` of `user`'s public profile as `viewer` sees it, or the status when it is
+/// not found.
+async fn followed_by_me(
+    app: &TestApp,
+    viewer: Option<&TestUser>,
+    user: &TestUser,
+) -> Result<Value, StatusCode> {
+    let mut request = app.get(&format!("/api/v1/users/{}", user.username));
+    if let Some(viewer) = viewer {
+        request = request.bearer(&viewer.access_token);
+    }
+    let response = request.send().await;
+    if response.status != StatusCode::OK {
+        return Err(response.status);
+    }
+    Ok(response.json::<Value>()["followed_by_me"].clone())
+}
+
+#[tokio::test]
+async fn a_public_profile_says_whether_the_viewer_follows_and_a_block_hides_it() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    assert_eq!(followed_by_me(&app, None, &bob).await, Ok(Value::Null));
+    assert_eq!(
+        followed_by_me(&app, Some(&alice), &bob).await,
+        Ok(Value::Bool(false))
+    );
+    follow(&app, &alice, &bob).await;
+    assert_eq!(
+        followed_by_me(&app, Some(&alice), &bob).await,
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(
+        followed_by_me(&app, Some(&bob), &bob).await,
+        Ok(Value::Null),
+        "one's own"
+    );
+
+    act(&app, &bob, "POST", &alice.id, "block").await;
+    assert_eq!(
+        followed_by_me(&app, Some(&alice), &bob).await,
+        Err(StatusCode::NOT_FOUND)
+    );
+    assert_eq!(
+        followed_by_me(&app, Some(&bob), &alice).await,
+        Err(StatusCode::NOT_FOUND)
+    );
+    assert_eq!(
+        followed_by_me(&app, None, &bob).await,
+        Ok(Value::Null),
+        "others still see it"
+    );
+}
+
+#[tokio::test]
+async fn without_the_social_module_a_profile_has_no_follows_to_tell() {
+    let app = TestApp::builder()
+        .env("AGORA_MODULES", "tasks")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    assert_eq!(
+        followed_by_me(&app, Some(&alice), &bob).await,
+        Ok(Value::Null)
+    );
+    assert_eq!(
+        act(&app, &alice, "POST", &bob.id, "follow").await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn concurrent_follows_of_one_pair_count_once() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let follows = (0..8).map(|_| follow(&app, &alice, &bob));
+    for status in futures::future::join_all(follows).await {
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(app.count("user_relations").await, 1);
+    assert_eq!(counts(&app, &bob).await, (1, 0));
+    assert_eq!(counts(&app, &alice).await, (0, 1));
+    assert_eq!(
+        app.count("notifications WHERE kind = 'social.follow'")
+            .await,
+        1
+    );
+}
