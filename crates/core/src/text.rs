@@ -24,6 +24,10 @@ pub const SINGLE_LINE_PATTERN: &str = "^[^\\u0000-\\u001F]*$";
 pub const NOT_BLANK_SINGLE_LINE_PATTERN: &str =
     "^[^\\u0000-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u001F]*$";
 
+/// Text with at least one character that is not a space (line breaks and tabs allowed): a
+/// required body, such as a post's, that is trimmed before it is checked.
+pub const NOT_BLANK_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$";
+
 /// Why a text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ControlCharacter(pub char);
@@ -102,6 +106,7 @@ mod tests {
         let any = regex::Regex::new(PATTERN).expect("PATTERN compiles");
         let one_line = regex::Regex::new(SINGLE_LINE_PATTERN).expect("compiles");
         let not_blank = regex::Regex::new(NOT_BLANK_SINGLE_LINE_PATTERN).expect("compiles");
+        let not_blank_text = regex::Regex::new(NOT_BLANK_PATTERN).expect("compiles");
         for c in (0u32..=0x3000).filter_map(char::from_u32) {
             let text = format!("a{c}b");
             assert_eq!(any.is_match(&text), check(&text).is_ok(), "{c:?}");
@@ -111,6 +116,17 @@ mod tests {
                 "{c:?}"
             );
             let alone = c.to_string();
+            assert_eq!(
+                not_blank_text.is_match(&alone),
+                check(&alone).is_ok() && !alone.trim().is_empty(),
+                "{c:?}"
+            );
+            let padded = format!("\n{c}\t");
+            assert_eq!(
+                not_blank_text.is_match(&padded),
+                check(&padded).is_ok() && !padded.trim().is_empty(),
+                "{c:?}"
+            );
             assert_eq!(
                 not_blank.is_match(&alone),
                 check_single_line(&alone).is_ok() && !alone.trim().is_empty(),

@@ -1,6 +1,7 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
-//! Built so far: follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
+//! Built so far: posts (`posts/`: create, read, delete, a user's posts), follows, mutes and
+//! blocks (`graph/`), the ticker watchlist (`watchlist/`),
 //! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
 //! (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
@@ -9,6 +10,7 @@
 pub mod graph;
 pub mod mentions;
 pub mod migrations;
+pub mod posts;
 pub mod tickers;
 pub mod watchlist;
 
@@ -30,5 +32,7 @@ pub const MODULE: Module = Module {
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    graph::router().merge(watchlist::router())
+    graph::router()
+        .merge(posts::router())
+        .merge(watchlist::router())
 }

@@ -4,7 +4,11 @@
 use agora_store::sea_orm_migration::MigrationTrait;
 
 mod m20261203_000200_user_relations;
+mod m20261203_000300_posts;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261203_000200_user_relations::Migration)]
+    vec![
+        Box::new(m20261203_000200_user_relations::Migration),
+        Box::new(m20261203_000300_posts::Migration),
+    ]
 }

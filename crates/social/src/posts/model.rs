@@ -1,0 +1,49 @@
+//! Request and response types of posts.
+
+use agora_platform::identity::model::UserSummary;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::PostId;
+
+/// `POST /posts`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePost {
+    /// At most 2,000 characters, not blank; stored trimmed. `$AAPL`, `#TSLA` and `$BRK.B`
+    /// name tickers; `@username` mentions (and notifies) a user.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
+    )]
+    pub content: String,
+}
+
+/// A post as anyone may see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Post {
+    pub id: PostId,
+    pub author: UserSummary,
+    pub content: String,
+    /// The tickers it names, upper case, in the order they first appear.
+    pub tickers: Vec<String>,
+    pub like_count: i64,
+    pub comment_count: i64,
+    pub repost_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// `?limit=&cursor=` of a list of posts.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PostPage {
+    /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

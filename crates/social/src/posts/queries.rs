@@ -1,0 +1,155 @@
+//! The SQL of posts.
+
+use std::collections::HashMap;
+
+use agora_core::UserId;
+use agora_core::pagination::PageRequest;
+use agora_platform::entities::users;
+use agora_platform::identity::model::UserSummary;
+use agora_store::DbResult;
+use agora_store::keyset::{Keyset, SortKey};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::PostId;
+use super::entity::{mention, post, ticker};
+use super::model::Post;
+use crate::tickers::{Ticker, tickers_in};
+
+/// Writes a new post with its tickers and mentions.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    author: UserId,
+    content: String,
+    tickers: &[Ticker],
+    mentioned: &[UserId],
+    now: DateTime<Utc>,
+) -> DbResult<post::Model> {
+    let row = post::ActiveModel {
+        id: Set(PostId::new().0),
+        author_id: Set(author.0),
+        content: Set(content),
+        created_at: Set(now),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        like_count: Set(0),
+        comment_count: Set(0),
+        repost_count: Set(0),
+    }
+    .insert(conn)
+    .await?;
+    if !tickers.is_empty() {
+        ticker::Entity::insert_many(tickers.iter().map(|t| ticker::ActiveModel {
+            post_id: Set(row.id),
+            symbol: Set(t.as_str().to_owned()),
+            created_at: Set(now),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    if !mentioned.is_empty() {
+        mention::Entity::insert_many(mentioned.iter().map(|user| mention::ActiveModel {
+            post_id: Set(row.id),
+            user_id: Set(user.0),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(row)
+}
+
+/// The active accounts among the lower-case `usernames`.
+pub async fn active_users_named(
+    conn: &impl ConnectionTrait,
+    usernames: &[String],
+) -> DbResult<Vec<users::Model>> {
+    if usernames.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::UsernameKey.is_in(usernames.iter().cloned()))
+        .filter(users::Column::Status.eq(users::AccountStatus::Active))
+        .all(conn)
+        .await?)
+}
+
+/// The post `id` unless deleted, with its author (an active account).
+pub async fn find(conn: &impl ConnectionTrait, id: PostId) -> DbResult<Option<post::Model>> {
+    Ok(post::Entity::find_by_id(id.0)
+        .filter(post::Column::DeletedAt.is_null())
+        .one(conn)
+        .await?)
+}
+
+/// Marks the post deleted; false when it already was.
+pub async fn soft_delete(
+    conn: &impl ConnectionTrait,
+    id: PostId,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated = post::Entity::update_many()
+        .col_expr(post::Column::DeletedAt, Expr::value(now))
+        .filter(post::Column::Id.eq(id.0))
+        .filter(post::Column::DeletedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected > 0)
+}
+
+/// One page of `author`'s posts, newest first (`page` keyed by (`created_at`, id)).
+pub async fn by_author(
+    conn: &impl ConnectionTrait,
+    author: UserId,
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+) -> DbResult<Vec<post::Model>> {
+    let keyset = Keyset::new(
+        [SortKey::desc(post::Column::CreatedAt)],
+        SortKey::desc(post::Column::Id),
+    );
+    let mut select = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(author.0))
+        .filter(post::Column::DeletedAt.is_null());
+    if let Some((at, id)) = page.after {
+        select = select.filter(keyset.after([at.into(), id.into()]));
+    }
+    keyset.order_by(QuerySelect::query(&mut select));
+    Ok(select.limit(page.fetch()).all(conn).await?)
+}
+
+/// `rows` as clients see them, with their authors, in one query whatever their number. The
+/// tickers are read again from the text (the extractor is exact and keeps their order);
+/// `post_tickers` serves the ticker pages.
+pub async fn views(conn: &impl ConnectionTrait, rows: Vec<post::Model>) -> DbResult<Vec<Post>> {
+    let author_ids: Vec<Uuid> = rows.iter().map(|p| p.author_id).collect();
+    let authors: HashMap<Uuid, users::Model> = users::Entity::find()
+        .filter(users::Column::Id.is_in(author_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let author = authors.get(&row.author_id)?.clone();
+            Some(Post {
+                id: PostId(row.id),
+                author: UserSummary::from(author),
+                tickers: tickers_in(&row.content)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                content: row.content,
+                like_count: row.like_count,
+                comment_count: row.comment_count,
+                repost_count: row.repost_count,
+                created_at: row.created_at,
+                edited_at: row.edited_at,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,235 @@
+//! Posts: create, read, delete, and a user's posts.
+
+use agora_core::extract::{Json, Path, Query};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
+use agora_core::{ApiError, ApiResult, Created, UserId, time};
+use agora_platform::AppState;
+use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
+use agora_platform::identity::users::{self, Lookup};
+use agora_platform::identity::{OptionalViewer, UserRef, Viewer};
+use agora_platform::notifications::{self, NewNotification};
+use agora_platform::profiles::{self, Counter};
+use agora_store::Transaction;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::model::{CreatePost, Post, PostPage};
+use super::{PostId, queries, rules};
+use crate::graph::{RelationKind, queries as graph};
+use crate::mentions::mentions_in;
+use crate::tickers::tickers_in;
+
+/// What makes two creates "the same request" for `Idempotency-Key`.
+const CREATE_ROUTE: &str = "POST /posts";
+
+/// The most users one post notifies by mention.
+pub const MENTIONS_NOTIFIED: usize = 10;
+
+/// Publish a post. Its tickers are linked (ticker pages), the users it mentions are notified.
+#[utoipa::path(post, path = "/posts", tag = "social", security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters (a UUID); a retry with the same key and body returns the first response"),
+    ),
+    request_body = CreatePost,
+    responses(
+        (status = 201, description = "Published (or, with `Idempotent-Replayed: true`, published by an earlier request with this key)", body = Post,
+            headers(("Location" = String))),
+        (status = 400, description = "A malformed Idempotency-Key"),
+        (status = 401),
+        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another body"),
+    ))]
+pub async fn create_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    key: Option<IdempotencyKey>,
+    Json(body): Json<CreatePost>,
+) -> ApiResult<Response> {
+    let fingerprint = Fingerprint::of(CREATE_ROUTE, &body);
+    let content = rules::content(&body.content).map_err(|e| ApiError::invalid("content", e))?;
+    let author = viewer.user_id;
+    let now = time::now();
+    let txn = state.db().begin().await?;
+    let pending = match idempotency::claim(&txn, author, key.as_ref(), fingerprint, now).await? {
+        Claim::Replay(response) => return Ok(response),
+        Claim::Fresh(pending) => pending,
+    };
+    let mentioned = mentioned(&txn, author, &content).await?;
+    let tickers = tickers_in(&content);
+    let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
+    let row = queries::insert(&txn, author, content, &tickers, &ids, now).await?;
+    profiles::adjust_counter(&txn, author, Counter::Posts, 1, now).await?;
+    let post = queries::views(&txn, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a new post without its author"))?;
+    let mut delivered = Vec::new();
+    for (user, notify) in mentioned {
+        if notify {
+            delivered.push(notify_mention(&txn, user, &post, now).await?);
+        }
+    }
+    let created = Created::at(format!("/posts/{}", post.id), &post);
+    let response = pending.respond(&txn, created).await?;
+    txn.commit().await?;
+    for delivered in delivered {
+        notifications::after_commit(&state, delivered).await;
+    }
+    Ok(response)
+}
+
+/// The users `content` mentions that `author` may mention (active, not the author, no block
+/// either way), the first [`MENTIONS_NOTIFIED`] of them, each with whether to notify them (not
+/// when they mute the author).
+async fn mentioned(
+    txn: &Transaction,
+    author: UserId,
+    content: &str,
+) -> ApiResult<Vec<(UserId, bool)>> {
+    let names: Vec<String> = mentions_in(content)
+        .into_iter()
+        .take(MENTIONS_NOTIFIED)
+        .collect();
+    let mut mentioned = Vec::new();
+    for user in queries::active_users_named(txn, &names).await? {
+        let user = UserId(user.id);
+        if user == author || graph::blocked_between(txn, author, user).await? {
+            continue;
+        }
+        let muted = graph::holds(txn, user, RelationKind::Mute, author).await?;
+        mentioned.push((user, !muted));
+    }
+    Ok(mentioned)
+}
+
+async fn notify_mention(
+    txn: &Transaction,
+    user: UserId,
+    post: &Post,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<notifications::Delivered>> {
+    Ok(notifications::notify(
+        txn,
+        NewNotification {
+            user_id: user,
+            kind: "social.mention".to_owned(),
+            actor_id: Some(post.author.id),
+            title: format!("{} mentioned you", post.author.username),
+            body: Some(post.content.chars().take(140).collect()),
+            link: Some(format!("/posts/{}", post.id)),
+            payload: json!({ "post_id": post.id, "author": post.author }),
+        },
+        now,
+    )
+    .await?)
+}
+
+fn no_such_post() -> ApiError {
+    ApiError::not_found("no post with this id")
+}
+
+/// A post, unless deleted, or hidden from the viewer by a block between them and its author.
+#[utoipa::path(get, path = "/posts/{id}", tag = "social", security((), ("bearer" = [])),
+    params(("id" = PostId, Path, description = "Post id")),
+    responses(
+        (status = 200, body = Post),
+        (status = 401, description = "A token was sent and is not valid"),
+        (status = 404),
+    ))]
+pub async fn get_post(
+    State(state): State<AppState>,
+    viewer: OptionalViewer,
+    Path(id): Path<PostId>,
+) -> ApiResult<Json<Post>> {
+    let db = state.db().reader();
+    let row = queries::find(db, id).await?.ok_or_else(no_such_post)?;
+    if let Some(viewer) = viewer.0
+        && graph::blocked_between(db, viewer.user_id, UserId(row.author_id)).await?
+    {
+        return Err(no_such_post());
+    }
+    let post = queries::views(db, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(no_such_post)?;
+    Ok(Json(post))
+}
+
+/// Delete a post: its author, a moderator or an admin. It disappears everywhere; deleting it
+/// again is a 404.
+#[utoipa::path(delete, path = "/posts/{id}", tag = "social", security(("bearer" = [])),
+    params(("id" = PostId, Path, description = "Post id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401),
+        (status = 403, description = "Neither its author nor a moderator"),
+        (status = 404),
+    ))]
+pub async fn delete_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<PostId>,
+) -> ApiResult<StatusCode> {
+    let now = time::now();
+    let txn = state.db().begin().await?;
+    let row = queries::find(&txn, id).await?.ok_or_else(no_such_post)?;
+    let author = UserId(row.author_id);
+    if author != viewer.user_id {
+        // The current role, not the token's: a demotion takes effect at once.
+        let may_moderate = users::find_active(&txn, Lookup::Id(viewer.user_id.0))
+            .await?
+            .is_some_and(|user| user.role.can_moderate());
+        if !may_moderate {
+            return Err(ApiError::forbidden(
+                "only its author or a moderator may delete a post",
+            ));
+        }
+    }
+    if queries::soft_delete(&txn, id, now).await? {
+        profiles::adjust_counter(&txn, author, Counter::Posts, -1, now).await?;
+    }
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+const BY_AUTHOR: CursorSort = CursorSort::new("user_posts", "newest");
+
+/// A user's posts, newest first.
+#[utoipa::path(get, path = "/users/{user_id}/posts", tag = "social", security((), ("bearer" = [])),
+    params(("user_id" = UserRef, Path, description = "Whose posts"), PostPage),
+    responses(
+        (status = 200, body = CursorPage<Post>),
+        (status = 401, description = "`me` without a token, or a token that is not valid"),
+        (status = 404, description = "No such user, or one of you blocked the other"),
+        (status = 422, description = "Bad limit or cursor"),
+    ))]
+pub async fn user_posts(
+    State(state): State<AppState>,
+    viewer: OptionalViewer,
+    Path(user): Path<UserRef>,
+    Query(page): Query<PostPage>,
+) -> ApiResult<Json<CursorPage<Post>>> {
+    let page = CursorParams::new(page.limit, page.cursor.as_deref())
+        .resolve::<(DateTime<Utc>, Uuid)>(BY_AUTHOR)?;
+    let author = user.resolve(&viewer)?;
+    let db = state.db().reader();
+    let no_such_user = || ApiError::not_found("no user with this id");
+    users::find_active(db, Lookup::Id(author.0))
+        .await?
+        .ok_or_else(no_such_user)?;
+    if let Some(viewer) = viewer.0
+        && graph::blocked_between(db, viewer.user_id, author).await?
+    {
+        return Err(no_such_user());
+    }
+    let rows = queries::by_author(db, author, &page).await?;
+    let page = page.page(rows, |row| (row.created_at, row.id));
+    let items = queries::views(db, page.items).await?;
+    Ok(Json(CursorPage {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}
