@@ -34,5 +34,6 @@ pub const MODULE: Module = Module {
 pub fn router() -> OpenApiRouter<AppState> {
     graph::router()
         .merge(posts::router())
+        .merge(tickers::router())
         .merge(watchlist::router())
 }

@@ -142,6 +142,21 @@ fn blocks(user: UserId, side: Side) -> SelectStatement {
         .to_owned()
 }
 
+/// The users whose posts `viewer` does not see: those they mute, those they blocked and those
+/// who blocked them.
+pub fn hidden_from(viewer: UserId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::col(Column::TargetId))
+        .from(Entity)
+        .and_where(Expr::col(Column::UserId).eq(viewer.0))
+        .and_where(Expr::col(Column::Kind).is_in([RelationKind::Mute, RelationKind::Block]))
+        .union(
+            sea_orm::sea_query::UnionType::All,
+            blocks(viewer, Side::Holders),
+        )
+        .to_owned()
+}
+
 /// Whether either of `a` and `b` blocked the other.
 pub async fn blocked_between(conn: &impl ConnectionTrait, a: UserId, b: UserId) -> DbResult<bool> {
     Ok(holds(conn, a, RelationKind::Block, b).await?

@@ -57,6 +57,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The public timeline, newest first.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_posts_created")
+                    .table("posts")
+                    .col("created_at")
+                    .col("id")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

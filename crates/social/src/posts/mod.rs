@@ -6,8 +6,8 @@
 //!   may hold; `entity.rs`: the typed rows.
 //!
 //! Built so far: create (with `Idempotency-Key`), read, soft delete (author, moderator,
-//! admin), a user's posts. Edits with history, media, polls, the public timeline and the
-//! feed come with the rest of the social issue.
+//! admin), a user's posts, the public timeline and ticker pages (`crate::tickers::page`).
+//! Edits with history, media, polls and the feed come with the rest of the social issue.
 
 mod entity;
 pub mod model;
@@ -26,7 +26,7 @@ agora_core::id_type!(
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(routes::create_post))
+        .routes(routes!(routes::timeline, routes::create_post))
         .routes(routes!(routes::get_post, routes::delete_post))
         .routes(routes!(routes::user_posts))
 }

@@ -9,7 +9,7 @@ use agora_platform::identity::model::UserSummary;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::PostId;
 use super::entity::{mention, post, ticker};
 use super::model::Post;
+use crate::graph::queries as graph;
 use crate::tickers::{Ticker, tickers_in};
 
 /// Writes a new post with its tickers and mentions.
@@ -113,6 +114,49 @@ pub async fn by_author(
     let mut select = post::Entity::find()
         .filter(post::Column::AuthorId.eq(author.0))
         .filter(post::Column::DeletedAt.is_null());
+    if let Some((at, id)) = page.after {
+        select = select.filter(keyset.after([at.into(), id.into()]));
+    }
+    keyset.order_by(QuerySelect::query(&mut select));
+    Ok(select.limit(page.fetch()).all(conn).await?)
+}
+
+/// Which posts a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing<'a> {
+    /// Every post (the public timeline).
+    Everyone,
+    /// The posts that name this ticker.
+    Ticker(&'a Ticker),
+}
+
+/// One page of `listing`, newest first, without the authors `viewer` mutes or is blocked
+/// from either way (`page` keyed by (`created_at`, id)).
+pub async fn listing(
+    conn: &impl ConnectionTrait,
+    listing: Listing<'_>,
+    viewer: Option<UserId>,
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+) -> DbResult<Vec<post::Model>> {
+    let keyset = Keyset::new(
+        [SortKey::desc((post::Entity, post::Column::CreatedAt))],
+        SortKey::desc((post::Entity, post::Column::Id)),
+    );
+    let mut select = post::Entity::find().filter(post::Column::DeletedAt.is_null());
+    if let Listing::Ticker(symbol) = listing {
+        select = select.filter(
+            post::Column::Id.in_subquery(
+                Query::select()
+                    .column(ticker::Column::PostId)
+                    .from(ticker::Entity)
+                    .and_where(Expr::col(ticker::Column::Symbol).eq(symbol.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(viewer) = viewer {
+        select = select.filter(post::Column::AuthorId.not_in_subquery(graph::hidden_from(viewer)));
+    }
     if let Some((at, id)) = page.after {
         select = select.filter(keyset.after([at.into(), id.into()]));
     }

@@ -1,7 +1,7 @@
 //! Posts: create, read, delete, and a user's posts.
 
 use agora_core::extract::{Json, Path, Query};
-use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort, PageRequest};
 use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
@@ -18,6 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::model::{CreatePost, Post, PostPage};
+use super::queries::Listing;
 use super::{PostId, queries, rules};
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
@@ -232,4 +233,44 @@ pub async fn user_posts(
         items,
         next_cursor: page.next_cursor,
     }))
+}
+
+const TIMELINE: CursorSort = CursorSort::new("posts", "newest");
+
+/// The public timeline: every post, newest first, without the authors the viewer mutes or is
+/// blocked from either way.
+#[utoipa::path(get, path = "/posts", tag = "social", security((), ("bearer" = [])),
+    params(PostPage),
+    responses(
+        (status = 200, body = CursorPage<Post>),
+        (status = 401, description = "A token was sent and is not valid"),
+        (status = 422, description = "Bad limit or cursor"),
+    ))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    viewer: OptionalViewer,
+    Query(page): Query<PostPage>,
+) -> ApiResult<Json<CursorPage<Post>>> {
+    let page = CursorParams::new(page.limit, page.cursor.as_deref())
+        .resolve::<(DateTime<Utc>, Uuid)>(TIMELINE)?;
+    let viewer = viewer.0.map(|v| v.user_id);
+    page_of(&state, Listing::Everyone, viewer, &page)
+        .await
+        .map(Json)
+}
+
+/// A page of `listing` as clients see it.
+pub async fn page_of(
+    state: &AppState,
+    listing: Listing<'_>,
+    viewer: Option<UserId>,
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+) -> ApiResult<CursorPage<Post>> {
+    let db = state.db().reader();
+    let rows = queries::listing(db, listing, viewer, page).await?;
+    let page = page.page(rows, |row| (row.created_at, row.id));
+    Ok(CursorPage {
+        items: queries::views(db, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
 }

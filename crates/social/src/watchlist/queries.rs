@@ -4,7 +4,8 @@ use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::entity::{ActiveModel, Column, Entity};
@@ -51,4 +52,20 @@ pub async fn remove(conn: &impl ConnectionTrait, user: UserId, ticker: &Ticker) 
         .exec(conn)
         .await?;
     Ok(deleted.rows_affected > 0)
+}
+
+/// How many users watch `ticker`.
+pub async fn watchers(conn: &impl ConnectionTrait, ticker: &Ticker) -> DbResult<u64> {
+    Ok(Entity::find()
+        .filter(Column::Symbol.eq(ticker.as_str()))
+        .count(conn)
+        .await?)
+}
+
+/// Whether `user` watches `ticker`.
+pub async fn watches(conn: &impl ConnectionTrait, user: UserId, ticker: &Ticker) -> DbResult<bool> {
+    Ok(Entity::find_by_id((user.0, ticker.as_str().to_owned()))
+        .one(conn)
+        .await?
+        .is_some())
 }

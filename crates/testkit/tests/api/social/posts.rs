@@ -229,3 +229,114 @@ async fn a_users_posts_page_newest_first_without_deleted_ones() {
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
+
+/// The contents of a list's first page.
+async fn contents(app: &TestApp, viewer: Option<&TestUser>, path: &str) -> Vec<String> {
+    let mut request = app.get(path);
+    if let Some(viewer) = viewer {
+        request = request.bearer(&viewer.access_token);
+    }
+    let response = request.send().await;
+    response.assert_status(StatusCode::OK);
+    let body: Value = response.json();
+    let items = if body["posts"].is_object() {
+        &body["posts"]["items"]
+    } else {
+        &body["items"]
+    };
+    items
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["content"].as_str().expect("text").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_public_timeline_is_newest_first_without_muted_or_blocked_authors() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    publish(&app, &alice, "from alice").await;
+    publish(&app, &bob, "from bob").await;
+    publish(&app, &carol, "from carol").await;
+    let everyone = ["from carol", "from bob", "from alice"];
+    assert_eq!(contents(&app, None, "/api/v1/posts").await, everyone);
+
+    app.post(&format!("/api/v1/users/{}/mute", bob.id))
+        .bearer(&alice.access_token)
+        .send()
+        .await;
+    app.post(&format!("/api/v1/users/{}/block", alice.id))
+        .bearer(&carol.access_token)
+        .send()
+        .await;
+    assert_eq!(
+        contents(&app, Some(&alice), "/api/v1/posts").await,
+        ["from alice"]
+    );
+    assert_eq!(
+        contents(&app, Some(&carol), "/api/v1/posts").await,
+        ["from carol", "from bob"]
+    );
+    assert_eq!(
+        contents(&app, Some(&bob), "/api/v1/posts").await,
+        everyone,
+        "muting is private"
+    );
+
+    let path = "/api/v1/posts?limit=1";
+    let cursor = first_cursor(&app, &bob, path).await;
+    for bad in bad_cursors(&cursor) {
+        assert_cursor_refused(&app, &bob, path, &bad).await;
+    }
+}
+
+#[tokio::test]
+async fn a_ticker_page_shows_its_posts_and_who_watches_it() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    publish(&app, &alice, "$AAPL earnings").await;
+    publish(&app, &alice, "$TSLA only").await;
+    publish(&app, &bob, "#aapl and $tsla").await;
+    app.post("/api/v1/users/me/watchlist")
+        .bearer(&alice.access_token)
+        .json(&json!({ "symbol": "aapl" }))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+
+    let page: Value = app
+        .get("/api/v1/tickers/$aapl")
+        .bearer(&alice.access_token)
+        .send()
+        .await
+        .json();
+    assert_eq!(page["symbol"], "AAPL");
+    assert_eq!(page["watcher_count"], 1);
+    assert_eq!(page["watched_by_me"], true);
+    assert_eq!(
+        contents(&app, None, "/api/v1/tickers/AAPL").await,
+        ["#aapl and $tsla", "$AAPL earnings"]
+    );
+    let anonymous: Value = app.get("/api/v1/tickers/AAPL").send().await.json();
+    assert_eq!(anonymous["watched_by_me"], Value::Null);
+    let bobs: Value = app
+        .get("/api/v1/tickers/AAPL")
+        .bearer(&bob.access_token)
+        .send()
+        .await
+        .json();
+    assert_eq!(bobs["watched_by_me"], false);
+    assert_eq!(
+        app.get("/api/v1/tickers/NOT%20ONE").send().await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        contents(&app, None, "/api/v1/tickers/MSFT")
+            .await
+            .is_empty()
+    );
+}
