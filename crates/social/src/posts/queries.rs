@@ -130,8 +130,8 @@ pub enum Listing<'a> {
     Ticker(&'a Ticker),
 }
 
-/// One page of `listing`, newest first, without the authors `viewer` mutes or is blocked
-/// from either way (`page` keyed by (`created_at`, id)).
+/// One page of `listing`, newest first, by active accounts only, without the authors `viewer`
+/// mutes or is blocked from either way (`page` keyed by (`created_at`, id)).
 pub async fn listing(
     conn: &impl ConnectionTrait,
     listing: Listing<'_>,
@@ -142,7 +142,18 @@ pub async fn listing(
         [SortKey::desc((post::Entity, post::Column::CreatedAt))],
         SortKey::desc((post::Entity, post::Column::Id)),
     );
-    let mut select = post::Entity::find().filter(post::Column::DeletedAt.is_null());
+    let mut select = post::Entity::find()
+        .filter(post::Column::DeletedAt.is_null())
+        // A disabled account's posts leave the public lists with it.
+        .filter(
+            post::Column::AuthorId.in_subquery(
+                Query::select()
+                    .column(users::Column::Id)
+                    .from(users::Entity)
+                    .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
+                    .to_owned(),
+            ),
+        );
     if let Listing::Ticker(symbol) = listing {
         select = select.filter(
             post::Column::Id.in_subquery(

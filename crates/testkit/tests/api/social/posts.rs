@@ -286,6 +286,19 @@ async fn the_public_timeline_is_newest_first_without_muted_or_blocked_authors() 
         "muting is private"
     );
 
+    // A disabled account's posts leave the timeline.
+    let admin = app.admin("root").await;
+    app.post(&format!("/api/v1/admin/users/{}/disable", carol.id))
+        .bearer(&admin.access_token)
+        .json(&json!({ "reason": "spam" }))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(
+        contents(&app, None, "/api/v1/posts").await,
+        ["from bob", "from alice"]
+    );
+
     let path = "/api/v1/posts?limit=1";
     let cursor = first_cursor(&app, &bob, path).await;
     for bad in bad_cursors(&cursor) {
