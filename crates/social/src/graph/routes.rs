@@ -2,9 +2,10 @@
 //! following lists, and `/content-filters`.
 
 use agora_core::extract::{Json, Query};
-use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort, PageRequest};
 use agora_core::{ApiError, ApiResult, UserId, time};
 use agora_platform::AppState;
+use agora_platform::entities::users::Model as Account;
 use agora_platform::identity::model::UserSummary;
 use agora_platform::identity::users::{self, Lookup};
 use agora_platform::identity::{OptionalViewer, UserRef, Viewer};
@@ -14,6 +15,7 @@ use agora_store::Transaction;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -285,25 +287,43 @@ async fn relations_of(
 ) -> ApiResult<Json<CursorPage<RelatedUser>>> {
     let page = CursorParams::new(page.limit, page.cursor.as_deref())
         .resolve::<(DateTime<Utc>, Uuid)>(sort)?;
-    let owner = user.resolve(viewer)?;
     let db = state.db().reader();
-    users::find_active(db, Lookup::Id(owner.0))
+    let owner = visible_user(db, viewer, user).await?;
+    let viewer = viewer.0.map(|v| v.user_id);
+    let rows = queries::list(db, owner, RelationKind::Follow, side, viewer, &page).await?;
+    Ok(Json(related_page(&page, rows)))
+}
+
+/// The page of `rows` (fetched with one more than the page) as clients see it.
+fn related_page(
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+    rows: Vec<(Account, DateTime<Utc>)>,
+) -> CursorPage<RelatedUser> {
+    page.page(rows, |(user, since)| (*since, user.id))
+        .map(|(user, since)| RelatedUser {
+            user: UserSummary::from(user),
+            since,
+        })
+}
+
+/// The account a public path names, as `viewer` may see it: `me` needs a token (401); a
+/// user that is not an active account, or that is on either side of a block with the viewer,
+/// is not found (404).
+pub async fn visible_user(
+    conn: &impl ConnectionTrait,
+    viewer: &OptionalViewer,
+    user: UserRef,
+) -> ApiResult<UserId> {
+    let user = user.resolve(viewer)?;
+    users::find_active(conn, Lookup::Id(user.0))
         .await?
         .ok_or_else(no_such_user)?;
-    let viewer = viewer.0.map(|v| v.user_id);
-    if let Some(viewer) = viewer
-        && queries::blocked_between(db, viewer, owner).await?
+    if let Some(viewer) = viewer.0
+        && queries::blocked_between(conn, viewer.user_id, user).await?
     {
         return Err(no_such_user());
     }
-    let rows = queries::list(db, owner, RelationKind::Follow, side, viewer, &page).await?;
-    Ok(Json(
-        page.page(rows, |(user, since)| (*since, user.id))
-            .map(|(user, since)| RelatedUser {
-                user: UserSummary::from(user),
-                since,
-            }),
-    ))
+    Ok(user)
 }
 
 /// Whom you mute or block, newest first (`kind`).
@@ -334,11 +354,5 @@ pub async fn content_filters(
         &page,
     )
     .await?;
-    Ok(Json(
-        page.page(rows, |(user, since)| (*since, user.id))
-            .map(|(user, since)| RelatedUser {
-                user: UserSummary::from(user),
-                since,
-            }),
-    ))
+    Ok(Json(related_page(&page, rows)))
 }

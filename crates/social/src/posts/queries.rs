@@ -101,37 +101,19 @@ pub async fn soft_delete(
     Ok(updated.rows_affected > 0)
 }
 
-/// One page of `author`'s posts, newest first (`page` keyed by (`created_at`, id)).
-pub async fn by_author(
-    conn: &impl ConnectionTrait,
-    author: UserId,
-    page: &PageRequest<(DateTime<Utc>, Uuid)>,
-) -> DbResult<Vec<post::Model>> {
-    let keyset = Keyset::new(
-        [SortKey::desc(post::Column::CreatedAt)],
-        SortKey::desc(post::Column::Id),
-    );
-    let mut select = post::Entity::find()
-        .filter(post::Column::AuthorId.eq(author.0))
-        .filter(post::Column::DeletedAt.is_null());
-    if let Some((at, id)) = page.after {
-        select = select.filter(keyset.after([at.into(), id.into()]));
-    }
-    keyset.order_by(QuerySelect::query(&mut select));
-    Ok(select.limit(page.fetch()).all(conn).await?)
-}
-
 /// Which posts a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum Listing<'a> {
     /// Every post (the public timeline).
     Everyone,
+    /// One user's posts (their page; the index `(author_id, created_at, id)`).
+    Author(UserId),
     /// The posts that name this ticker.
     Ticker(&'a Ticker),
 }
 
 /// One page of `listing`, newest first, by active accounts only, without the authors `viewer`
-/// mutes or is blocked from either way (`page` keyed by (`created_at`, id)).
+/// mutes or is blocked from either way, when one is given (`page` keyed by (`created_at`, id)).
 pub async fn listing(
     conn: &impl ConnectionTrait,
     listing: Listing<'_>,
@@ -154,16 +136,20 @@ pub async fn listing(
                     .to_owned(),
             ),
         );
-    if let Listing::Ticker(symbol) = listing {
-        select = select.filter(
-            post::Column::Id.in_subquery(
-                Query::select()
-                    .column(ticker::Column::PostId)
-                    .from(ticker::Entity)
-                    .and_where(Expr::col(ticker::Column::Symbol).eq(symbol.as_str()))
-                    .to_owned(),
-            ),
-        );
+    match listing {
+        Listing::Everyone => {}
+        Listing::Author(author) => select = select.filter(post::Column::AuthorId.eq(author.0)),
+        Listing::Ticker(symbol) => {
+            select = select.filter(
+                post::Column::Id.in_subquery(
+                    Query::select()
+                        .column(ticker::Column::PostId)
+                        .from(ticker::Entity)
+                        .and_where(Expr::col(ticker::Column::Symbol).eq(symbol.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
     }
     if let Some(viewer) = viewer {
         select = select.filter(post::Column::AuthorId.not_in_subquery(graph::hidden_from(viewer)));

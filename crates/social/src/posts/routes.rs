@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::model::{CreatePost, Post, PostPage};
 use super::queries::Listing;
 use super::{PostId, queries, rules};
+use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
 use crate::tickers::tickers_in;
@@ -215,24 +216,12 @@ pub async fn user_posts(
 ) -> ApiResult<Json<CursorPage<Post>>> {
     let page = CursorParams::new(page.limit, page.cursor.as_deref())
         .resolve::<(DateTime<Utc>, Uuid)>(BY_AUTHOR)?;
-    let author = user.resolve(&viewer)?;
-    let db = state.db().reader();
-    let no_such_user = || ApiError::not_found("no user with this id");
-    users::find_active(db, Lookup::Id(author.0))
-        .await?
-        .ok_or_else(no_such_user)?;
-    if let Some(viewer) = viewer.0
-        && graph::blocked_between(db, viewer.user_id, author).await?
-    {
-        return Err(no_such_user());
-    }
-    let rows = queries::by_author(db, author, &page).await?;
-    let page = page.page(rows, |row| (row.created_at, row.id));
-    let items = queries::views(db, page.items).await?;
-    Ok(Json(CursorPage {
-        items,
-        next_cursor: page.next_cursor,
-    }))
+    let author = visible_user(state.db().reader(), &viewer, user).await?;
+    // Who opens a user's page sees their posts, muted or not: muting filters the lists the
+    // viewer did not choose (timeline, tickers, feed).
+    page_of(&state, Listing::Author(author), None, &page)
+        .await
+        .map(Json)
 }
 
 const TIMELINE: CursorSort = CursorSort::new("posts", "newest");
