@@ -8,6 +8,8 @@
 //! (lower case), each once, in order of first appearance; which of them are accounts is for
 //! the caller to look up.
 
+use crate::tickers::is_opening;
+
 /// The shortest and longest username.
 const NAME_MIN: usize = 3;
 const NAME_MAX: usize = 30;
@@ -36,13 +38,6 @@ pub fn mentions_in(text: &str) -> Vec<String> {
         previous = Some(c);
     }
     found
-}
-
-fn is_opening(c: char) -> bool {
-    matches!(
-        c,
-        '(' | '[' | '{' | '<' | '"' | '\'' | '*' | '“' | '‘' | '«' | '„' | '¡' | '¿'
-    )
 }
 
 #[cfg(test)]

@@ -76,8 +76,9 @@ fn cashtags_in_word(word: &str) -> Vec<String> {
     symbols
 }
 
-/// Brackets, quotes and emphasis marks that may stand before a cashtag.
-fn is_opening(c: char) -> bool {
+/// Brackets, quotes and emphasis marks that may stand before a cashtag or a mention (the start
+/// of a word that is not the start of the text).
+pub fn is_opening(c: char) -> bool {
     matches!(
         c,
         '(' | '[' | '{' | '<' | '"' | '\'' | '*' | '“' | '‘' | '«' | '„' | '¡' | '¿'

@@ -4,7 +4,7 @@
 mod extract;
 pub mod page;
 
-pub use extract::tickers_in;
+pub use extract::{is_opening, tickers_in};
 
 use agora_core::{FieldCode, Invalid};
 use agora_platform::AppState;
