@@ -12,7 +12,9 @@ use super::PostId;
 #[serde(deny_unknown_fields)]
 pub struct CreatePost {
     /// At most 2,000 characters, not blank; stored trimmed. `$AAPL`, `#TSLA` and `$BRK.B`
-    /// name tickers; `@username` mentions (and notifies) a user.
+    /// name tickers; `@username` mentions a user: of the first 10 distinct names, those that
+    /// are accounts are linked and notified (not across a block; those who mute the author are
+    /// linked, not notified).
     #[schema(
         min_length = 1,
         max_length = 2000,
