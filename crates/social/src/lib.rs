@@ -1,12 +1,13 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
-//! Built so far: posts (`posts/`: create, read, delete, a user's posts), follows, mutes and
-//! blocks (`graph/`), the ticker watchlist (`watchlist/`),
+//! Built so far: posts (`posts/`: create, read, delete, a user's posts), the home feed
+//! (`feed/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
 //! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
 //! (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
+pub mod feed;
 pub mod graph;
 pub mod mentions;
 pub mod migrations;
@@ -32,7 +33,8 @@ pub const MODULE: Module = Module {
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    graph::router()
+    feed::router()
+        .merge(graph::router())
         .merge(posts::router())
         .merge(tickers::router())
         .merge(watchlist::router())

@@ -112,11 +112,11 @@ impl Db {
             .connect_with(connect.read_only(true))
             .await
             .map_err(sqlx_err)?;
-        Ok(Db {
-            writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
-            reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
-            kind: DatabaseKind::Sqlite,
-        })
+        Ok(Db::counted(
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+            DatabaseKind::Sqlite,
+        ))
     }
 
     async fn connect_postgres(options: &DbOptions) -> Result<Db, DbErr> {
@@ -143,11 +143,23 @@ impl Db {
             .await
             .map_err(sqlx_err)?;
         let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-        Ok(Db {
-            writer: conn.clone(),
-            reader: conn,
-            kind: DatabaseKind::Postgres,
-        })
+        Ok(Db::counted(conn.clone(), conn, DatabaseKind::Postgres))
+    }
+
+    fn counted(
+        mut writer: DatabaseConnection,
+        mut reader: DatabaseConnection,
+        kind: DatabaseKind,
+    ) -> Db {
+        // Every statement, transactions included, is seen by `statements::counted`.
+        for conn in [&mut writer, &mut reader] {
+            conn.set_metric_callback(|_| crate::statements::record());
+        }
+        Db {
+            writer,
+            reader,
+            kind,
+        }
     }
 
     /// Connection for queries that only read.

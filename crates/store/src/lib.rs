@@ -11,6 +11,7 @@ pub mod media_url;
 pub mod migrate;
 pub mod query;
 pub mod redis;
+pub mod statements;
 pub mod storage;
 pub mod transaction;
 

@@ -157,6 +157,16 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .to_owned()
 }
 
+/// The users `reader` follows (the authors of their home feed, with themselves).
+pub fn followed_by(reader: UserId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::col(Column::TargetId))
+        .from(Entity)
+        .and_where(Expr::col(Column::UserId).eq(reader.0))
+        .and_where(Expr::col(Column::Kind).eq(RelationKind::Follow))
+        .to_owned()
+}
+
 /// Whether either of `a` and `b` blocked the other.
 pub async fn blocked_between(conn: &impl ConnectionTrait, a: UserId, b: UserId) -> DbResult<bool> {
     Ok(holds(conn, a, RelationKind::Block, b).await?

@@ -1,8 +1,8 @@
 //! Posts: what users publish, with the tickers they name (`post_tickers`, for ticker pages) and
 //! the users they mention (`post_mentions`, notified).
 //!
-//! - `routes.rs`: the handlers; `model.rs`: request and response types; `queries.rs`: the SQL
-//!   (a page of posts with its authors in a fixed number of queries); `rules.rs`: what a post
+//! - `routes.rs`: the handlers; `model.rs`: request and response types; `queries.rs`: the SQL;
+//!   `view.rs`: a page of posts as clients see it, in a fixed number of queries; `rules.rs`: what a post
 //!   may hold; `entity.rs`: the typed rows.
 //!
 //! Built so far: create (with `Idempotency-Key`), read, soft delete (author, moderator,
@@ -14,6 +14,7 @@ pub mod model;
 pub mod queries;
 pub mod routes;
 pub mod rules;
+pub mod view;
 
 use agora_platform::AppState;
 use utoipa_axum::router::OpenApiRouter;

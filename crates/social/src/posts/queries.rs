@@ -1,25 +1,22 @@
 //! The SQL of posts.
 
-use std::collections::HashMap;
-
 use agora_core::UserId;
 use agora_core::pagination::PageRequest;
 use agora_platform::entities::users;
-use agora_platform::identity::model::UserSummary;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use super::PostId;
 use super::entity::{mention, post, ticker};
-use super::model::Post;
 use crate::graph::queries as graph;
-use crate::tickers::{Ticker, tickers_in};
+use crate::tickers::Ticker;
 
 /// Writes a new post with its tickers and mentions.
 pub async fn insert(
@@ -110,10 +107,13 @@ pub enum Listing<'a> {
     Author(UserId),
     /// The posts that name this ticker.
     Ticker(&'a Ticker),
+    /// The home feed of this reader: their own posts and those of whom they follow.
+    Feed(UserId),
 }
 
 /// One page of `listing`, newest first, by active accounts only, without the authors `viewer`
-/// mutes or is blocked from either way, when one is given (`page` keyed by (`created_at`, id)).
+/// mutes or is blocked from either way, when one is given and the listing is not one author's
+/// (`page` keyed by (`created_at`, id)).
 pub async fn listing(
     conn: &impl ConnectionTrait,
     listing: Listing<'_>,
@@ -139,6 +139,13 @@ pub async fn listing(
     match listing {
         Listing::Everyone => {}
         Listing::Author(author) => select = select.filter(post::Column::AuthorId.eq(author.0)),
+        Listing::Feed(reader) => {
+            select = select.filter(
+                Condition::any()
+                    .add(post::Column::AuthorId.eq(reader.0))
+                    .add(post::Column::AuthorId.in_subquery(graph::followed_by(reader))),
+            );
+        }
         Listing::Ticker(symbol) => {
             select = select.filter(
                 post::Column::Id.in_subquery(
@@ -151,7 +158,11 @@ pub async fn listing(
             );
         }
     }
-    if let Some(viewer) = viewer {
+    // Who opens a user's page sees their posts, muted or not (a block is a 404 before this):
+    // muting filters the lists the viewer did not choose (timeline, tickers, feed).
+    if let Some(viewer) = viewer
+        && !matches!(listing, Listing::Author(_))
+    {
         select = select.filter(post::Column::AuthorId.not_in_subquery(graph::hidden_from(viewer)));
     }
     if let Some((at, id)) = page.after {
@@ -159,38 +170,4 @@ pub async fn listing(
     }
     keyset.order_by(QuerySelect::query(&mut select));
     Ok(select.limit(page.fetch()).all(conn).await?)
-}
-
-/// `rows` as clients see them, with their authors, in one query whatever their number. The
-/// tickers are read again from the text (the extractor is exact and keeps their order);
-/// `post_tickers` serves the ticker pages.
-pub async fn views(conn: &impl ConnectionTrait, rows: Vec<post::Model>) -> DbResult<Vec<Post>> {
-    let author_ids: Vec<Uuid> = rows.iter().map(|p| p.author_id).collect();
-    let authors: HashMap<Uuid, users::Model> = users::Entity::find()
-        .filter(users::Column::Id.is_in(author_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let author = authors.get(&row.author_id)?.clone();
-            Some(Post {
-                id: PostId(row.id),
-                author: UserSummary::from(author),
-                tickers: tickers_in(&row.content)
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-                content: row.content,
-                like_count: row.like_count,
-                comment_count: row.comment_count,
-                repost_count: row.repost_count,
-                created_at: row.created_at,
-                edited_at: row.edited_at,
-            })
-        })
-        .collect())
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::model::{CreatePost, Post, PostPage};
 use super::queries::Listing;
-use super::{PostId, queries, rules};
+use super::{PostId, queries, rules, view};
 use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
@@ -64,7 +64,7 @@ pub async fn create_post(
     let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
     let row = queries::insert(&txn, author, content, &tickers, &ids, now).await?;
     profiles::adjust_counter(&txn, author, Counter::Posts, 1, now).await?;
-    let post = queries::views(&txn, vec![row])
+    let post = view::views(&txn, Some(author), vec![row])
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal("a new post without its author"))?;
@@ -153,7 +153,7 @@ pub async fn get_post(
     {
         return Err(no_such_post());
     }
-    let post = queries::views(db, vec![row])
+    let post = view::views(db, viewer.0.map(|v| v.user_id), vec![row])
         .await?
         .pop()
         .ok_or_else(no_such_post)?;
@@ -217,11 +217,14 @@ pub async fn user_posts(
     let page = CursorParams::new(page.limit, page.cursor.as_deref())
         .resolve::<(DateTime<Utc>, Uuid)>(BY_AUTHOR)?;
     let author = visible_user(state.db().reader(), &viewer, user).await?;
-    // Who opens a user's page sees their posts, muted or not: muting filters the lists the
-    // viewer did not choose (timeline, tickers, feed).
-    page_of(&state, Listing::Author(author), None, &page)
-        .await
-        .map(Json)
+    page_of(
+        &state,
+        Listing::Author(author),
+        viewer.0.map(|v| v.user_id),
+        &page,
+    )
+    .await
+    .map(Json)
 }
 
 const TIMELINE: CursorSort = CursorSort::new("posts", "newest");
@@ -259,7 +262,7 @@ pub async fn page_of(
     let rows = queries::listing(db, listing, viewer, page).await?;
     let page = page.page(rows, |row| (row.created_at, row.id));
     Ok(CursorPage {
-        items: queries::views(db, page.items).await?,
+        items: view::views(db, viewer, page.items).await?,
         next_cursor: page.next_cursor,
     })
 }

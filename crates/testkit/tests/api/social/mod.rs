@@ -1,5 +1,6 @@
 //! The social network: a file per resource, its shared helpers here.
 
+mod feed;
 mod graph;
 mod posts;
 mod watchlist;

@@ -1,0 +1,15 @@
+//! The home feed (`GET /feed`): the reader's own posts and those of the accounts they follow,
+//! reposts included, newest first, without the authors they mute or are blocked from either way.
+//!
+//! It reads the posts of the followed accounts when asked (fan-out on read, over the index
+//! `(author_id, created_at, id)`); why, with the measurements: docs/decisions/0025-home-feed.md.
+
+pub mod routes;
+
+use agora_platform::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(routes::feed))
+}

@@ -1,0 +1,182 @@
+//! The home feed: `GET /feed`.
+
+use agora_core::UserId;
+use agora_core::pagination::{CursorSort, PageRequest};
+use agora_social::posts::queries::Listing;
+use agora_social::posts::routes::page_of;
+use agora_store::statements;
+use agora_testkit::{Page, StatusCode, TestApp, TestUser};
+use serde_json::{Value, json};
+
+use crate::support::cursors::{assert_cursor_refused, bad_cursors, first_cursor};
+
+async fn publish(app: &TestApp, user: &TestUser, content: &str) -> String {
+    let response = app
+        .post("/api/v1/posts")
+        .bearer(&user.access_token)
+        .json(&json!({ "content": content }))
+        .send()
+        .await;
+    response.assert_status(StatusCode::CREATED);
+    response.json::<Value>()["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+async fn relate(app: &TestApp, user: &TestUser, relation: &str, target: &TestUser) {
+    app.post(&format!("/api/v1/users/{}/{relation}", target.id))
+        .bearer(&user.access_token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+}
+
+async fn feed_page(app: &TestApp, user: &TestUser, query: &str) -> Page<Value> {
+    let response = app
+        .get(&format!("/api/v1/feed{query}"))
+        .bearer(&user.access_token)
+        .send()
+        .await;
+    response.assert_status(StatusCode::OK);
+    response.json()
+}
+
+fn contents(page: &Page<Value>) -> Vec<&str> {
+    page.items
+        .iter()
+        .map(|post| post["content"].as_str().expect("content"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_feed_holds_own_and_followed_posts_newest_first_without_muted_or_blocked_authors() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let dave = app.register("dave").await;
+    let erin = app.register("erin").await;
+    for followed in [&bob, &carol, &dave] {
+        relate(&app, &alice, "follow", followed).await;
+    }
+    publish(&app, &alice, "alice 1").await;
+    publish(&app, &bob, "bob 1").await;
+    publish(&app, &carol, "carol 1").await;
+    publish(&app, &dave, "dave 1").await;
+    publish(&app, &erin, "erin 1 (not followed)").await;
+    publish(&app, &bob, "bob 2").await;
+
+    let page = feed_page(&app, &alice, "").await;
+    assert_eq!(
+        contents(&page),
+        ["bob 2", "dave 1", "carol 1", "bob 1", "alice 1"]
+    );
+    assert_eq!(page.items[0]["author"]["username"], "bob");
+
+    // Muting a followed account hides it; a block either way hides it too (and ends the follow).
+    relate(&app, &alice, "mute", &carol).await;
+    relate(&app, &dave, "block", &alice).await;
+    let page = feed_page(&app, &alice, "").await;
+    assert_eq!(contents(&page), ["bob 2", "bob 1", "alice 1"]);
+
+    // Following someone later brings their earlier posts in, in their place in time.
+    relate(&app, &alice, "follow", &erin).await;
+    let page = feed_page(&app, &alice, "").await;
+    assert_eq!(
+        contents(&page),
+        ["bob 2", "erin 1 (not followed)", "bob 1", "alice 1"]
+    );
+
+    let anonymous = app.get("/api/v1/feed").send().await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_feed_cursor_holds_while_new_posts_arrive() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    relate(&app, &alice, "follow", &bob).await;
+    for n in 1..=5 {
+        publish(&app, &bob, &format!("post {n}")).await;
+    }
+    let first = feed_page(&app, &alice, "?limit=2").await;
+    assert_eq!(contents(&first), ["post 5", "post 4"]);
+    // New posts land above the first page; the next pages go on where the first stopped.
+    publish(&app, &bob, "post 6").await;
+    publish(&app, &alice, "post 7").await;
+    let cursor = first.next_cursor.clone().expect("a next page");
+    let second = feed_page(&app, &alice, &format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(contents(&second), ["post 3", "post 2"]);
+    let cursor = second.next_cursor.clone().expect("a last page");
+    let third = feed_page(&app, &alice, &format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(contents(&third), ["post 1"]);
+    assert_eq!(third.next_cursor, None);
+    // The new posts are on a fresh first page.
+    assert_eq!(
+        contents(&feed_page(&app, &alice, "?limit=2").await),
+        ["post 7", "post 6"]
+    );
+}
+
+#[tokio::test]
+async fn the_feed_refuses_bad_cursors() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    publish(&app, &alice, "one").await;
+    publish(&app, &alice, "two").await;
+    let path = "/api/v1/feed?limit=1";
+    let cursor = first_cursor(&app, &alice, path).await;
+    for bad in bad_cursors(&cursor) {
+        assert_cursor_refused(&app, &alice, path, &bad).await;
+    }
+}
+
+/// A page of the feed costs the same number of statements whatever the number of posts, authors
+/// and their parts on it: everything a post shows is loaded for the whole page at once.
+#[tokio::test]
+async fn a_feed_page_runs_a_fixed_number_of_statements_whatever_its_size() {
+    let app = TestApp::spawn().await;
+    let reader = app.register("reader").await;
+    let mut authors = Vec::new();
+    for n in 0..6 {
+        let author = app.register(&format!("author{n}")).await;
+        relate(&app, &reader, "follow", &author).await;
+        authors.push(author);
+    }
+    for round in 0..4 {
+        for (n, author) in authors.iter().enumerate() {
+            publish(&app, author, &format!("$AAPL round {round} by {n} @reader")).await;
+        }
+    }
+    let reader_id = UserId(reader.id.parse().expect("a user id"));
+    let mut counts = Vec::new();
+    for size in [1, 5, 20] {
+        let page = PageRequest {
+            sort: CursorSort::new("feed", "newest"),
+            limit: size,
+            after: None,
+        };
+        let (posts, count) = statements::counted(page_of(
+            app.state(),
+            Listing::Feed(reader_id),
+            Some(reader_id),
+            &page,
+        ))
+        .await;
+        let posts = posts.expect("a page");
+        assert_eq!(posts.items.len(), size as usize);
+        counts.push(count);
+    }
+    assert!(
+        counts.iter().all(|count| *count == counts[0]),
+        "statements per page of 1, 5 and 20 posts: {counts:?}"
+    );
+    // At least the page and its authors; and few.
+    assert!(
+        (2..=12).contains(&counts[0]),
+        "statements per page: {}",
+        counts[0]
+    );
+}
