@@ -26,6 +26,7 @@ pub const MODULE: Module = Module {
     }],
     router,
     migrations: migrations::migrations,
+    jobs: || vec![feed::live::job()],
     profile_facts: Some(graph::profile_facts),
     error_codes: &[&graph::SELF_RELATION, &graph::BLOCKED],
     ..Module::new("social")

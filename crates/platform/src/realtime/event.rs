@@ -156,21 +156,38 @@ pub struct Event {
     pub kind: String,
     pub at: DateTime<Utc>,
     pub payload: serde_json::Value,
+    /// Describes the moment and is not kept (see [`Event::ephemeral`]). Only the publishing
+    /// instance needs it: it decides whether the event enters the backlog.
+    #[serde(skip)]
+    ephemeral: bool,
 }
 
 impl Event {
     pub fn new(room: Room, kind: impl Into<String>, payload: serde_json::Value) -> Event {
+        let kind = kind.into();
         Event {
+            ephemeral: EPHEMERAL_KINDS.contains(&kind.as_str()),
             room,
-            kind: kind.into(),
+            kind,
             at: agora_core::time::now(),
             payload,
         }
     }
 
-    /// Whether the event describes the moment (typing, presence) and is not kept.
+    /// An event that describes the moment, like `typing`: fanned out to the sockets in its room
+    /// now, never kept in the backlog, sent without an `id`. For hints a client that missed
+    /// them recovers from by reading again ("3 new posts" above a feed), and for events sent to
+    /// very many rooms at once, which the backlog would hold for nobody.
+    pub fn ephemeral(room: Room, kind: impl Into<String>, payload: serde_json::Value) -> Event {
+        Event {
+            ephemeral: true,
+            ..Event::new(room, kind, payload)
+        }
+    }
+
+    /// Whether the event describes the moment and is not kept.
     pub fn is_ephemeral(&self) -> bool {
-        EPHEMERAL_KINDS.contains(&self.kind.as_str())
+        self.ephemeral
     }
 }
 

@@ -8,7 +8,7 @@ use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef,
     Set, TryInsertResult,
 };
 use uuid::Uuid;
@@ -165,6 +165,38 @@ pub fn followed_by(reader: UserId) -> SelectStatement {
         .and_where(Expr::col(Column::UserId).eq(reader.0))
         .and_where(Expr::col(Column::Kind).eq(RelationKind::Follow))
         .to_owned()
+}
+
+/// Up to `limit` followers of `author` who do not mute them, by id, after `after`: whom a new
+/// post of `author` is announced to.
+pub async fn audience(
+    conn: &impl ConnectionTrait,
+    author: UserId,
+    after: Option<UserId>,
+    limit: u64,
+) -> DbResult<Vec<UserId>> {
+    let muters = Query::select()
+        .expr(Expr::col(Column::UserId))
+        .from(Entity)
+        .and_where(Expr::col(Column::TargetId).eq(author.0))
+        .and_where(Expr::col(Column::Kind).eq(RelationKind::Mute))
+        .to_owned();
+    let mut select = Entity::find()
+        .select_only()
+        .column(Column::UserId)
+        .filter(Column::TargetId.eq(author.0))
+        .filter(Column::Kind.eq(RelationKind::Follow))
+        .filter(Column::UserId.not_in_subquery(muters));
+    if let Some(after) = after {
+        select = select.filter(Column::UserId.gt(after.0));
+    }
+    let ids: Vec<Uuid> = select
+        .order_by_asc(Column::UserId)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().map(UserId).collect())
 }
 
 /// Whether either of `a` and `b` blocked the other.

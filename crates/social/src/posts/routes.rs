@@ -4,6 +4,7 @@ use agora_core::extract::{Json, Path, Query};
 use agora_core::pagination::{CursorPage, CursorParams, CursorSort, PageRequest};
 use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
+use agora_platform::jobs;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::identity::users::{self, Lookup};
 use agora_platform::identity::{OptionalViewer, UserRef, Viewer};
@@ -20,6 +21,7 @@ use uuid::Uuid;
 use super::model::{CreatePost, Post, PostPage};
 use super::queries::Listing;
 use super::{PostId, queries, rules, view};
+use crate::feed::live::AnnouncePost;
 use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
@@ -74,9 +76,11 @@ pub async fn create_post(
             delivered.push(notify_mention(&txn, user, &post, now).await?);
         }
     }
+    jobs::enqueue(&txn, &AnnouncePost { post_id: post.id }, now).await?;
     let created = Created::at(format!("/posts/{}", post.id), &post);
     let response = pending.respond(&txn, created).await?;
     txn.commit().await?;
+    state.jobs().wake();
     for delivered in delivered {
         notifications::after_commit(&state, delivered).await;
     }

@@ -1,11 +1,14 @@
 //! The home feed: `GET /feed`.
 
+use std::time::Duration;
+
 use agora_core::UserId;
 use agora_core::pagination::{CursorSort, PageRequest};
 use agora_social::posts::queries::Listing;
 use agora_social::posts::routes::page_of;
+use agora_platform::realtime::{Event, Room};
 use agora_store::statements;
-use agora_testkit::{Page, StatusCode, TestApp, TestUser};
+use agora_testkit::{Page, StatusCode, TestApp, TestUser, eventually};
 use serde_json::{Value, json};
 
 use crate::support::cursors::{assert_cursor_refused, bad_cursors, first_cursor};
@@ -179,4 +182,49 @@ async fn a_feed_page_runs_a_fixed_number_of_statements_whatever_its_size() {
         "statements per page: {}",
         counts[0]
     );
+}
+
+/// A new post is announced in the user room of each follower of its author, except those who
+/// mute the author, as an ephemeral `feed.post` (no event id: nothing to resume from).
+#[tokio::test]
+async fn a_new_post_is_announced_live_to_followers_who_do_not_mute_its_author() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    relate(&app, &bob, "follow", &alice).await;
+    relate(&app, &carol, "follow", &alice).await;
+    relate(&app, &carol, "mute", &alice).await;
+    let mut bobs = app.socket(&bob).await;
+    bobs.subscribe(&format!("user:{}", bob.id)).await;
+    let mut carols = app.socket(&carol).await;
+    carols.subscribe(&format!("user:{}", carol.id)).await;
+
+    let post_id = publish(&app, &alice, "fresh $NVDA take").await;
+    let event = bobs.next_of_type("feed.post").await;
+    assert_eq!(event["payload"]["post_id"], post_id.as_str());
+    assert_eq!(event["payload"]["author_id"], alice.id.as_str());
+    assert!(event.get("id").is_none(), "ephemeral: {event}");
+
+    // Once the announcement has run, carol's room has had nothing of it: the next frame she
+    // gets is one published after it.
+    eventually(Duration::from_secs(10), "the announcement job", async || {
+        let done = app
+            .count("jobs WHERE kind = 'social.announce_post' AND status = 'succeeded'")
+            .await;
+        (done == 1).then_some(())
+    })
+    .await;
+    let room = Room::parse(&format!("user:{}", carol.id)).expect("a room");
+    app.state()
+        .realtime()
+        .publish(Event::new(room, "marker", json!({})))
+        .await;
+    let next = loop {
+        let frame = carols.next_json().await;
+        if frame["type"] != "presence" {
+            break frame;
+        }
+    };
+    assert_eq!(next["type"], "marker", "{next}");
 }
