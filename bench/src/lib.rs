@@ -7,6 +7,8 @@
 // A benchmark that cannot set itself up has nothing to report: it stops with the reason.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod social_data;
+
 use std::time::{Duration, Instant};
 
 /// Latencies of one measured operation.

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use agora_core::UserId;
 use agora_core::pagination::{CursorSort, PageRequest};
+use agora_platform::realtime::{Event, Room};
 use agora_social::posts::queries::Listing;
 use agora_social::posts::routes::page_of;
-use agora_platform::realtime::{Event, Room};
 use agora_store::statements;
 use agora_testkit::{Page, StatusCode, TestApp, TestUser, eventually};
 use serde_json::{Value, json};
@@ -208,12 +208,16 @@ async fn a_new_post_is_announced_live_to_followers_who_do_not_mute_its_author() 
 
     // Once the announcement has run, carol's room has had nothing of it: the next frame she
     // gets is one published after it.
-    eventually(Duration::from_secs(10), "the announcement job", async || {
-        let done = app
-            .count("jobs WHERE kind = 'social.announce_post' AND status = 'succeeded'")
-            .await;
-        (done == 1).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the announcement job",
+        async || {
+            let done = app
+                .count("jobs WHERE kind = 'social.announce_post' AND status = 'succeeded'")
+                .await;
+            (done == 1).then_some(())
+        },
+    )
     .await;
     let room = Room::parse(&format!("user:{}", carol.id)).expect("a room");
     app.state()

@@ -1,0 +1,165 @@
+//! Social benchmark (issue 15): the home feed, publishing, search and trending on the data set
+//! of `agora_bench::social_data` (100,000 users, 1,000,000 posts, ~5.7 million follows at scale
+//! 1.0), seeded straight into the tables.
+//!
+//! Targets on a 2-core machine with the load generator on it, 64 concurrent connections:
+//! `GET /feed` p99 ≤ 25 ms and ≥ 5,000 requests/s (PostgreSQL); `POST /posts` p99 ≤ 25 ms.
+//!
+//! `cargo run --release -p agora-bench --bin social [-- <scale> <seconds> <concurrency>]`
+//! (`AGORA_TEST_DATABASE=postgres` for PostgreSQL). Prints a line per step and, last, the
+//! results as one JSON object.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agora_bench::social_data::{self, Scale, TICKERS};
+use agora_bench::{Latencies, load, ms};
+use agora_testkit::TestApp;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let scale: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1.0);
+    let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+
+    let app = TestApp::builder()
+        .env("AGORA_RATE_LIMIT_GENERAL", "1000000/1s")
+        .env("AGORA_DATABASE_MAX_CONNECTIONS", "32")
+        .spawn()
+        .await;
+    println!(
+        "social benchmark on {}: {cores} cores, scale {scale}, {seconds} s per scenario, {concurrency} concurrent clients",
+        app.db().kind_name()
+    );
+    let started = Instant::now();
+    let seeded = social_data::seed(app.db(), &Scale::of(scale)).await;
+    let seed_seconds = started.elapsed().as_secs_f64();
+    println!("  seeded in {seed_seconds:.1} s");
+
+    // Tokens are minted, not signed in for: Argon2id per user is not what is measured.
+    let tokens: Arc<Vec<String>> = Arc::new(
+        (0..2_000)
+            .map(|n| token(&app, seeded.users[(n * 7919) % seeded.users.len()]))
+            .collect(),
+    );
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("a client");
+    let duration = Duration::from_secs(seconds);
+    let mut results = Vec::new();
+
+    let feed = {
+        let (client, tokens, url) = (client.clone(), tokens.clone(), app.url("/api/v1/feed"));
+        run("GET /feed", concurrency, duration, move |_| {
+            let (client, tokens, url) = (client.clone(), tokens.clone(), url.clone());
+            async move {
+                let token = &tokens[rand::rng().random_range(0..tokens.len())];
+                ok(client.get(&url).bearer_auth(token).send().await).await
+            }
+        })
+        .await
+    };
+    results.push(feed);
+
+    let publish = {
+        let (client, tokens, url) = (client.clone(), tokens.clone(), app.url("/api/v1/posts"));
+        run("POST /posts", concurrency, duration, move |_| {
+            let (client, tokens, url) = (client.clone(), tokens.clone(), url.clone());
+            async move {
+                let mut rng = rand::rngs::StdRng::from_os_rng();
+                let token = &tokens[rng.random_range(0..tokens.len())];
+                let body = json!({ "content": format!(
+                    "${} and ${} look strong this week, @u{} what do you think?",
+                    TICKERS[rng.random_range(0..TICKERS.len())],
+                    TICKERS[rng.random_range(0..TICKERS.len())],
+                    rng.random_range(0..1000),
+                ) });
+                ok(client
+                    .post(&url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await)
+                .await
+            }
+        })
+        .await
+    };
+    results.push(publish);
+
+    let report = json!({
+        "benchmark": "social",
+        "database": app.db().kind_name(),
+        "cores": cores,
+        "scale": scale,
+        "users": seeded.users.len(),
+        "posts": seeded.posts,
+        "follows": seeded.follows,
+        "seed_seconds": seed_seconds,
+        "concurrency": concurrency,
+        "seconds_per_scenario": seconds,
+        "scenarios": results,
+    });
+    println!("{report}");
+}
+
+fn token(app: &TestApp, user: Uuid) -> String {
+    app.state()
+        .identity()
+        .tokens
+        .issue(user, Uuid::now_v7(), "user", agora_core::time::now())
+        .expect("a token")
+        .0
+}
+
+async fn ok(response: reqwest::Result<reqwest::Response>) -> bool {
+    match response {
+        Ok(response) if response.status().is_success() => response.bytes().await.is_ok(),
+        Ok(response) => {
+            eprintln!(
+                "{}: {}",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            );
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+async fn run<F, Fut>(name: &str, concurrency: usize, duration: Duration, operation: F) -> Value
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    // A short warm-up fills the caches and the connection pools.
+    let _ = load(concurrency, Duration::from_secs(2), operation.clone()).await;
+    let (latencies, failures) = load(concurrency, duration, operation).await;
+    let per_second = latencies.len() as f64 / duration.as_secs_f64();
+    println!(
+        "{name:<24} {per_second:>8.0}/s  {}  ({failures} failed)",
+        latencies.summary()
+    );
+    summary(name, &latencies, per_second, failures)
+}
+
+fn summary(name: &str, latencies: &Latencies, per_second: f64, failures: usize) -> Value {
+    json!({
+        "name": name,
+        "requests": latencies.len(),
+        "failed": failures,
+        "per_second": per_second.round(),
+        "p50_ms": ms(latencies.percentile(50.0)),
+        "p90_ms": ms(latencies.percentile(90.0)),
+        "p99_ms": ms(latencies.percentile(99.0)),
+        "max_ms": ms(latencies.percentile(100.0)),
+    })
+}

@@ -1,0 +1,372 @@
+//! The social benchmark's data set, written straight into the tables (not through the API),
+//! in multi-row inserts inside large transactions: users, a power-law follow graph, posts with
+//! tickers, mutes and blocks.
+//!
+//! Shape (at scale 1.0): 100,000 users; each follows 10–200 accounts (about 57 on average),
+//! 30% of those picked among the 1,000 most followed by a Zipf law (so the largest accounts
+//! have 50,000+ followers) and the rest uniformly; 1,000,000 posts over the last 30 days, 30% by
+//! the most followed accounts, 20% naming tickers; 1% of users mute someone, 1% block someone.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use agora_store::Db;
+use agora_store::sea_orm::sea_query::{Alias, InsertStatement, OnConflict, Query, SimpleExpr};
+use agora_store::sea_orm::ConnectionTrait;
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+/// The tickers posts name, most named first.
+pub const TICKERS: [&str; 24] = [
+    "AAPL", "TSLA", "NVDA", "MSFT", "AMZN", "GOOG", "META", "AMD", "SPY", "QQQ", "NFLX", "INTC",
+    "BRK.B", "JPM", "BAC", "DIS", "PLTR", "COIN", "UBER", "SHOP", "SQ", "PYPL", "BA", "XOM",
+];
+const WORDS: [&str; 32] = [
+    "earnings",
+    "guidance",
+    "breakout",
+    "support",
+    "resistance",
+    "calls",
+    "puts",
+    "rally",
+    "dip",
+    "buying",
+    "selling",
+    "long",
+    "short",
+    "volume",
+    "chart",
+    "trend",
+    "market",
+    "rates",
+    "inflation",
+    "revenue",
+    "margin",
+    "growth",
+    "value",
+    "dividend",
+    "split",
+    "squeeze",
+    "hold",
+    "target",
+    "bullish",
+    "bearish",
+    "week",
+    "today",
+];
+
+/// What was written, for the load that follows.
+pub struct Seeded {
+    pub users: Vec<Uuid>,
+    /// The most followed accounts, most followed first.
+    pub celebrities: Vec<Uuid>,
+    pub posts: usize,
+    pub follows: usize,
+}
+
+pub struct Scale {
+    pub users: usize,
+    pub posts: usize,
+}
+
+impl Scale {
+    pub fn of(factor: f64) -> Scale {
+        Scale {
+            users: ((100_000.0 * factor) as usize).max(1_000),
+            posts: ((1_000_000.0 * factor) as usize).max(1_000),
+        }
+    }
+}
+
+/// A Zipf-like pick in `0..n`: rank r with a probability proportional to 1/(r+1).
+fn zipf(rng: &mut StdRng, n: usize) -> usize {
+    // Inverse of the continuous law: exp(u · ln(n+1)) − 1.
+    let u: f64 = rng.random();
+    ((((n + 1) as f64).ln() * u).exp() - 1.0)
+        .floor()
+        .min((n - 1) as f64) as usize
+}
+
+/// Inserts `rows` into `table` in statements of at most ~30,000 values (under SQLite's and
+/// PostgreSQL's parameter limits), committing every `per_txn` rows.
+struct Writer<'a> {
+    db: &'a Db,
+    table: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<SimpleExpr>>,
+    written: usize,
+    ignore_conflicts: bool,
+}
+
+impl<'a> Writer<'a> {
+    fn new(db: &'a Db, table: &'static str, columns: &'static [&'static str]) -> Self {
+        Writer {
+            db,
+            table,
+            columns,
+            rows: Vec::new(),
+            written: 0,
+            ignore_conflicts: false,
+        }
+    }
+
+    fn ignoring_conflicts(mut self) -> Self {
+        self.ignore_conflicts = true;
+        self
+    }
+
+    async fn push(&mut self, row: Vec<SimpleExpr>) {
+        self.rows.push(row);
+        if self.rows.len() * self.columns.len() >= 30_000 {
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let mut insert: InsertStatement = Query::insert()
+            .into_table(Alias::new(self.table))
+            .columns(self.columns.iter().map(|c| Alias::new(*c)))
+            .to_owned();
+        if self.ignore_conflicts {
+            insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+        }
+        for row in self.rows.drain(..) {
+            self.written += 1;
+            insert.values_panic(row);
+        }
+        self.db
+            .writer()
+            .execute(&insert)
+            .await
+            .unwrap_or_else(|err| panic!("inserting into {}: {err}", self.table));
+    }
+
+    async fn finish(mut self) -> usize {
+        self.flush().await;
+        self.written
+    }
+}
+
+fn at(now: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
+    let seconds = rng.random_range(0..30 * 24 * 3600);
+    agora_core::time::to_stored(now - Duration::seconds(seconds))
+}
+
+fn text(rng: &mut StdRng, tickers: &[&str]) -> String {
+    let mut words: Vec<String> = (0..rng.random_range(6..24))
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())].to_owned())
+        .collect();
+    for ticker in tickers {
+        let at = rng.random_range(0..words.len());
+        words.insert(at, format!("${ticker}"));
+    }
+    words.join(" ")
+}
+
+/// Writes the data set; prints a line per table.
+pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
+    let mut rng = StdRng::seed_from_u64(42);
+    let now = agora_core::time::now();
+    let step = |name: &str, started: Instant, rows: usize| {
+        println!(
+            "  {name:<16} {rows:>9} rows in {:>6.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    };
+
+    let started = Instant::now();
+    let users: Vec<Uuid> = (0..scale.users).map(|_| Uuid::now_v7()).collect();
+    let mut writer = Writer::new(
+        db,
+        "users",
+        &[
+            "id",
+            "username",
+            "username_key",
+            "email",
+            "email_key",
+            "display_name",
+            "role",
+            "status",
+            "created_at",
+            "updated_at",
+        ],
+    );
+    for (n, id) in users.iter().enumerate() {
+        let created = at(now, &mut rng);
+        writer
+            .push(vec![
+                (*id).into(),
+                format!("u{n}").into(),
+                format!("u{n}").into(),
+                format!("u{n}@bench.test").into(),
+                format!("u{n}@bench.test").into(),
+                format!("User {n}").into(),
+                "user".into(),
+                "active".into(),
+                created.into(),
+                created.into(),
+            ])
+            .await;
+    }
+    step("users", started, writer.finish().await);
+
+    // The most followed accounts are a random thousand (not the first made).
+    let celebrities: Vec<Uuid> = (0..1_000.min(users.len()))
+        .map(|_| users[rng.random_range(0..users.len())])
+        .collect();
+    let started = Instant::now();
+    let mut writer = Writer::new(
+        db,
+        "user_relations",
+        &["user_id", "kind", "target_id", "created_at"],
+    );
+    let mut follows = 0;
+    for user in &users {
+        let u: f64 = rng.random();
+        let wanted = 10 + (190.0 * u * u * u) as usize;
+        let mut targets = HashSet::with_capacity(wanted);
+        while targets.len() < wanted {
+            let target = if rng.random_bool(0.3) {
+                celebrities[zipf(&mut rng, celebrities.len())]
+            } else {
+                users[rng.random_range(0..users.len())]
+            };
+            if target != *user {
+                targets.insert(target);
+            }
+        }
+        follows += targets.len();
+        for target in targets {
+            let created = at(now, &mut rng);
+            writer
+                .push(vec![
+                    (*user).into(),
+                    "follow".into(),
+                    target.into(),
+                    created.into(),
+                ])
+                .await;
+        }
+    }
+    // Mutes and blocks on 1% of users each (a block ends follows both ways: those rows go).
+    let mut blocks = Vec::new();
+    for _ in 0..users.len() / 100 {
+        let (user, target) = (
+            users[rng.random_range(0..users.len())],
+            users[rng.random_range(0..users.len())],
+        );
+        if user != target {
+            writer
+                .push(vec![user.into(), "mute".into(), target.into(), now.into()])
+                .await;
+        }
+        let (user, target) = (
+            users[rng.random_range(0..users.len())],
+            users[rng.random_range(0..users.len())],
+        );
+        if user != target {
+            blocks.push((user, target));
+        }
+    }
+    writer.flush().await;
+    let mut writer = writer.ignoring_conflicts();
+    for (user, target) in &blocks {
+        writer
+            .push(vec![
+                (*user).into(),
+                "block".into(),
+                (*target).into(),
+                now.into(),
+            ])
+            .await;
+    }
+    let relations = writer.finish().await;
+    for (user, target) in &blocks {
+        let sql = "DELETE FROM user_relations WHERE kind = 'follow' AND ((user_id = $1 AND target_id = $2) OR (user_id = $2 AND target_id = $1))";
+        let statement = agora_store::sea_orm::Statement::from_sql_and_values(
+            db.backend(),
+            sql,
+            [(*user).into(), (*target).into()],
+        );
+        db.writer()
+            .execute_raw(statement)
+            .await
+            .expect("a block ends follows");
+    }
+    step("user_relations", started, relations);
+
+    let started = Instant::now();
+    let mut posts = Writer::new(
+        db,
+        "posts",
+        &[
+            "id",
+            "author_id",
+            "content",
+            "created_at",
+            "like_count",
+            "comment_count",
+            "repost_count",
+        ],
+    );
+    let mut tickers = Writer::new(db, "post_tickers", &["post_id", "symbol", "created_at"]);
+    for _ in 0..scale.posts {
+        let author = if rng.random_bool(0.3) {
+            celebrities[zipf(&mut rng, celebrities.len())]
+        } else {
+            users[rng.random_range(0..users.len())]
+        };
+        let named: Vec<&str> = if rng.random_bool(0.2) {
+            let first = TICKERS[zipf(&mut rng, TICKERS.len())];
+            let second = TICKERS[zipf(&mut rng, TICKERS.len())];
+            if first == second {
+                vec![first]
+            } else {
+                vec![first, second]
+            }
+        } else {
+            Vec::new()
+        };
+        let id = Uuid::now_v7();
+        let created = at(now, &mut rng);
+        posts
+            .push(vec![
+                id.into(),
+                author.into(),
+                text(&mut rng, &named).into(),
+                created.into(),
+                0i64.into(),
+                0i64.into(),
+                0i64.into(),
+            ])
+            .await;
+        for symbol in named {
+            tickers
+                .push(vec![id.into(), symbol.into(), created.into()])
+                .await;
+        }
+    }
+    let written = posts.finish().await;
+    let linked = tickers.finish().await;
+    step("posts", started, written);
+    println!("  {:<16} {linked:>9} rows", "post_tickers");
+
+    // Statistics, as autovacuum or `PRAGMA optimize` would have gathered them.
+    db.writer()
+        .execute_unprepared("ANALYZE")
+        .await
+        .expect("ANALYZE");
+    Seeded {
+        users,
+        celebrities,
+        posts: written,
+        follows,
+    }
+}
