@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use agora_store::Db;
-use agora_store::sea_orm::sea_query::{Alias, InsertStatement, OnConflict, Query, SimpleExpr};
 use agora_store::sea_orm::ConnectionTrait;
+use agora_store::sea_orm::sea_query::{Alias, InsertStatement, OnConflict, Query, SimpleExpr};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -157,14 +157,29 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .to_owned()
 }
 
-/// The users `reader` follows (the authors of their home feed, with themselves).
-pub fn followed_by(reader: UserId) -> SelectStatement {
-    Query::select()
-        .expr(Expr::col(Column::TargetId))
-        .from(Entity)
-        .and_where(Expr::col(Column::UserId).eq(reader.0))
-        .and_where(Expr::col(Column::Kind).eq(RelationKind::Follow))
-        .to_owned()
+/// The authors of `reader`'s home feed: `reader` and the active accounts they follow, less
+/// those they mute (a block ends follows both ways).
+pub async fn feed_authors(conn: &impl ConnectionTrait, reader: UserId) -> DbResult<Vec<Uuid>> {
+    let mut authors: Vec<Uuid> = Entity::find()
+        .select_only()
+        .column(Column::TargetId)
+        .filter(Column::UserId.eq(reader.0))
+        .filter(Column::Kind.eq(RelationKind::Follow))
+        .filter(Column::TargetId.not_in_subquery(hidden_from(reader)))
+        .filter(
+            Column::TargetId.in_subquery(
+                Query::select()
+                    .column(users::Column::Id)
+                    .from(users::Entity)
+                    .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(conn)
+        .await?;
+    authors.push(reader.0);
+    Ok(authors)
 }
 
 /// Up to `limit` followers of `author` who do not mute them, by id, after `after`: whom a new

@@ -6,10 +6,10 @@ use agora_platform::entities::users;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -107,9 +107,15 @@ pub enum Listing<'a> {
     Author(UserId),
     /// The posts that name this ticker.
     Ticker(&'a Ticker),
-    /// The home feed of this reader: their own posts and those of whom they follow.
+    /// The home feed of this reader: their own posts and those of whom they follow
+    /// ([`feed`]).
     Feed(UserId),
 }
+
+/// Up to this many authors, a feed page reads each author's latest posts on its own (below);
+/// beyond, one scan of the newest posts (see [`feed`]). SQLite allows 500 terms in a compound
+/// SELECT.
+pub const FEED_AUTHORS_READ_ONE_BY_ONE: usize = 400;
 
 /// One page of `listing`, newest first, by active accounts only, without the authors `viewer`
 /// mutes or is blocked from either way, when one is given and the listing is not one author's
@@ -120,10 +126,7 @@ pub async fn listing(
     viewer: Option<UserId>,
     page: &PageRequest<(DateTime<Utc>, Uuid)>,
 ) -> DbResult<Vec<post::Model>> {
-    let keyset = Keyset::new(
-        [SortKey::desc((post::Entity, post::Column::CreatedAt))],
-        SortKey::desc((post::Entity, post::Column::Id)),
-    );
+    let keyset = newest_first();
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
         // A disabled account's posts leave the public lists with it.
@@ -140,11 +143,7 @@ pub async fn listing(
         Listing::Everyone => {}
         Listing::Author(author) => select = select.filter(post::Column::AuthorId.eq(author.0)),
         Listing::Feed(reader) => {
-            select = select.filter(
-                Condition::any()
-                    .add(post::Column::AuthorId.eq(reader.0))
-                    .add(post::Column::AuthorId.in_subquery(graph::followed_by(reader))),
-            );
+            return feed(conn, reader, page, FEED_AUTHORS_READ_ONE_BY_ONE).await;
         }
         Listing::Ticker(symbol) => {
             select = select.filter(
@@ -170,4 +169,71 @@ pub async fn listing(
     }
     keyset.order_by(QuerySelect::query(&mut select));
     Ok(select.limit(page.fetch()).all(conn).await?)
+}
+
+/// The order of every list of posts: newest first, by (`created_at`, id).
+fn newest_first() -> Keyset {
+    Keyset::new(
+        [SortKey::desc((post::Entity, post::Column::CreatedAt))],
+        SortKey::desc((post::Entity, post::Column::Id)),
+    )
+}
+
+/// One page of `reader`'s home feed: their posts and those of the accounts they follow, less
+/// the ones they mute, newest first.
+///
+/// With up to `one_by_one` authors, the page is the newest of each author's newest posts: one
+/// statement whose every branch reads at most a page from the index `(author_id, created_at,
+/// id)`, so its cost is bounded by (authors × page size) however much each author posted. With
+/// more authors, one scan of all posts by the newest, keeping the authors' posts: following
+/// that many accounts makes them dense among the newest posts.
+pub async fn feed(
+    conn: &impl ConnectionTrait,
+    reader: UserId,
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+    one_by_one: usize,
+) -> DbResult<Vec<post::Model>> {
+    let authors = graph::feed_authors(conn, reader).await?;
+    let keyset = newest_first();
+    let of_author = |author: Option<Uuid>| {
+        let mut select = post::Entity::find().filter(post::Column::DeletedAt.is_null());
+        select = match author {
+            Some(author) => select.filter(post::Column::AuthorId.eq(author)),
+            None => select.filter(post::Column::AuthorId.is_in(authors.iter().copied())),
+        };
+        if let Some((at, id)) = page.after {
+            select = select.filter(keyset.after([at.into(), id.into()]));
+        }
+        keyset.order_by(QuerySelect::query(&mut select));
+        select.limit(page.fetch())
+    };
+    if authors.len() > one_by_one {
+        return Ok(of_author(None).all(conn).await?);
+    }
+    let branch = |author: Uuid| {
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(of_author(Some(author)).into_query(), Alias::new("latest"))
+            .to_owned()
+    };
+    let mut authors_iter = authors.iter().copied();
+    let Some(first) = authors_iter.next() else {
+        return Ok(Vec::new());
+    };
+    let mut union = branch(first);
+    for author in authors_iter {
+        union.union(UnionType::All, branch(author));
+    }
+    let page_of_all = Query::select()
+        .column(Asterisk)
+        .from_subquery(union, Alias::new("feed"))
+        .order_by(post::Column::CreatedAt, Order::Desc)
+        .order_by(post::Column::Id, Order::Desc)
+        .limit(page.fetch())
+        .to_owned();
+    Ok(
+        post::Model::find_by_statement(conn.get_database_backend().build(&page_of_all))
+            .all(conn)
+            .await?,
+    )
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use agora_core::UserId;
 use agora_core::pagination::{CursorSort, PageRequest};
 use agora_platform::realtime::{Event, Room};
-use agora_social::posts::queries::Listing;
+use agora_social::posts::queries::{self, Listing};
 use agora_social::posts::routes::page_of;
 use agora_store::statements;
 use agora_testkit::{Page, StatusCode, TestApp, TestUser, eventually};
@@ -231,4 +231,55 @@ async fn a_new_post_is_announced_live_to_followers_who_do_not_mute_its_author() 
         }
     };
     assert_eq!(next["type"], "marker", "{next}");
+}
+
+/// A feed page is read author by author (a few hundred authors at most) or by one scan of the
+/// newest posts: both give the same pages.
+#[tokio::test]
+async fn both_ways_of_reading_a_feed_give_the_same_pages() {
+    let app = TestApp::spawn().await;
+    let reader = app.register("reader").await;
+    let mut authors = Vec::new();
+    for n in 0..4 {
+        let author = app.register(&format!("author{n}")).await;
+        relate(&app, &reader, "follow", &author).await;
+        authors.push(author);
+    }
+    let stranger = app.register("stranger").await;
+    relate(&app, &reader, "mute", &authors[3]).await;
+    for round in 0..5 {
+        for author in authors.iter().chain([&reader, &stranger]) {
+            publish(&app, author, &format!("round {round}")).await;
+        }
+    }
+    let reader_id = UserId(reader.id.parse().expect("a user id"));
+    let db = app.state().db().reader();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = PageRequest {
+            sort: CursorSort::new("feed", "newest"),
+            limit: 4,
+            after,
+        };
+        let one_by_one = queries::feed(db, reader_id, &page, 400)
+            .await
+            .expect("a page");
+        let by_scan = queries::feed(db, reader_id, &page, 0)
+            .await
+            .expect("a page");
+        let ids = |rows: &[agora_social::posts::entity::post::Model]| {
+            rows.iter().map(|row| row.id).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&one_by_one), ids(&by_scan), "page {pages}");
+        pages += 1;
+        if one_by_one.len() <= 4 {
+            break;
+        }
+        let last = &one_by_one[3];
+        after = Some((last.created_at, last.id));
+    }
+    // Three followed authors and the reader, five rounds: 20 posts in pages of 4 (the last one
+    // tells there is no more).
+    assert_eq!(pages, 5);
 }
