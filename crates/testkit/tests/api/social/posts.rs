@@ -353,3 +353,22 @@ async fn a_ticker_page_shows_its_posts_and_who_watches_it() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_disabled_accounts_post_is_gone_until_it_is_enabled_again() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let post: Value = publish(&app, &alice, "soon gone").await.json();
+    let path = format!("/api/v1/posts/{}", post["id"].as_str().expect("an id"));
+    let admin = app.admin("root").await;
+    let set = |action: &'static str| {
+        app.post(&format!("/api/v1/admin/users/{}/{action}", alice.id))
+            .bearer(&admin.access_token)
+            .json(&json!({ "reason": "review" }))
+            .send()
+    };
+    set("disable").await.assert_status(StatusCode::OK);
+    assert_eq!(app.get(&path).send().await.status, StatusCode::NOT_FOUND);
+    set("enable").await.assert_status(StatusCode::OK);
+    assert_eq!(app.get(&path).send().await.status, StatusCode::OK);
+}
