@@ -7,11 +7,15 @@
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
+pub mod edits;
 pub mod feed;
 pub mod graph;
+pub mod media;
 pub mod mentions;
 pub mod migrations;
+pub mod polls;
 pub mod posts;
+pub mod settings;
 pub mod tickers;
 pub mod watchlist;
 
@@ -27,14 +31,24 @@ pub const MODULE: Module = Module {
     router,
     migrations: migrations::migrations,
     profile_facts: Some(graph::profile_facts),
-    error_codes: &[&graph::SELF_RELATION, &graph::BLOCKED],
+    settings: Some(settings::SECTION),
+    jobs: || vec![polls::ended_job()],
+    error_codes: &[
+        &graph::SELF_RELATION,
+        &graph::BLOCKED,
+        &edits::EDIT_WINDOW_CLOSED,
+        &polls::POLL_CLOSED,
+        &polls::ALREADY_VOTED,
+    ],
     ..Module::new("social")
 };
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
     feed::router()
+        .merge(edits::router())
         .merge(graph::router())
+        .merge(polls::router())
         .merge(posts::router())
         .merge(tickers::router())
         .merge(watchlist::router())

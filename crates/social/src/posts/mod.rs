@@ -9,7 +9,7 @@
 //! admin), a user's posts, the public timeline and ticker pages (`crate::tickers::page`).
 //! Edits with history, media, polls and the feed come with the rest of the social issue.
 
-mod entity;
+pub(crate) mod entity;
 pub mod model;
 pub mod queries;
 pub mod routes;
@@ -28,6 +28,10 @@ agora_core::id_type!(
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(routes::timeline, routes::create_post))
-        .routes(routes!(routes::get_post, routes::delete_post))
+        .routes(routes!(
+            routes::get_post,
+            routes::delete_post,
+            crate::edits::routes::edit_post
+        ))
         .routes(routes!(routes::user_posts))
 }
