@@ -1,9 +1,10 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
-//! Built so far: posts (`posts/`: create, read, delete, a user's posts), the home feed
-//! (`feed/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
-//! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
-//! (`mentions.rs`).
+//! Built so far: posts (`posts/`: create, read, delete, a user's posts), their edits with
+//! history (`edits/`), media (`media/`) and polls (`polls/`), the home feed (`feed/`),
+//! follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`), the module's
+//! settings (`settings.rs`), the ticker symbol rule and the cashtag extractor (`tickers/`),
+//! and the mention extractor (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 

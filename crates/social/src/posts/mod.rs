@@ -5,9 +5,9 @@
 //!   `view.rs`: a page of posts as clients see it, in a fixed number of queries; `rules.rs`: what a post
 //!   may hold; `entity.rs`: the typed rows.
 //!
-//! Built so far: create (with `Idempotency-Key`), read, soft delete (author, moderator,
-//! admin), a user's posts, the public timeline and ticker pages (`crate::tickers::page`).
-//! Edits with history, media, polls and the feed come with the rest of the social issue.
+//! Built so far: create (with `Idempotency-Key`, media and a poll), read, edit (`PATCH`, in
+//! `crate::edits`), soft delete (author, moderator, admin), a user's posts, the public timeline
+//! and ticker pages (`crate::tickers::page`).
 
 pub(crate) mod entity;
 pub mod model;
