@@ -3,6 +3,11 @@
 
 use std::io::Cursor;
 
+use agora_core::UserId;
+use agora_core::pagination::{CursorSort, PageRequest};
+use agora_social::posts::queries::Listing;
+use agora_social::posts::routes::page_of;
+use agora_store::statements;
 use agora_testkit::{StatusCode, TestApp, TestResponse, TestUser};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{Value, json};
@@ -157,4 +162,72 @@ async fn a_forgotten_upload_leaves_the_posts_that_showed_it() {
         .map(|m| m["key"].as_str().expect("a key"))
         .collect();
     assert_eq!(keys, [second.as_str()]);
+}
+
+/// Media and polls are loaded for the whole page: a page of posts that each show uploads and a
+/// poll, some voted in by the viewer, costs the same number of statements whatever its size.
+#[tokio::test]
+async fn a_page_of_posts_with_media_and_polls_runs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let reader = app.register("reader").await;
+    for n in 0..12 {
+        let first = upload(&app, &alice, 30, 30).await;
+        let second = upload(&app, &alice, 300, 30).await;
+        let post: Value = app
+            .post("/api/v1/posts")
+            .bearer(&alice.access_token)
+            .json(&json!({
+                "content": format!("post {n}"),
+                "media": [first, second],
+                "poll": { "options": ["a", "b", "c"], "duration_days": 1 },
+            }))
+            .send()
+            .await
+            .json();
+        // The newest (11) among them.
+        if n % 2 == 1 {
+            let poll = post["poll"]["poll_id"].as_str().expect("a poll id");
+            let option = post["poll"]["options"][1]["id"]
+                .as_str()
+                .expect("an option id");
+            app.post(&format!("/api/v1/polls/{poll}/votes"))
+                .bearer(&reader.access_token)
+                .json(&json!({ "option_id": option }))
+                .send()
+                .await
+                .assert_status(StatusCode::CREATED);
+        }
+    }
+    let reader_id = UserId(reader.id.parse().expect("a user id"));
+    let mut counts = Vec::new();
+    for size in [1, 4, 12] {
+        let page = PageRequest {
+            sort: CursorSort::new("posts", "newest"),
+            limit: size,
+            after: None,
+        };
+        let (posts, count) = statements::counted(page_of(
+            app.state(),
+            Listing::Everyone,
+            Some(reader_id),
+            &page,
+        ))
+        .await;
+        let posts = posts.expect("a page");
+        assert_eq!(posts.items.len(), size as usize);
+        assert!(
+            posts
+                .items
+                .iter()
+                .all(|p| p.media.len() == 2 && p.poll.is_some())
+        );
+        let voted = posts.items[0].poll.as_ref().and_then(|p| p.voted_option_id);
+        assert!(voted.is_some(), "the viewer's vote is on the page");
+        counts.push(count);
+    }
+    assert!(
+        counts.iter().all(|count| *count == counts[0]),
+        "statements per page of 1, 4 and 12 posts: {counts:?}"
+    );
 }
