@@ -1,17 +1,22 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
-//! Built so far: posts (`posts/`: create, read, delete, a user's posts), the home feed
-//! (`feed/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
-//! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
-//! (`mentions.rs`).
+//! Built so far: posts (`posts/`: create, read, delete, a user's posts), their edits with
+//! history (`edits/`), media (`media/`) and polls (`polls/`), the home feed (`feed/`),
+//! follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`), the module's
+//! settings (`settings.rs`), the ticker symbol rule and the cashtag extractor (`tickers/`),
+//! and the mention extractor (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
+pub mod edits;
 pub mod feed;
 pub mod graph;
+pub mod media;
 pub mod mentions;
 pub mod migrations;
+pub mod polls;
 pub mod posts;
+pub mod settings;
 pub mod tickers;
 pub mod watchlist;
 
@@ -22,20 +27,29 @@ use utoipa_axum::router::OpenApiRouter;
 pub const MODULE: Module = Module {
     tags: &[Tag {
         name: "social",
-        description: "The market-talk social network: follows, mutes and blocks, tickers and the watchlist",
+        description: "The market-talk social network: posts, the home feed, polls, follows, mutes and blocks, tickers and the watchlist",
     }],
     router,
     migrations: migrations::migrations,
-    jobs: || vec![feed::live::job()],
     profile_facts: Some(graph::profile_facts),
-    error_codes: &[&graph::SELF_RELATION, &graph::BLOCKED],
+    settings: Some(settings::SECTION),
+    jobs: || vec![feed::live::job(), polls::ended_job()],
+    error_codes: &[
+        &graph::SELF_RELATION,
+        &graph::BLOCKED,
+        &edits::EDIT_WINDOW_CLOSED,
+        &polls::POLL_CLOSED,
+        &polls::ALREADY_VOTED,
+    ],
     ..Module::new("social")
 };
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
     feed::router()
+        .merge(edits::router())
         .merge(graph::router())
+        .merge(polls::router())
         .merge(posts::router())
         .merge(tickers::router())
         .merge(watchlist::router())

@@ -157,6 +157,21 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .to_owned()
 }
 
+/// The users who do not hear from `actor`: those who mute them, those who blocked them and
+/// those they blocked (the mirror of [`hidden_from`]; none is notified of what `actor` does).
+pub fn not_hearing_from(actor: UserId) -> SelectStatement {
+    Query::select()
+        .expr(Expr::col(Column::UserId))
+        .from(Entity)
+        .and_where(Expr::col(Column::TargetId).eq(actor.0))
+        .and_where(Expr::col(Column::Kind).is_in([RelationKind::Mute, RelationKind::Block]))
+        .union(
+            sea_orm::sea_query::UnionType::All,
+            blocks(actor, Side::Targets),
+        )
+        .to_owned()
+}
+
 /// The authors of `reader`'s home feed: `reader` and the active accounts they follow, less
 /// those they mute (a block ends follows both ways).
 pub async fn feed_authors(conn: &impl ConnectionTrait, reader: UserId) -> DbResult<Vec<Uuid>> {

@@ -5,9 +5,9 @@
 //!   `view.rs`: a page of posts as clients see it, in a fixed number of queries; `rules.rs`: what a post
 //!   may hold; `entity.rs`: the typed rows.
 //!
-//! Built so far: create (with `Idempotency-Key`), read, soft delete (author, moderator,
-//! admin), a user's posts, the public timeline and ticker pages (`crate::tickers::page`).
-//! Edits with history, media, polls and the feed come with the rest of the social issue.
+//! Built so far: create (with `Idempotency-Key`, media and a poll), read, edit (`PATCH`, in
+//! `crate::edits`), soft delete (author, moderator, admin), a user's posts, the public timeline
+//! and ticker pages (`crate::tickers::page`).
 
 pub mod entity;
 pub mod model;
@@ -28,6 +28,10 @@ agora_core::id_type!(
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(routes::timeline, routes::create_post))
-        .routes(routes!(routes::get_post, routes::delete_post))
+        .routes(routes!(
+            routes::get_post,
+            routes::delete_post,
+            crate::edits::routes::edit_post
+        ))
         .routes(routes!(routes::user_posts))
 }

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::PostId;
+use crate::media::model::PostMedia;
+use crate::polls::model::{NewPoll, PollResults};
 
 /// `POST /posts`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -21,6 +23,13 @@ pub struct CreatePost {
         pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
     )]
     pub content: String,
+    /// Up to 4 keys of the author's own uploads (`POST /media/upload`), shown in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 4)]
+    pub media: Vec<String>,
+    /// A poll to attach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<NewPoll>,
 }
 
 /// A post as anyone may see it.
@@ -36,6 +45,10 @@ pub struct Post {
     pub repost_count: i64,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// Its uploads, in order.
+    pub media: Vec<PostMedia>,
+    /// Its poll, with the results and the viewer's vote.
+    pub poll: Option<PollResults>,
 }
 
 /// `?limit=&cursor=` of a list of posts.

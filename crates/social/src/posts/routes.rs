@@ -26,6 +26,7 @@ use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
 use crate::tickers::tickers_in;
+use crate::{media, polls};
 
 /// What makes two creates "the same request" for `Idempotency-Key`.
 const CREATE_ROUTE: &str = "POST /posts";
@@ -54,6 +55,8 @@ pub async fn create_post(
 ) -> ApiResult<Response> {
     let fingerprint = Fingerprint::of(CREATE_ROUTE, &body);
     let content = rules::content(&body.content).map_err(|e| ApiError::invalid("content", e))?;
+    media::rules::keys(&body.media).map_err(ApiError::validation)?;
+    let poll = body.poll.as_ref().map(polls::checked).transpose()?;
     let author = viewer.user_id;
     let now = time::now();
     let txn = state.db().begin().await?;
@@ -65,6 +68,10 @@ pub async fn create_post(
     let tickers = tickers_in(&content);
     let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
     let row = queries::insert(&txn, author, content, &tickers, &ids, now).await?;
+    media::attach(&txn, author, row.id, &body.media).await?;
+    if let Some(poll) = &poll {
+        polls::attach(&txn, row.id, poll, now).await?;
+    }
     profiles::adjust_counter(&txn, author, Counter::Posts, 1, now).await?;
     let post = view::views(&txn, Some(author), vec![row])
         .await?
@@ -90,7 +97,7 @@ pub async fn create_post(
 /// The users `content` mentions that `author` may mention (active, not the author, no block
 /// either way), the first [`MENTIONS_NOTIFIED`] of them, each with whether to notify them (not
 /// when they mute the author).
-async fn mentioned(
+pub(crate) async fn mentioned(
     txn: &Transaction,
     author: UserId,
     content: &str,
@@ -111,7 +118,7 @@ async fn mentioned(
     Ok(mentioned)
 }
 
-async fn notify_mention(
+pub(crate) async fn notify_mention(
     txn: &Transaction,
     user: UserId,
     post: &Post,

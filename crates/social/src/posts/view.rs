@@ -34,6 +34,10 @@ pub async fn views(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    let mut media = crate::media::view::of_posts(conn, &ids).await?;
+    let mut polls =
+        crate::polls::view::of_posts(conn, &ids, viewer, agora_core::time::now()).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -51,6 +55,8 @@ pub async fn views(
                 repost_count: row.repost_count,
                 created_at: row.created_at,
                 edited_at: row.edited_at,
+                media: media.remove(&row.id).unwrap_or_default(),
+                poll: polls.remove(&row.id),
             })
         })
         .collect())
