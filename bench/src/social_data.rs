@@ -1,11 +1,12 @@
-//! The social benchmark's data set, written straight into the tables (not through the API),
-//! in multi-row inserts inside large transactions: users, a power-law follow graph, posts with
-//! tickers, mutes and blocks.
+//! The social benchmark's data set, written straight into the tables (not through the API), in
+//! multi-row inserts of a few thousand rows each: users, a power-law follow graph, posts with
+//! tickers and polls, mutes and blocks.
 //!
 //! Shape (at scale 1.0): 100,000 users; each follows 10–200 accounts (about 57 on average),
 //! 30% of those picked among the 1,000 most followed by a Zipf law (so the largest accounts
 //! have 50,000+ followers) and the rest uniformly; 1,000,000 posts over the last 30 days, 30% by
-//! the most followed accounts, 20% naming tickers; 1% of users mute someone, 1% block someone.
+//! the most followed accounts, 20% naming tickers, 5% with a poll (votes as counts only); 1% of
+//! users mute someone, 1% block someone.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -317,6 +318,12 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
         ],
     );
     let mut tickers = Writer::new(db, "post_tickers", &["post_id", "symbol", "created_at"]);
+    let mut polls = Writer::new(db, "polls", &["id", "post_id", "created_at", "closes_at"]);
+    let mut options = Writer::new(
+        db,
+        "poll_options",
+        &["id", "poll_id", "position", "label", "vote_count"],
+    );
     for _ in 0..scale.posts {
         let author = if rng.random_bool(0.3) {
             celebrities[zipf(&mut rng, celebrities.len())]
@@ -352,11 +359,35 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
                 .push(vec![id.into(), symbol.into(), created.into()])
                 .await;
         }
+        if rng.random_bool(0.05) {
+            let poll = Uuid::now_v7();
+            let closes = created + Duration::days(rng.random_range(1..=7));
+            polls
+                .push(vec![poll.into(), id.into(), created.into(), closes.into()])
+                .await;
+            for position in 0..rng.random_range(2..=4i16) {
+                let label = format!("Option {}", position + 1);
+                let votes = rng.random_range(0..50i64);
+                let option = Uuid::now_v7();
+                options
+                    .push(vec![
+                        option.into(),
+                        poll.into(),
+                        position.into(),
+                        label.into(),
+                        votes.into(),
+                    ])
+                    .await;
+            }
+        }
     }
     let written = posts.finish().await;
     let linked = tickers.finish().await;
+    let with_polls = polls.finish().await;
+    options.finish().await;
     step("posts", started, written);
     println!("  {:<16} {linked:>9} rows", "post_tickers");
+    println!("  {:<16} {with_polls:>9} rows", "polls");
 
     // Statistics, as autovacuum or `PRAGMA optimize` would have gathered them.
     db.writer()
