@@ -1,17 +1,22 @@
 //! The `social` module: the market-talk social network: posts with tickers, comments, reactions, reposts, follows, bookmarks, mute and block, polls, the home feed, search, trending tickers, reports and analytics (plans: pageshare.md, daira-hardening.md).
 //!
 //! Built so far: posts (`posts/`: create, read, delete, a user's posts), the home feed
-//! (`feed/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
+//! (`feed/`), comments and the post's real-time room (`comments/`), likes (`reactions/`),
+//! reposts and quotes (`reposts/`), bookmarks (`bookmarks/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
 //! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
 //! (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
+pub mod bookmarks;
+pub mod comments;
 pub mod feed;
 pub mod graph;
 pub mod mentions;
 pub mod migrations;
 pub mod posts;
+pub mod reactions;
+pub mod reposts;
 pub mod tickers;
 pub mod watchlist;
 
@@ -27,15 +32,25 @@ pub const MODULE: Module = Module {
     router,
     migrations: migrations::migrations,
     profile_facts: Some(graph::profile_facts),
-    error_codes: &[&graph::SELF_RELATION, &graph::BLOCKED],
+    error_codes: &[
+        &graph::SELF_RELATION,
+        &graph::BLOCKED,
+        &comments::TOO_DEEP,
+        &reposts::ALREADY_REPOSTED,
+    ],
+    rooms: &[comments::room::POST_ROOMS],
     ..Module::new("social")
 };
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
     feed::router()
+        .merge(bookmarks::router())
+        .merge(comments::router())
         .merge(graph::router())
         .merge(posts::router())
+        .merge(reactions::router())
+        .merge(reposts::router())
         .merge(tickers::router())
         .merge(watchlist::router())
 }

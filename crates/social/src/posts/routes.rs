@@ -14,11 +14,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::entity::post;
 use super::model::{CreatePost, Post, PostPage};
-use super::queries::Listing;
+use super::queries::{Count, Listing, Origin};
 use super::{PostId, queries, rules, view};
 use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
@@ -59,21 +61,7 @@ pub async fn create_post(
         Claim::Replay(response) => return Ok(response),
         Claim::Fresh(pending) => pending,
     };
-    let mentioned = mentioned(&txn, author, &content).await?;
-    let tickers = tickers_in(&content);
-    let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
-    let row = queries::insert(&txn, author, content, &tickers, &ids, now).await?;
-    profiles::adjust_counter(&txn, author, Counter::Posts, 1, now).await?;
-    let post = view::views(&txn, Some(author), vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("a new post without its author"))?;
-    let mut delivered = Vec::new();
-    for (user, notify) in mentioned {
-        if notify {
-            delivered.push(notify_mention(&txn, user, &post, now).await?);
-        }
-    }
+    let (post, delivered) = publish(&txn, author, content, Origin::Own, now).await?;
     let created = Created::at(format!("/posts/{}", post.id), &post);
     let response = pending.respond(&txn, created).await?;
     txn.commit().await?;
@@ -81,6 +69,54 @@ pub async fn create_post(
         notifications::after_commit(&state, delivered).await;
     }
     Ok(response)
+}
+
+/// Writes a post of `author` (its tickers linked, its mentions notified), one of their own or
+/// a quote, and counts it on their profile; the notifications are for after the commit. The
+/// create route and quotes (`crate::reposts`) both publish through it.
+pub async fn publish(
+    txn: &Transaction,
+    author: UserId,
+    content: String,
+    origin: Origin,
+    now: DateTime<Utc>,
+) -> ApiResult<(Post, Vec<Option<notifications::Delivered>>)> {
+    let mentioned = mentioned(txn, author, &content).await?;
+    let tickers = tickers_in(&content);
+    let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
+    let row = queries::insert(txn, author, content, origin, &tickers, &ids, now).await?;
+    profiles::adjust_counter(txn, author, Counter::Posts, 1, now).await?;
+    let post = view::views(txn, Some(author), vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a new post without its author"))?;
+    let mut delivered = Vec::new();
+    for (user, notify) in mentioned {
+        if notify {
+            delivered.push(notify_mention(txn, user, &post, now).await?);
+        }
+    }
+    Ok((post, delivered))
+}
+
+/// The live post `id` that `viewer` acts on (likes, comments, bookmarks, reposts): a plain
+/// repost stands for its original. 404 when it or its original is deleted, or when a block
+/// between the viewer and its author hides it.
+pub async fn target(
+    conn: &impl ConnectionTrait,
+    viewer: UserId,
+    id: PostId,
+) -> ApiResult<post::Model> {
+    let mut row = queries::find(conn, id).await?.ok_or_else(no_such_post)?;
+    if let Some(original) = row.repost_of_id {
+        row = queries::find(conn, PostId(original))
+            .await?
+            .ok_or_else(no_such_post)?;
+    }
+    if graph::blocked_between(conn, viewer, UserId(row.author_id)).await? {
+        return Err(no_such_post());
+    }
+    Ok(row)
 }
 
 /// The users `content` mentions that `author` may mention (active, not the author, no block
@@ -129,7 +165,7 @@ async fn notify_mention(
     .await?)
 }
 
-fn no_such_post() -> ApiError {
+pub fn no_such_post() -> ApiError {
     ApiError::not_found("no post with this id")
 }
 
@@ -191,7 +227,14 @@ pub async fn delete_post(
         }
     }
     if queries::soft_delete(&txn, id, now).await? {
-        profiles::adjust_counter(&txn, author, Counter::Posts, -1, now).await?;
+        // A plain repost is not counted as a post of its author; a quote is. Both count on
+        // their original.
+        if row.repost_of_id.is_none() {
+            profiles::adjust_counter(&txn, author, Counter::Posts, -1, now).await?;
+        }
+        if let Some(original) = row.repost_of_id.or(row.quote_of_id) {
+            queries::adjust(&txn, PostId(original), Count::Reposts, -1).await?;
+        }
     }
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
