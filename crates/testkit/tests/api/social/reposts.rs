@@ -210,3 +210,59 @@ async fn a_block_hides_the_original_and_forbids_reposting_it() {
         "carol's"
     );
 }
+
+/// A page of reposts and quotes costs the same number of statements whatever its size: their
+/// originals, and the viewer's flags, are loaded for the whole page at once.
+#[tokio::test]
+async fn a_page_of_reposts_and_quotes_runs_a_fixed_number_of_statements() {
+    use agora_core::UserId;
+    use agora_core::pagination::{CursorSort, PageRequest};
+    use agora_social::posts::queries::Listing;
+    use agora_social::posts::routes::page_of;
+    use agora_store::statements;
+
+    let app = TestApp::spawn().await;
+    let reader = app.register("reader").await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    for round in 0..4 {
+        let post = post_by(&app, &alice, &format!("$AAPL round {round}")).await;
+        let id = id_of(&post);
+        repost(
+            &app,
+            &bob,
+            id,
+            Some(json!({ "comment": format!("quote {round}") })),
+        )
+        .await;
+        repost(&app, &reader, id, None).await;
+        app.post(&format!("/api/v1/posts/{id}/reactions"))
+            .bearer(&reader.access_token)
+            .send()
+            .await;
+    }
+    let reader_id = UserId(reader.id.parse().expect("a user id"));
+    let mut counts = Vec::new();
+    for size in [3, 6, 12] {
+        let page = PageRequest {
+            sort: CursorSort::new("posts", "newest"),
+            limit: size,
+            after: None,
+        };
+        let (posts, count) = statements::counted(page_of(
+            app.state(),
+            Listing::Everyone,
+            Some(reader_id),
+            &page,
+        ))
+        .await;
+        let posts = posts.expect("a page");
+        assert_eq!(posts.items.len(), size as usize);
+        assert!(posts.items[0].repost_of.is_some() && posts.items[0].liked_by_me);
+        counts.push(count);
+    }
+    assert!(
+        counts.iter().all(|count| *count == counts[0]),
+        "statements per page of 3, 6 and 12 posts: {counts:?}"
+    );
+}
