@@ -2,9 +2,9 @@
 //!
 //! Built so far: posts (`posts/`: create, read, delete, a user's posts), the home feed
 //! (`feed/`), comments and the post's real-time room (`comments/`), likes (`reactions/`),
-//! reposts and quotes (`reposts/`), bookmarks (`bookmarks/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
-//! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
-//! (`mentions.rs`).
+//! reposts and quotes (`reposts/`), bookmarks (`bookmarks/`), follows, mutes and blocks
+//! (`graph/`), the ticker watchlist (`watchlist/`), the ticker symbol rule and the cashtag
+//! extractor (`tickers/`), and the mention extractor (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 

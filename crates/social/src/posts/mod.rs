@@ -7,6 +7,7 @@
 //!
 //! Built so far: create (with `Idempotency-Key`), read, soft delete (author, moderator,
 //! admin), a user's posts, the public timeline and ticker pages (`crate::tickers::page`).
+//! Reposts and quotes are posts too (`repost_of_id`, `quote_of_id`: see `crate::reposts`).
 //! Edits with history, media, polls and the feed come with the rest of the social issue.
 
 pub(crate) mod entity;
