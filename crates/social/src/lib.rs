@@ -2,12 +2,15 @@
 //!
 //! Built so far: posts (`posts/`: create, read, delete, a user's posts), their edits with
 //! history (`edits/`), media (`media/`) and polls (`polls/`), the home feed (`feed/`),
-//! follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`), the module's
-//! settings (`settings.rs`), the ticker symbol rule and the cashtag extractor (`tickers/`),
-//! and the mention extractor (`mentions.rs`).
+//! comments and the post's real-time room (`comments/`), likes (`reactions/`), reposts and
+//! quotes (`reposts/`), bookmarks (`bookmarks/`), follows, mutes and blocks (`graph/`), the
+//! ticker watchlist (`watchlist/`), the module's settings (`settings.rs`), the ticker symbol
+//! rule and the cashtag extractor (`tickers/`), and the mention extractor (`mentions.rs`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
+pub mod bookmarks;
+pub mod comments;
 pub mod edits;
 pub mod feed;
 pub mod graph;
@@ -16,6 +19,8 @@ pub mod mentions;
 pub mod migrations;
 pub mod polls;
 pub mod posts;
+pub mod reactions;
+pub mod reposts;
 pub mod settings;
 pub mod tickers;
 pub mod watchlist;
@@ -40,17 +45,24 @@ pub const MODULE: Module = Module {
         &edits::EDIT_WINDOW_CLOSED,
         &polls::POLL_CLOSED,
         &polls::ALREADY_VOTED,
+        &comments::TOO_DEEP,
+        &reposts::ALREADY_REPOSTED,
     ],
+    rooms: &[comments::room::POST_ROOMS],
     ..Module::new("social")
 };
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
     feed::router()
+        .merge(bookmarks::router())
+        .merge(comments::router())
         .merge(edits::router())
         .merge(graph::router())
         .merge(polls::router())
         .merge(posts::router())
+        .merge(reactions::router())
+        .merge(reposts::router())
         .merge(tickers::router())
         .merge(watchlist::router())
 }

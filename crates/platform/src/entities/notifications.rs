@@ -22,6 +22,10 @@ pub struct Model {
     pub emailed_at: Option<DateTimeUtc>,
     pub read_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The product's group (`social.like:post:{id}`) while one row stands for several.
+    pub group_key: Option<String>,
+    /// How many notifications of the group it stands for (1 when not grouped).
+    pub group_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ mod m20261123_000010_media_usage;
 mod m20261123_000010_ws_ticket_token_expiry;
 mod m20261130_000001_login_networks;
 mod m20261201_000001_idempotency_headers;
+mod m20261203_000010_notification_groups;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -34,6 +35,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261130_000001_login_networks::Migration),
         Box::new(m20261123_000010_ws_ticket_token_expiry::Migration),
         Box::new(m20261201_000001_idempotency_headers::Migration),
+        Box::new(m20261203_000010_notification_groups::Migration),
     ]
 }
 

@@ -134,7 +134,71 @@ pub async fn notify(
         created_at: now,
     };
     if channels.in_app || channels.email_digest {
-        queries::insert(conn, new.user_id, &notification, channels).await?;
+        queries::insert(conn, new.user_id, &notification, channels, None).await?;
+    }
+    Ok(Some(Delivered {
+        user_id: new.user_id,
+        notification,
+        realtime: channels.realtime,
+    }))
+}
+
+/// Delivers `new` as [`notify`] does, grouped under `group` (the product's key, such as
+/// `social.like:post:{id}`): while the recipient has an unread notification of the group, that
+/// one row grows instead of a new one (its count, its latest actor, and the title
+/// `title(count)` gives, such as "alice and 3 others liked your post"); its payload gets
+/// `count`. Once read, the next one starts a new group. The realtime channel pushes the row as
+/// it now is, as `notification.created` with the same id.
+pub async fn notify_grouped(
+    conn: &impl ConnectionTrait,
+    new: NewNotification,
+    group: &str,
+    title: impl FnOnce(i64) -> String,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Delivered>> {
+    let channels = queries::channels(conn, new.user_id, &new.kind).await?;
+    if !(channels.in_app || channels.email_digest || channels.realtime) {
+        return Ok(None);
+    }
+    let stored = channels.in_app || channels.email_digest;
+    let mut payload = new.payload;
+    if stored && let Some(row) = queries::join_group(conn, new.user_id, group, new.actor_id).await?
+    {
+        let title: String = title(row.group_count)
+            .chars()
+            .take(TITLE_MAX_CHARS)
+            .collect();
+        if let Some(object) = payload.as_object_mut() {
+            object.insert("count".to_owned(), row.group_count.into());
+        }
+        queries::retell(conn, row.id, &title, &payload).await?;
+        let notification = Notification {
+            title,
+            payload,
+            ..Notification::from(row)
+        };
+        return Ok(Some(Delivered {
+            user_id: new.user_id,
+            notification,
+            realtime: channels.realtime,
+        }));
+    }
+    if let Some(object) = payload.as_object_mut() {
+        object.insert("count".to_owned(), 1.into());
+    }
+    let notification = Notification {
+        id: NotificationId::new(),
+        kind: new.kind,
+        actor_id: new.actor_id,
+        title: new.title.chars().take(TITLE_MAX_CHARS).collect(),
+        body: new.body,
+        link: new.link,
+        payload,
+        read_at: None,
+        created_at: now,
+    };
+    if stored {
+        queries::insert(conn, new.user_id, &notification, channels, Some(group)).await?;
     }
     Ok(Some(Delivered {
         user_id: new.user_id,

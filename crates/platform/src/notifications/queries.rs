@@ -7,7 +7,7 @@ use agora_core::pagination::PageRequest;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -25,6 +25,7 @@ pub async fn insert(
     user: UserId,
     notification: &Notification,
     channels: Channels,
+    group_key: Option<&str>,
 ) -> DbResult<()> {
     notifications::ActiveModel {
         id: Set(notification.id.as_uuid()),
@@ -40,9 +41,54 @@ pub async fn insert(
         emailed_at: Set(None),
         read_at: Set(None),
         created_at: Set(notification.created_at),
+        group_key: Set(group_key.map(str::to_owned)),
+        group_count: Set(1),
     }
     .insert(conn)
     .await?;
+    Ok(())
+}
+
+/// Joins one more notification to `user`'s unread row of `group`, if there is one: its count
+/// grows by one (atomically), its actor becomes `actor`; the row as it now is.
+pub async fn join_group(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    group: &str,
+    actor: Option<UserId>,
+) -> DbResult<Option<notifications::Model>> {
+    let unread = of(user)
+        .add(Column::GroupKey.eq(group))
+        .add(Column::ReadAt.is_null());
+    let updated = notifications::Entity::update_many()
+        .col_expr(Column::GroupCount, Expr::col(Column::GroupCount).add(1))
+        .col_expr(Column::ActorId, Expr::value(actor.map(|a| a.0)))
+        .filter(unread.clone())
+        .exec(conn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(notifications::Entity::find()
+        .filter(unread)
+        .order_by_desc(Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// Rewrites the title and payload of notification `id` (a group that grew).
+pub async fn retell(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    title: &str,
+    payload: &serde_json::Value,
+) -> DbResult<()> {
+    notifications::Entity::update_many()
+        .col_expr(Column::Title, Expr::value(title))
+        .col_expr(Column::Payload, Expr::value(payload.to_string()))
+        .filter(Column::Id.eq(id))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

@@ -9,8 +9,11 @@
 //! announcements run at once.
 
 use agora_core::UserId;
-use agora_platform::jobs::{Job, JobContext, JobError, JobKind};
+use agora_platform::jobs::{self, Job, JobContext, JobError, JobKind};
 use agora_platform::realtime::{Event, Room};
+use agora_store::DbResult;
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -30,11 +33,21 @@ impl Job for AnnouncePost {
     const KIND: &'static str = "social.announce_post";
 }
 
-pub fn job() -> JobKind {
-    JobKind::new(announce)
+/// Enqueues the announcement of the new post `post_id`, in its transaction.
+pub async fn announce(
+    conn: &impl ConnectionTrait,
+    post_id: PostId,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    jobs::enqueue(conn, &AnnouncePost { post_id }, now).await?;
+    Ok(())
 }
 
-async fn announce(ctx: JobContext, job: AnnouncePost) -> Result<(), JobError> {
+pub fn job() -> JobKind {
+    JobKind::new(run)
+}
+
+async fn run(ctx: JobContext, job: AnnouncePost) -> Result<(), JobError> {
     let db = ctx.state.db().reader();
     // Deleted before its announcement: nothing to show.
     let Some(post) = posts::find(db, job.post_id).await? else {

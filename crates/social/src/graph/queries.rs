@@ -157,6 +157,17 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .to_owned()
 }
 
+/// The users `viewer` blocked or who blocked `viewer` (what a block hides everywhere, even in
+/// the lists the viewer chose).
+pub fn blocked_with(viewer: UserId) -> SelectStatement {
+    blocks(viewer, Side::Targets)
+        .union(
+            sea_orm::sea_query::UnionType::All,
+            blocks(viewer, Side::Holders),
+        )
+        .to_owned()
+}
+
 /// The users who do not hear from `actor`: those who mute them, those who blocked them and
 /// those they blocked (the mirror of [`hidden_from`]; none is notified of what `actor` does).
 pub fn not_hearing_from(actor: UserId) -> SelectStatement {
@@ -233,4 +244,16 @@ pub async fn audience(
 pub async fn blocked_between(conn: &impl ConnectionTrait, a: UserId, b: UserId) -> DbResult<bool> {
     Ok(holds(conn, a, RelationKind::Block, b).await?
         || holds(conn, b, RelationKind::Block, a).await?)
+}
+
+/// Whether `actor`'s action may notify `recipient`: not themselves, no block either way, and
+/// the recipient does not mute the actor.
+pub async fn may_notify(
+    conn: &impl ConnectionTrait,
+    actor: UserId,
+    recipient: UserId,
+) -> DbResult<bool> {
+    Ok(actor != recipient
+        && !blocked_between(conn, actor, recipient).await?
+        && !holds(conn, recipient, RelationKind::Mute, actor).await?)
 }

@@ -6,11 +6,13 @@ use agora_store::sea_orm_migration::MigrationTrait;
 mod m20261203_000200_user_relations;
 mod m20261203_000300_posts;
 mod m20261203_000400_post_edits_media_polls;
+mod m20261203_000500_conversations;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261203_000200_user_relations::Migration),
         Box::new(m20261203_000300_posts::Migration),
         Box::new(m20261203_000400_post_edits_media_polls::Migration),
+        Box::new(m20261203_000500_conversations::Migration),
     ]
 }

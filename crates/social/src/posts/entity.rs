@@ -16,6 +16,10 @@ pub mod post {
         pub like_count: i64,
         pub comment_count: i64,
         pub repost_count: i64,
+        /// A plain repost: the post it shares (its content is empty).
+        pub repost_of_id: Option<Uuid>,
+        /// A quote: the post it comments on.
+        pub quote_of_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

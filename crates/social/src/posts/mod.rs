@@ -7,7 +7,8 @@
 //!
 //! Built so far: create (with `Idempotency-Key`, media and a poll), read, edit (`PATCH`, in
 //! `crate::edits`), soft delete (author, moderator, admin), a user's posts, the public timeline
-//! and ticker pages (`crate::tickers::page`).
+//! and ticker pages (`crate::tickers::page`). Reposts and quotes are posts too
+//! (`repost_of_id`, `quote_of_id`: see `crate::reposts`).
 
 pub mod entity;
 pub mod model;

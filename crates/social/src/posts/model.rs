@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::PostId;
 use crate::media::model::PostMedia;
 use crate::polls::model::{NewPoll, PollResults};
+pub use crate::reposts::model::Original;
 
 /// `POST /posts`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -49,6 +50,17 @@ pub struct Post {
     pub media: Vec<PostMedia>,
     /// Its poll, with the results and the viewer's vote.
     pub poll: Option<PollResults>,
+    /// A plain repost (its `content` is empty): the post it shares. Likes, bookmarks, comments
+    /// and reposts of a plain repost go to this original, and the flags below are the original's.
+    pub repost_of: Option<Original>,
+    /// A quote: the post it comments on.
+    pub quote_of: Option<Original>,
+    /// Whether the viewer likes it (false without a viewer).
+    pub liked_by_me: bool,
+    /// Whether the viewer has a plain repost of it.
+    pub reposted_by_me: bool,
+    /// Whether the viewer bookmarked it.
+    pub bookmarked_by_me: bool,
 }
 
 /// `?limit=&cursor=` of a list of posts.

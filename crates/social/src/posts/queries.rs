@@ -20,11 +20,24 @@ use super::entity::{mention, post, ticker};
 use crate::graph::queries as graph;
 use crate::tickers::Ticker;
 
-/// Writes a new post with its tickers and mentions.
+/// What a new post is besides its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A post of its own.
+    Own,
+    /// A plain repost of this post (empty content).
+    Repost(PostId),
+    /// A quote of this post.
+    Quote(PostId),
+}
+
+/// Writes a new post with its tickers and mentions. A second live plain repost of the same
+/// post by the same author is a unique violation (`ux_posts_author_repost`).
 pub async fn insert(
     conn: &impl ConnectionTrait,
     author: UserId,
     content: String,
+    origin: Origin,
     tickers: &[Ticker],
     mentioned: &[UserId],
     now: DateTime<Utc>,
@@ -39,6 +52,14 @@ pub async fn insert(
         like_count: Set(0),
         comment_count: Set(0),
         repost_count: Set(0),
+        repost_of_id: Set(match origin {
+            Origin::Repost(of) => Some(of.0),
+            _ => None,
+        }),
+        quote_of_id: Set(match origin {
+            Origin::Quote(of) => Some(of.0),
+            _ => None,
+        }),
     }
     .insert(conn)
     .await?;
@@ -94,6 +115,39 @@ fn active_users() -> SelectStatement {
         .from(users::Entity)
         .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
         .to_owned()
+}
+
+/// The counters of a post that writes keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    Likes,
+    Comments,
+    Reposts,
+}
+
+/// Adds `delta` to one of the post's counters, atomically (`n = n + delta`).
+pub async fn adjust(
+    conn: &impl ConnectionTrait,
+    id: PostId,
+    count: Count,
+    delta: i64,
+) -> DbResult<()> {
+    let column = match count {
+        Count::Likes => post::Column::LikeCount,
+        Count::Comments => post::Column::CommentCount,
+        Count::Reposts => post::Column::RepostCount,
+    };
+    post::Entity::update_many()
+        .col_expr(column, Expr::col(column).add(delta))
+        .filter(post::Column::Id.eq(id.0))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The post `id`, deleted or not.
+pub async fn find_any(conn: &impl ConnectionTrait, id: PostId) -> DbResult<Option<post::Model>> {
+    Ok(post::Entity::find_by_id(id.0).one(conn).await?)
 }
 
 /// Marks the post deleted; false when it already was.

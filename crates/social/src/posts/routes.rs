@@ -7,7 +7,6 @@ use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::identity::users::{self, Lookup};
 use agora_platform::identity::{OptionalViewer, UserRef, Viewer};
-use agora_platform::jobs;
 use agora_platform::notifications::{self, NewNotification};
 use agora_platform::profiles::{self, Counter};
 use agora_store::Transaction;
@@ -15,16 +14,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::entity::post;
 use super::model::{CreatePost, Post, PostPage};
-use super::queries::Listing;
+use super::queries::{Count, Listing, Origin};
 use super::{PostId, queries, rules, view};
-use crate::feed::live::AnnouncePost;
+use crate::feed::live;
 use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
+use crate::polls::CheckedPoll;
 use crate::tickers::tickers_in;
 use crate::{media, polls};
 
@@ -64,26 +66,11 @@ pub async fn create_post(
         Claim::Replay(response) => return Ok(response),
         Claim::Fresh(pending) => pending,
     };
-    let mentioned = mentioned(&txn, author, &content).await?;
-    let tickers = tickers_in(&content);
-    let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
-    let row = queries::insert(&txn, author, content, &tickers, &ids, now).await?;
-    media::attach(&txn, author, row.id, &body.media).await?;
-    if let Some(poll) = &poll {
-        polls::attach(&txn, row.id, poll, now).await?;
-    }
-    profiles::adjust_counter(&txn, author, Counter::Posts, 1, now).await?;
-    let post = view::views(&txn, Some(author), vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("a new post without its author"))?;
-    let mut delivered = Vec::new();
-    for (user, notify) in mentioned {
-        if notify {
-            delivered.push(notify_mention(&txn, user, &post, now).await?);
-        }
-    }
-    jobs::enqueue(&txn, &AnnouncePost { post_id: post.id }, now).await?;
+    let attachments = Attachments {
+        media: &body.media,
+        poll: poll.as_ref(),
+    };
+    let (post, delivered) = publish(&txn, author, content, Origin::Own, attachments, now).await?;
     let created = Created::at(format!("/posts/{}", post.id), &post);
     let response = pending.respond(&txn, created).await?;
     txn.commit().await?;
@@ -92,6 +79,69 @@ pub async fn create_post(
         notifications::after_commit(&state, delivered).await;
     }
     Ok(response)
+}
+
+/// What a post may carry besides its text (a quote carries neither).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Attachments<'a> {
+    /// Upload keys of the author, checked by `media::rules::keys`.
+    pub media: &'a [String],
+    pub poll: Option<&'a CheckedPoll>,
+}
+
+/// Writes a post of `author` (its tickers linked, its mentions notified, its followers told
+/// live), one of their own or a quote, and counts it on their profile; the notifications are
+/// for after the commit, and the job worker is to be woken then. The create route and quotes
+/// (`crate::reposts`) both publish through it.
+pub async fn publish(
+    txn: &Transaction,
+    author: UserId,
+    content: String,
+    origin: Origin,
+    attachments: Attachments<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<(Post, Vec<Option<notifications::Delivered>>)> {
+    let mentioned = mentioned(txn, author, &content).await?;
+    let tickers = tickers_in(&content);
+    let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
+    let row = queries::insert(txn, author, content, origin, &tickers, &ids, now).await?;
+    media::attach(txn, author, row.id, attachments.media).await?;
+    if let Some(poll) = attachments.poll {
+        polls::attach(txn, row.id, poll, now).await?;
+    }
+    live::announce(txn, PostId(row.id), now).await?;
+    profiles::adjust_counter(txn, author, Counter::Posts, 1, now).await?;
+    let post = view::views(txn, Some(author), vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a new post without its author"))?;
+    let mut delivered = Vec::new();
+    for (user, notify) in mentioned {
+        if notify {
+            delivered.push(notify_mention(txn, user, &post, now).await?);
+        }
+    }
+    Ok((post, delivered))
+}
+
+/// The live post `id` that `viewer` acts on (likes, comments, bookmarks, reposts): a plain
+/// repost stands for its original. 404 when it or its original is deleted, or when a block
+/// between the viewer and its author hides it.
+pub async fn target(
+    conn: &impl ConnectionTrait,
+    viewer: UserId,
+    id: PostId,
+) -> ApiResult<post::Model> {
+    let mut row = queries::find(conn, id).await?.ok_or_else(no_such_post)?;
+    if let Some(original) = row.repost_of_id {
+        row = queries::find(conn, PostId(original))
+            .await?
+            .ok_or_else(no_such_post)?;
+    }
+    if graph::blocked_between(conn, viewer, UserId(row.author_id)).await? {
+        return Err(no_such_post());
+    }
+    Ok(row)
 }
 
 /// The users `content` mentions that `author` may mention (active, not the author, no block
@@ -140,7 +190,7 @@ pub(crate) async fn notify_mention(
     .await?)
 }
 
-fn no_such_post() -> ApiError {
+pub fn no_such_post() -> ApiError {
     ApiError::not_found("no post with this id")
 }
 
@@ -202,7 +252,14 @@ pub async fn delete_post(
         }
     }
     if queries::soft_delete(&txn, id, now).await? {
-        profiles::adjust_counter(&txn, author, Counter::Posts, -1, now).await?;
+        // A plain repost is not counted as a post of its author; a quote is. Both count on
+        // their original.
+        if row.repost_of_id.is_none() {
+            profiles::adjust_counter(&txn, author, Counter::Posts, -1, now).await?;
+        }
+        if let Some(original) = row.repost_of_id.or(row.quote_of_id) {
+            queries::adjust(&txn, PostId(original), Count::Reposts, -1).await?;
+        }
     }
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

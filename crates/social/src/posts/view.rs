@@ -15,6 +15,7 @@ use super::PostId;
 use super::entity::post;
 use super::model::Post;
 use crate::tickers::tickers_in;
+use crate::{bookmarks, reactions, reposts};
 
 /// `rows` as clients see them, with their authors, in one query whatever their number. The
 /// tickers are read again from the text (the extractor is exact and keeps their order);
@@ -24,8 +25,6 @@ pub async fn views(
     viewer: Option<UserId>,
     rows: Vec<post::Model>,
 ) -> DbResult<Vec<Post>> {
-    // The viewer's flags (liked, reposted, bookmarked, voted) join here.
-    let _ = viewer;
     let author_ids: Vec<Uuid> = rows.iter().map(|p| p.author_id).collect();
     let authors: HashMap<Uuid, users::Model> = users::Entity::find()
         .filter(users::Column::Id.is_in(author_ids))
@@ -38,10 +37,28 @@ pub async fn views(
     let mut media = crate::media::view::of_posts(conn, &ids).await?;
     let mut polls =
         crate::polls::view::of_posts(conn, &ids, viewer, agora_core::time::now()).await?;
+    let originals = reposts::view::originals(conn, viewer, &rows).await?;
+    // The viewer's flags are those of what they act on: a plain repost's original.
+    let targets: Vec<Uuid> = rows
+        .iter()
+        .map(|p| p.repost_of_id.unwrap_or(p.id))
+        .collect();
+    let liked = reactions::queries::liked_posts(conn, viewer, &targets).await?;
+    let reposted = reposts::queries::reposted(conn, viewer, &targets).await?;
+    let bookmarked = bookmarks::queries::bookmarked(conn, viewer, &targets).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
             let author = authors.get(&row.author_id)?.clone();
+            let target = row.repost_of_id.unwrap_or(row.id);
+            let original = |id: Option<Uuid>| {
+                id.map(|id| {
+                    originals
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| reposts::model::Original::tombstone(PostId(id)))
+                })
+            };
             Some(Post {
                 id: PostId(row.id),
                 author: UserSummary::from(author),
@@ -57,6 +74,11 @@ pub async fn views(
                 edited_at: row.edited_at,
                 media: media.remove(&row.id).unwrap_or_default(),
                 poll: polls.remove(&row.id),
+                repost_of: original(row.repost_of_id),
+                quote_of: original(row.quote_of_id),
+                liked_by_me: liked.contains(&target),
+                reposted_by_me: reposted.contains(&target),
+                bookmarked_by_me: bookmarked.contains(&target),
             })
         })
         .collect())

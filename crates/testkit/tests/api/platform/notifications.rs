@@ -275,3 +275,70 @@ async fn the_digest_emails_each_unread_notification_once() {
     // The notifications themselves stay unread in the app.
     assert_eq!(unread(&app, &dave).await, 3);
 }
+
+/// What `notify_grouped` delivers for `group` to `to` from `actor`, titled with the count.
+async fn notify_grouped(app: &TestApp, to: &TestUser, actor: &TestUser, group: &str) {
+    use agora_core::UserId;
+    use agora_platform::notifications::{self, NewNotification};
+    notifications::notify_grouped(
+        app.db().writer(),
+        NewNotification {
+            user_id: to.id.parse::<UserId>().expect("a user id"),
+            kind: "social.like".into(),
+            actor_id: Some(actor.id.parse::<UserId>().expect("a user id")),
+            title: format!("{} liked it", actor.username),
+            body: None,
+            link: None,
+            payload: json!({ "group": group }),
+        },
+        group,
+        |count| format!("{} and {} more liked it", actor.username, count - 1),
+        agora_core::time::now(),
+    )
+    .await
+    .expect("delivered");
+}
+
+#[tokio::test]
+async fn a_grouped_notification_grows_while_unread_then_a_new_group_starts() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    notify_grouped(&app, &alice, &bob, "post:1").await;
+    notify_grouped(&app, &alice, &carol, "post:1").await;
+    notify_grouped(&app, &alice, &bob, "post:2").await;
+    notify_grouped(&app, &alice, &carol, "post:1").await;
+    assert_eq!(unread(&app, &alice).await, 2);
+    let page: Value = app
+        .get("/api/v1/notifications")
+        .bearer(&alice.access_token)
+        .send()
+        .await
+        .json();
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    let first = items
+        .iter()
+        .find(|n| n["payload"]["group"] == "post:1")
+        .expect("the group of post 1");
+    assert_eq!(first["title"], "carol and 2 more liked it");
+    assert_eq!(first["payload"]["count"], 3);
+    assert_eq!(first["actor_id"], carol.id.as_str());
+    let second = items
+        .iter()
+        .find(|n| n["payload"]["group"] == "post:2")
+        .expect("the group of post 2");
+    assert_eq!(second["title"], "bob liked it");
+    assert_eq!(second["payload"]["count"], 1);
+
+    // Read, the group is closed: the next one starts anew.
+    app.post("/api/v1/notifications/read-all")
+        .bearer(&alice.access_token)
+        .send()
+        .await;
+    notify_grouped(&app, &alice, &bob, "post:1").await;
+    assert_eq!(unread(&app, &alice).await, 1);
+    assert_eq!(titles(&app, &alice, "?unread=true").await, ["bob liked it"]);
+    assert_eq!(app.count("notifications").await, 3);
+}

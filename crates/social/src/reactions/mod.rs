@@ -1,0 +1,22 @@
+//! Likes of posts and comments (`post_likes`, `comment_likes`: one row per thing and user),
+//! each a toggle. The like count changes in the toggle's transaction; the primary key settles
+//! concurrent toggles. Like notifications are grouped per liked thing
+//! (`agora_platform::notifications::notify_grouped`).
+//!
+//! - `routes.rs`: the handlers; `model.rs`: the response; `queries.rs`: the SQL (and the
+//!   viewer's likes of a page, for the post and comment views); `entity.rs`: the typed rows.
+
+mod entity;
+pub mod model;
+pub mod queries;
+pub mod routes;
+
+use agora_platform::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::react_to_post))
+        .routes(routes!(routes::react_to_comment))
+}

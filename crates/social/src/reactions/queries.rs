@@ -1,0 +1,139 @@
+//! The SQL of likes.
+
+use std::collections::HashSet;
+
+use agora_core::UserId;
+use agora_store::DbResult;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
+};
+use uuid::Uuid;
+
+use super::entity::{comment_like, post_like};
+
+/// Likes `post` for `user` if they did not, else takes the like back; true when it now is
+/// liked. The primary key settles concurrent toggles: an insert that conflicts deletes.
+pub async fn toggle_post(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    post: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<Toggled> {
+    let row = post_like::ActiveModel {
+        post_id: Set(post),
+        user_id: Set(user.0),
+        created_at: Set(now),
+    };
+    let inserted = post_like::Entity::insert(row)
+        .on_conflict_do_nothing_on([post_like::Column::PostId, post_like::Column::UserId])
+        .exec_without_returning(conn)
+        .await?;
+    if matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
+        return Ok(Toggled::Liked);
+    }
+    let deleted = post_like::Entity::delete_many()
+        .filter(post_like::Column::PostId.eq(post))
+        .filter(post_like::Column::UserId.eq(user.0))
+        .exec(conn)
+        .await?;
+    Ok(if deleted.rows_affected > 0 {
+        Toggled::Unliked
+    } else {
+        Toggled::Unchanged
+    })
+}
+
+/// [`toggle_post`] for a comment.
+pub async fn toggle_comment(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    comment: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<Toggled> {
+    let row = comment_like::ActiveModel {
+        comment_id: Set(comment),
+        user_id: Set(user.0),
+        created_at: Set(now),
+    };
+    let inserted = comment_like::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            comment_like::Column::CommentId,
+            comment_like::Column::UserId,
+        ])
+        .exec_without_returning(conn)
+        .await?;
+    if matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
+        return Ok(Toggled::Liked);
+    }
+    let deleted = comment_like::Entity::delete_many()
+        .filter(comment_like::Column::CommentId.eq(comment))
+        .filter(comment_like::Column::UserId.eq(user.0))
+        .exec(conn)
+        .await?;
+    Ok(if deleted.rows_affected > 0 {
+        Toggled::Unliked
+    } else {
+        Toggled::Unchanged
+    })
+}
+
+/// What a toggle did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toggled {
+    Liked,
+    Unliked,
+    /// A concurrent toggle took the like back first: nothing to count.
+    Unchanged,
+}
+
+impl Toggled {
+    /// What the like count changes by.
+    pub fn delta(self) -> i64 {
+        match self {
+            Toggled::Liked => 1,
+            Toggled::Unliked => -1,
+            Toggled::Unchanged => 0,
+        }
+    }
+}
+
+/// Which of `posts` `viewer` likes (none without a viewer; one query).
+pub async fn liked_posts(
+    conn: &impl ConnectionTrait,
+    viewer: Option<UserId>,
+    posts: &[Uuid],
+) -> DbResult<HashSet<Uuid>> {
+    let Some(viewer) = viewer else {
+        return Ok(HashSet::new());
+    };
+    let ids: Vec<Uuid> = post_like::Entity::find()
+        .select_only()
+        .column(post_like::Column::PostId)
+        .filter(post_like::Column::UserId.eq(viewer.0))
+        .filter(post_like::Column::PostId.is_in(posts.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Which of `comments` `viewer` likes (none without a viewer; one query).
+pub async fn liked_comments(
+    conn: &impl ConnectionTrait,
+    viewer: Option<UserId>,
+    comments: &[Uuid],
+) -> DbResult<HashSet<Uuid>> {
+    let Some(viewer) = viewer else {
+        return Ok(HashSet::new());
+    };
+    let ids: Vec<Uuid> = comment_like::Entity::find()
+        .select_only()
+        .column(comment_like::Column::CommentId)
+        .filter(comment_like::Column::UserId.eq(viewer.0))
+        .filter(comment_like::Column::CommentId.is_in(comments.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
