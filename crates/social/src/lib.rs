@@ -2,8 +2,9 @@
 //!
 //! Built so far: posts (`posts/`: create, read, delete, a user's posts), the home feed
 //! (`feed/`), follows, mutes and blocks (`graph/`), the ticker watchlist (`watchlist/`),
-//! the ticker symbol rule and the cashtag extractor (`tickers/`), and the mention extractor
-//! (`mentions.rs`).
+//! the ticker symbol rule and the cashtag extractor (`tickers/`), the mention extractor
+//! (`mentions.rs`), search (`search/`), trending tickers (`trending/`) and reports
+//! (`reports/`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
@@ -12,7 +13,10 @@ pub mod graph;
 pub mod mentions;
 pub mod migrations;
 pub mod posts;
+pub mod reports;
+pub mod search;
 pub mod tickers;
+pub mod trending;
 pub mod watchlist;
 
 use agora_platform::{AppState, Module, Tag};
@@ -27,7 +31,14 @@ pub const MODULE: Module = Module {
     router,
     migrations: migrations::migrations,
     profile_facts: Some(graph::profile_facts),
-    error_codes: &[&graph::SELF_RELATION, &graph::BLOCKED],
+    jobs: || vec![trending::job()],
+    schedules: &[trending::SCHEDULE],
+    error_codes: &[
+        &graph::SELF_RELATION,
+        &graph::BLOCKED,
+        &reports::ALREADY_REPORTED,
+        &reports::SELF_REPORT,
+    ],
     ..Module::new("social")
 };
 
@@ -36,6 +47,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     feed::router()
         .merge(graph::router())
         .merge(posts::router())
+        .merge(reports::router())
+        .merge(search::router())
         .merge(tickers::router())
+        .merge(trending::router())
         .merge(watchlist::router())
 }

@@ -157,6 +157,17 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .to_owned()
 }
 
+/// The users `viewer` blocked and those who blocked `viewer`: each side is hidden from the
+/// other everywhere, search results included (mutes are not: a muted user can still be found).
+pub fn blocked_either_way(viewer: UserId) -> SelectStatement {
+    blocks(viewer, Side::Targets)
+        .union(
+            sea_orm::sea_query::UnionType::All,
+            blocks(viewer, Side::Holders),
+        )
+        .to_owned()
+}
+
 /// The users `reader` follows (the authors of their home feed, with themselves).
 pub fn followed_by(reader: UserId) -> SelectStatement {
     Query::select()

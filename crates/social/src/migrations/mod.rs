@@ -5,10 +5,12 @@ use agora_store::sea_orm_migration::MigrationTrait;
 
 mod m20261203_000200_user_relations;
 mod m20261203_000300_posts;
+mod m20261203_000600_search_trending_reports;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261203_000200_user_relations::Migration),
         Box::new(m20261203_000300_posts::Migration),
+        Box::new(m20261203_000600_search_trending_reports::Migration),
     ]
 }

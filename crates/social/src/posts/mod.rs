@@ -9,7 +9,7 @@
 //! admin), a user's posts, the public timeline and ticker pages (`crate::tickers::page`).
 //! Edits with history, media, polls and the feed come with the rest of the social issue.
 
-mod entity;
+pub(crate) mod entity;
 pub mod model;
 pub mod queries;
 pub mod routes;

@@ -3,4 +3,7 @@
 mod feed;
 mod graph;
 mod posts;
+mod reports;
+mod search;
+mod trending;
 mod watchlist;
