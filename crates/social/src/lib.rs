@@ -26,7 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub const MODULE: Module = Module {
     tags: &[Tag {
         name: "social",
-        description: "The market-talk social network: follows, mutes and blocks, tickers and the watchlist",
+        description: "The market-talk social network: follows, mutes and blocks, tickers and the watchlist, search, trending tickers and reports",
     }],
     router,
     migrations: migrations::migrations,

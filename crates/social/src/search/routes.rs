@@ -106,7 +106,8 @@ pub async fn search(
     Ok(Json(results))
 }
 
-async fn users(
+/// The users found by `text` as clients see them (one page at `offset`).
+pub async fn users(
     db: &impl ConnectionTrait,
     text: &str,
     viewer: Option<UserId>,
@@ -121,7 +122,9 @@ async fn users(
     Ok(rows.into_iter().map(UserSummary::from).collect())
 }
 
-async fn posts(
+/// The posts found by `text` as clients see them (one page at `offset`): the page and its parts
+/// in a fixed number of queries, whatever its size.
+pub async fn posts(
     db: &impl ConnectionTrait,
     text: &str,
     viewer: Option<UserId>,
@@ -136,7 +139,8 @@ async fn posts(
     Ok(view::views(db, viewer, rows).await?)
 }
 
-async fn tickers(
+/// The ticker symbols found by `text` (one page at `offset`).
+pub async fn tickers(
     db: &impl ConnectionTrait,
     text: &str,
     offset: u64,

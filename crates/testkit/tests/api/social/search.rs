@@ -1,5 +1,8 @@
 //! Search: `GET /search` over users, posts and tickers.
 
+use agora_core::UserId;
+use agora_social::search::routes as search_routes;
+use agora_store::statements;
 use agora_testkit::{StatusCode, TestApp, TestUser};
 use serde_json::{Value, json};
 
@@ -351,4 +354,75 @@ async fn tickers_are_found_by_the_start_of_their_symbol_and_all_answers_each_kin
     );
     assert_eq!(field(&found, "tickers", "symbol"), ["AA", "AAL", "AAPL"]);
     assert_eq!(found["next_cursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_index_holds_the_posts_written_before_it_and_follows_edits() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let post = publish(&app, &alice, "older than the index").await;
+    // Back to before the search index, and forward again: the posts are indexed.
+    let migrator = agora::app::migrator();
+    let status = migrator.status(app.db()).await.expect("status");
+    let since_search = status
+        .iter()
+        .skip_while(|m| m.name != "m20261203_000600_search_trending_reports")
+        .count() as u32;
+    assert!(since_search > 0, "{status:?}");
+    migrator
+        .down(app.db(), since_search)
+        .await
+        .expect("reverts the search index");
+    migrator.up(app.db()).await.expect("reapplies");
+    let found = search(&app, None, "type=posts&q=older").await;
+    assert_eq!(field(&found, "posts", "id"), [post.as_str()]);
+
+    // A change of the text changes what finds the post.
+    app.execute("UPDATE posts SET content = 'zebra crossing'")
+        .await;
+    let found = search(&app, None, "type=posts&q=older").await;
+    assert_eq!(found["posts"], json!([]));
+    let found = search(&app, None, "type=posts&q=zebra").await;
+    assert_eq!(field(&found, "posts", "id"), [post.as_str()]);
+}
+
+/// A page of found posts costs the same number of statements whatever its size.
+#[tokio::test]
+async fn a_page_of_found_posts_runs_a_fixed_number_of_statements() {
+    let app = TestApp::spawn().await;
+    let reader = app.register("reader").await;
+    for n in 0..6 {
+        let author = app.register(&format!("author{n}")).await;
+        for round in 0..4 {
+            publish(
+                &app,
+                &author,
+                &format!("$AAPL rally, round {round} @reader"),
+            )
+            .await;
+        }
+    }
+    let reader_id = UserId(reader.id.parse().expect("a user id"));
+    let mut counts = Vec::new();
+    for size in [1, 5, 20] {
+        let (posts, count) = statements::counted(search_routes::posts(
+            app.db().reader(),
+            "rally",
+            Some(reader_id),
+            0,
+            size,
+        ))
+        .await;
+        assert_eq!(posts.expect("a page").len(), size as usize);
+        counts.push(count);
+    }
+    assert!(
+        counts.iter().all(|count| *count == counts[0]),
+        "statements per page of 1, 5 and 20 posts: {counts:?}"
+    );
+    assert!(
+        (2..=12).contains(&counts[0]),
+        "statements per page: {}",
+        counts[0]
+    );
 }
