@@ -10,11 +10,11 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub reporter_id: Uuid,
-    pub target_type: TargetType,
+    pub target_type: ReportTarget,
     pub target_id: Uuid,
-    pub reason: Reason,
+    pub reason: ReportReason,
     pub details: Option<String>,
-    pub status: Status,
+    pub status: ReportStatus,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolved_by: Option<Uuid>,
@@ -35,7 +35,7 @@ impl ActiveModelBehavior for ActiveModel {}
     rename_all = "snake_case"
 )]
 #[serde(rename_all = "snake_case")]
-pub enum TargetType {
+pub enum ReportTarget {
     Post,
     Comment,
     User,
@@ -51,7 +51,7 @@ pub enum TargetType {
     rename_all = "snake_case"
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Reason {
+pub enum ReportReason {
     Spam,
     Harassment,
     Hate,
@@ -70,7 +70,7 @@ pub enum Reason {
     rename_all = "snake_case"
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum ReportStatus {
     Open,
     Resolved,
     Dismissed,

@@ -6,16 +6,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ReportId;
-pub use super::entity::{Reason, Status, TargetType};
+pub use super::entity::{ReportReason, ReportStatus, ReportTarget};
 
 /// `POST /reports`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReport {
-    pub target_type: TargetType,
+    pub target_type: ReportTarget,
     /// The post, comment or user reported: one that exists (not deleted; an active account).
     pub target_id: Uuid,
-    pub reason: Reason,
+    pub reason: ReportReason,
     /// What the moderators should know: at most 1,000 characters, trimmed; blank is none.
     #[schema(max_length = 1000)]
     pub details: Option<String>,
@@ -25,10 +25,10 @@ pub struct CreateReport {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     pub id: ReportId,
-    pub target_type: TargetType,
+    pub target_type: ReportTarget,
     pub target_id: Uuid,
-    pub reason: Reason,
+    pub reason: ReportReason,
     pub details: Option<String>,
-    pub status: Status,
+    pub status: ReportStatus,
     pub created_at: DateTime<Utc>,
 }

@@ -9,19 +9,19 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::ReportId;
-use super::entity::{ActiveModel, Model, Reason, Status, TargetType};
+use super::entity::{ActiveModel, Model, ReportReason, ReportStatus, ReportTarget};
 use crate::posts::entity::post;
 
 /// Whether the target of a report exists.
 pub async fn target_exists(
     conn: &impl ConnectionTrait,
-    target_type: TargetType,
+    target_type: ReportTarget,
     id: Uuid,
 ) -> DbResult<bool> {
     match target_type {
-        TargetType::Post => post_exists(conn, id).await,
-        TargetType::Comment => comment_exists(conn, id).await,
-        TargetType::User => user_exists(conn, id).await,
+        ReportTarget::Post => post_exists(conn, id).await,
+        ReportTarget::Comment => comment_exists(conn, id).await,
+        ReportTarget::User => user_exists(conn, id).await,
     }
 }
 
@@ -60,9 +60,9 @@ async fn user_exists(conn: &impl ConnectionTrait, id: Uuid) -> DbResult<bool> {
 pub async fn insert(
     conn: &impl ConnectionTrait,
     reporter: UserId,
-    target_type: TargetType,
+    target_type: ReportTarget,
     target_id: Uuid,
-    reason: Reason,
+    reason: ReportReason,
     details: Option<String>,
     now: DateTime<Utc>,
 ) -> DbResult<Model> {
@@ -73,7 +73,7 @@ pub async fn insert(
         target_id: Set(target_id),
         reason: Set(reason),
         details: Set(details),
-        status: Set(Status::Open),
+        status: Set(ReportStatus::Open),
         created_at: Set(now),
         resolved_at: Set(None),
         resolved_by: Set(None),

@@ -7,7 +7,7 @@ use agora_platform::identity::Viewer;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::model::{CreateReport, Report, TargetType};
+use super::model::{CreateReport, Report, ReportTarget};
 use super::{ALREADY_REPORTED, ReportId, SELF_REPORT, queries};
 
 /// The most characters of a report's details.
@@ -31,7 +31,7 @@ pub async fn create_report(
     let details = text::optional_text(body.details, DETAILS_MAX)
         .map_err(|invalid| ApiError::invalid("details", invalid))?;
     let reporter = viewer.user_id;
-    if body.target_type == TargetType::User && body.target_id == reporter.0 {
+    if body.target_type == ReportTarget::User && body.target_id == reporter.0 {
         return Err(SELF_REPORT.with_detail("you cannot report yourself"));
     }
     let db = state.db().writer();

@@ -52,18 +52,23 @@ pub async fn users(
     Ok(select.offset(offset).limit(limit).all(conn).await?)
 }
 
-/// The posts that hold every word of `words` (from [`rules::words`]; not empty), best match
-/// first, then newest first: not deleted, by active accounts, none by an author `viewer` mutes
-/// or is blocked from either way. The same function over two indexes: PostgreSQL matches the
-/// generated `tsvector` column (GIN index, ranked by `ts_rank`), SQLite the FTS5 table
-/// `posts_fts` (ranked by `bm25`).
+/// The posts that hold every word of `text`, best match first, then newest first: not
+/// deleted, by active accounts, none by an author `viewer` mutes or is blocked from either way;
+/// none when `text` holds no word ([`rules::words`]). The same function over two indexes, each
+/// reading `text` with the tokenizer that indexed the posts: PostgreSQL matches the generated
+/// `tsvector` column (GIN index, ranked by `ts_rank`), SQLite the FTS5 table `posts_fts`
+/// (ranked by `bm25`).
 pub async fn posts(
     conn: &impl ConnectionTrait,
-    words: &[&str],
+    text: &str,
     viewer: Option<UserId>,
     offset: u64,
     limit: u64,
 ) -> DbResult<Vec<post::Model>> {
+    let words = rules::words(text);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
         .filter(post::Column::AuthorId.in_subquery(active_users()));
@@ -73,9 +78,10 @@ pub async fn posts(
     let query = QuerySelect::query(&mut select);
     match conn.get_database_backend() {
         DatabaseBackend::Postgres => {
-            // `plainto_tsquery` reads any text (no syntax to get wrong), joining its words
-            // with AND, as the SQLite query does.
-            let text = words.join(" ");
+            // `plainto_tsquery` reads any text (no syntax to get wrong) with the parser that
+            // made the vectors (`$BRK.B` is one word there), joining its words with AND, as
+            // the SQLite query does.
+            let text = text.to_owned();
             query
                 .and_where(Expr::cust_with_values(
                     r#""posts"."search_vector" @@ plainto_tsquery('simple', $1)"#,
@@ -103,7 +109,7 @@ pub async fn posts(
                 )
                 .and_where(Expr::cust_with_values(
                     r#""posts_fts" MATCH ?"#,
-                    [rules::fts5_query(words)],
+                    [rules::fts5_query(&words)],
                 ))
                 // bm25 is lower for a better match.
                 .order_by_expr(Expr::cust(r#"bm25("posts_fts")"#), Order::Asc);

@@ -131,11 +131,7 @@ pub async fn posts(
     offset: u64,
     limit: u64,
 ) -> ApiResult<Vec<Post>> {
-    let words = rules::words(text);
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = queries::posts(db, &words, viewer, offset, limit).await?;
+    let rows = queries::posts(db, text, viewer, offset, limit).await?;
     Ok(view::views(db, viewer, rows).await?)
 }
 

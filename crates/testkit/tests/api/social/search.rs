@@ -148,6 +148,9 @@ async fn posts_are_found_by_their_words_best_match_first() {
     assert_eq!(field(&found, "posts", "id"), [once.as_str()]);
     let found = search(&app, None, "type=posts&q=%24tsla").await;
     assert_eq!(field(&found, "posts", "id"), [once.as_str()]);
+    let brk = publish(&app, &bob, "Adding $BRK.B here").await;
+    let found = search(&app, None, "type=posts&q=BRK.B").await;
+    assert_eq!(field(&found, "posts", "id"), [brk.as_str()]);
     let found = search(&app, None, "type=posts&q=rocket%20mars").await;
     assert_eq!(found["posts"], json!([]));
 
