@@ -5,7 +5,8 @@
 //! comments and the post's real-time room (`comments/`), likes (`reactions/`), reposts and
 //! quotes (`reposts/`), bookmarks (`bookmarks/`), follows, mutes and blocks (`graph/`), the
 //! ticker watchlist (`watchlist/`), the module's settings (`settings.rs`), the ticker symbol
-//! rule and the cashtag extractor (`tickers/`), and the mention extractor (`mentions.rs`).
+//! rule and the cashtag extractor (`tickers/`), the mention extractor (`mentions.rs`), search
+//! (`search/`), trending tickers (`trending/`) and reports (`reports/`).
 //! Its issue fills in the other resources, one folder each (routes, types, queries and rules
 //! together; see ARCHITECTURE.md).
 
@@ -20,9 +21,12 @@ pub mod migrations;
 pub mod polls;
 pub mod posts;
 pub mod reactions;
+pub mod reports;
 pub mod reposts;
+pub mod search;
 pub mod settings;
 pub mod tickers;
+pub mod trending;
 pub mod watchlist;
 
 use agora_platform::{AppState, Module, Tag};
@@ -32,13 +36,14 @@ use utoipa_axum::router::OpenApiRouter;
 pub const MODULE: Module = Module {
     tags: &[Tag {
         name: "social",
-        description: "The market-talk social network: posts, the home feed, polls, follows, mutes and blocks, tickers and the watchlist",
+        description: "The market-talk social network: posts, the home feed, comments, likes, reposts, polls, follows, mutes and blocks, tickers, the watchlist, search, trending tickers and reports",
     }],
     router,
     migrations: migrations::migrations,
     profile_facts: Some(graph::profile_facts),
     settings: Some(settings::SECTION),
-    jobs: || vec![feed::live::job(), polls::ended_job()],
+    jobs: || vec![feed::live::job(), polls::ended_job(), trending::job()],
+    schedules: &[trending::SCHEDULE],
     error_codes: &[
         &graph::SELF_RELATION,
         &graph::BLOCKED,
@@ -47,6 +52,8 @@ pub const MODULE: Module = Module {
         &polls::ALREADY_VOTED,
         &comments::TOO_DEEP,
         &reposts::ALREADY_REPOSTED,
+        &reports::ALREADY_REPORTED,
+        &reports::SELF_REPORT,
     ],
     rooms: &[comments::room::POST_ROOMS],
     ..Module::new("social")
@@ -62,7 +69,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(polls::router())
         .merge(posts::router())
         .merge(reactions::router())
+        .merge(reports::router())
         .merge(reposts::router())
+        .merge(search::router())
         .merge(tickers::router())
+        .merge(trending::router())
         .merge(watchlist::router())
 }

@@ -92,7 +92,7 @@ pub async fn list(
                     .to_owned(),
             ),
         )
-        .filter(post::Column::AuthorId.not_in_subquery(graph::blocked_with(user)));
+        .filter(post::Column::AuthorId.not_in_subquery(graph::blocked_either_way(user)));
     let keyset = Keyset::new(
         [SortKey::desc((Entity, Column::CreatedAt))],
         SortKey::desc((Entity, Column::PostId)),

@@ -157,9 +157,10 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .to_owned()
 }
 
-/// The users `viewer` blocked or who blocked `viewer` (what a block hides everywhere, even in
-/// the lists the viewer chose).
-pub fn blocked_with(viewer: UserId) -> SelectStatement {
+/// The users `viewer` blocked and those who blocked `viewer`: each side is hidden from the
+/// other everywhere, even in the lists the viewer chose and in search results (mutes are not:
+/// a muted user can still be found).
+pub fn blocked_either_way(viewer: UserId) -> SelectStatement {
     blocks(viewer, Side::Targets)
         .union(
             sea_orm::sea_query::UnionType::All,

@@ -7,6 +7,7 @@ mod m20261203_000200_user_relations;
 mod m20261203_000300_posts;
 mod m20261203_000400_post_edits_media_polls;
 mod m20261203_000500_conversations;
+mod m20261203_000600_search_trending_reports;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -14,5 +15,6 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261203_000300_posts::Migration),
         Box::new(m20261203_000400_post_edits_media_polls::Migration),
         Box::new(m20261203_000500_conversations::Migration),
+        Box::new(m20261203_000600_search_trending_reports::Migration),
     ]
 }

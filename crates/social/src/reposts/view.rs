@@ -43,7 +43,8 @@ pub async fn originals(
         .filter(post::Column::DeletedAt.is_null())
         .filter(users::Column::Status.eq(users::AccountStatus::Active));
     if let Some(viewer) = viewer {
-        select = select.filter(post::Column::AuthorId.not_in_subquery(graph::blocked_with(viewer)));
+        select = select
+            .filter(post::Column::AuthorId.not_in_subquery(graph::blocked_either_way(viewer)));
     }
     let found = select.select_also(users::Entity).all(conn).await?;
     Ok(found

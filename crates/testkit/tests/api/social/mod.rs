@@ -9,7 +9,10 @@ mod likes;
 mod media;
 mod polls;
 mod posts;
+mod reports;
 mod reposts;
+mod search;
+mod trending;
 mod watchlist;
 
 use agora_testkit::{StatusCode, TestApp, TestUser};

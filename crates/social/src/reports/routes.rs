@@ -1,0 +1,74 @@
+//! `POST /reports`.
+
+use agora_core::extract::Json;
+use agora_core::{ApiError, ApiResult, FieldCode, text, time};
+use agora_platform::AppState;
+use agora_platform::identity::Viewer;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::model::{CreateReport, Report, ReportTarget};
+use super::{ALREADY_REPORTED, ReportId, SELF_REPORT, queries};
+
+/// The most characters of a report's details.
+pub const DETAILS_MAX: usize = 1_000;
+
+/// Report a post, a comment or a user to the moderators. Accepted for review: the report waits
+/// in the moderation queue, and has no address of its own for its reporter.
+#[utoipa::path(post, path = "/reports", tag = "social", security(("bearer" = [])),
+    request_body = CreateReport,
+    responses(
+        (status = 202, description = "The report waits for the moderators", body = Report),
+        (status = 401),
+        (status = 409, description = "`already_reported`: your open report already names this target"),
+        (status = 422, description = "Invalid fields: `target_id` names nothing of `target_type` (or a deleted post or comment, a disabled account); `self_report`: that is you"),
+    ))]
+pub async fn create_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(body): Json<CreateReport>,
+) -> ApiResult<(StatusCode, Json<Report>)> {
+    let details = text::optional_text(body.details, DETAILS_MAX)
+        .map_err(|invalid| ApiError::invalid("details", invalid))?;
+    let reporter = viewer.user_id;
+    if body.target_type == ReportTarget::User && body.target_id == reporter.0 {
+        return Err(SELF_REPORT.with_detail("you cannot report yourself"));
+    }
+    let db = state.db().writer();
+    if !queries::target_exists(db, body.target_type, body.target_id).await? {
+        return Err(ApiError::invalid_field(
+            "target_id",
+            FieldCode::Invalid,
+            "names nothing of this `target_type`",
+        ));
+    }
+    let row = queries::insert(
+        db,
+        reporter,
+        body.target_type,
+        body.target_id,
+        body.reason,
+        details,
+        time::now(),
+    )
+    .await
+    .map_err(|err| {
+        if err.is_unique_violation() {
+            ALREADY_REPORTED.with_detail("you have already reported this; the moderators have it")
+        } else {
+            err.into()
+        }
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Report {
+            id: ReportId(row.id),
+            target_type: row.target_type,
+            target_id: row.target_id,
+            reason: row.reason,
+            details: row.details,
+            status: row.status,
+            created_at: row.created_at,
+        }),
+    ))
+}
