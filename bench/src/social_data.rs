@@ -1,12 +1,13 @@
 //! The social benchmark's data set, written straight into the tables (not through the API), in
 //! multi-row inserts of a few thousand rows each: users, a power-law follow graph, posts with
-//! tickers and polls, mutes and blocks.
+//! tickers and polls, reposts and quotes, likes, comments, mutes and blocks.
 //!
 //! Shape (at scale 1.0): 100,000 users; each follows 10–200 accounts (about 57 on average),
 //! 30% of those picked among the 1,000 most followed by a Zipf law (so the largest accounts
 //! have 50,000+ followers) and the rest uniformly; 1,000,000 posts over the last 30 days, 30% by
-//! the most followed accounts, 20% naming tickers, 5% with a poll (votes as counts only); 1% of
-//! users mute someone, 1% block someone.
+//! the most followed accounts, 20% naming tickers, 5% with a poll (votes as counts only), 10%
+//! reposts (7%) or quotes (3%); 5,000,000 likes tried (about 4 million distinct) and 500,000
+//! comments on posts picked by a Zipf law; 1% of users mute someone, 1% block someone.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -66,6 +67,10 @@ pub struct Seeded {
     pub celebrities: Vec<Uuid>,
     pub posts: usize,
     pub follows: usize,
+    /// The post the Zipf law gives the most likes.
+    pub most_liked: Uuid,
+    /// The words of the posts, most used first (searches draw from them).
+    pub vocabulary: Vec<String>,
 }
 
 pub struct Scale {
@@ -159,9 +164,29 @@ fn at(now: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
     agora_core::time::to_stored(now - Duration::seconds(seconds))
 }
 
-fn text(rng: &mut StdRng, tickers: &[&str]) -> String {
+/// 5,000 made-up words; posts draw them by a Zipf law, as words of a language are used, so
+/// searches meet both words in half the posts and words in a handful.
+fn vocabulary() -> Vec<String> {
+    const SYLLABLES: [&str; 20] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "shi", "vo", "de", "pa", "zu", "ri", "mo", "ha", "ke",
+        "su", "no", "be", "ti", "ga",
+    ];
+    let mut words: Vec<String> = WORDS.iter().map(|w| (*w).to_owned()).collect();
+    let mut n = 0usize;
+    while words.len() < 5_000 {
+        let word: String = [n % 20, (n / 20) % 20, (n / 400) % 20]
+            .iter()
+            .map(|&i| SYLLABLES[i])
+            .collect();
+        words.push(word);
+        n += 1;
+    }
+    words
+}
+
+fn text(rng: &mut StdRng, vocabulary: &[String], tickers: &[&str]) -> String {
     let mut words: Vec<String> = (0..rng.random_range(6..24))
-        .map(|_| WORDS[rng.random_range(0..WORDS.len())].to_owned())
+        .map(|_| vocabulary[zipf(rng, vocabulary.len())].clone())
         .collect();
     for ticker in tickers {
         let at = rng.random_range(0..words.len());
@@ -304,6 +329,7 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
     step("user_relations", started, relations);
 
     let started = Instant::now();
+    let vocabulary = vocabulary();
     let mut posts = Writer::new(
         db,
         "posts",
@@ -315,6 +341,8 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
             "like_count",
             "comment_count",
             "repost_count",
+            "repost_of_id",
+            "quote_of_id",
         ],
     );
     let mut tickers = Writer::new(db, "post_tickers", &["post_id", "symbol", "created_at"]);
@@ -324,34 +352,61 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
         "poll_options",
         &["id", "poll_id", "position", "label", "vote_count"],
     );
-    for _ in 0..scale.posts {
+    // Originals first (90%), then reposts and quotes of them (10%), so every repost points at
+    // a post that exists; the most reposted are picked by a Zipf law.
+    let originals_wanted = scale.posts - scale.posts / 10;
+    let mut originals: Vec<(Uuid, DateTime<Utc>)> = Vec::with_capacity(originals_wanted);
+    let mut reposted = HashSet::new();
+    for n in 0..scale.posts {
         let author = if rng.random_bool(0.3) {
             celebrities[zipf(&mut rng, celebrities.len())]
         } else {
             users[rng.random_range(0..users.len())]
         };
-        let named: Vec<&str> = if rng.random_bool(0.2) {
-            let first = TICKERS[zipf(&mut rng, TICKERS.len())];
-            let second = TICKERS[zipf(&mut rng, TICKERS.len())];
-            if first == second {
-                vec![first]
-            } else {
-                vec![first, second]
-            }
-        } else {
-            Vec::new()
-        };
         let id = Uuid::now_v7();
-        let created = at(now, &mut rng);
+        let (content, created, repost_of, quote_of, named) = if n < originals_wanted {
+            let named: Vec<&str> = if rng.random_bool(0.2) {
+                let first = TICKERS[zipf(&mut rng, TICKERS.len())];
+                let second = TICKERS[zipf(&mut rng, TICKERS.len())];
+                if first == second {
+                    vec![first]
+                } else {
+                    vec![first, second]
+                }
+            } else {
+                Vec::new()
+            };
+            let created = at(now, &mut rng);
+            originals.push((id, created));
+            (
+                text(&mut rng, &vocabulary, &named),
+                created,
+                None,
+                None,
+                named,
+            )
+        } else {
+            let (original, original_at) = originals[zipf(&mut rng, originals.len())];
+            let later = Duration::seconds(rng.random_range(0..86_400));
+            let created = (original_at + later).min(now);
+            if rng.random_bool(0.7) && reposted.insert((author, original)) {
+                (String::new(), created, Some(original), None, Vec::new())
+            } else {
+                let quote = text(&mut rng, &vocabulary, &[]);
+                (quote, created, None, Some(original), Vec::new())
+            }
+        };
         posts
             .push(vec![
                 id.into(),
                 author.into(),
-                text(&mut rng, &named).into(),
+                content.into(),
                 created.into(),
                 0i64.into(),
                 0i64.into(),
                 0i64.into(),
+                repost_of.into(),
+                quote_of.into(),
             ])
             .await;
         for symbol in named {
@@ -359,7 +414,7 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
                 .push(vec![id.into(), symbol.into(), created.into()])
                 .await;
         }
-        if rng.random_bool(0.05) {
+        if repost_of.is_none() && quote_of.is_none() && rng.random_bool(0.05) {
             let poll = Uuid::now_v7();
             let closes = created + Duration::days(rng.random_range(1..=7));
             polls
@@ -389,15 +444,82 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
     println!("  {:<16} {linked:>9} rows", "post_tickers");
     println!("  {:<16} {with_polls:>9} rows", "polls");
 
+    // Likes: posts picked by a Zipf law (the most liked has nearly every user), users at random;
+    // a second like of the same pair is dropped by the primary key.
+    let started = Instant::now();
+    let mut likes =
+        Writer::new(db, "post_likes", &["post_id", "user_id", "created_at"]).ignoring_conflicts();
+    for _ in 0..scale.posts * 5 {
+        let (post, created) = originals[zipf(&mut rng, originals.len())];
+        let user = users[rng.random_range(0..users.len())];
+        likes
+            .push(vec![post.into(), user.into(), created.into()])
+            .await;
+    }
+    let attempted = likes.finish().await;
+    step("post_likes", started, attempted);
+
+    let started = Instant::now();
+    let mut comments = Writer::new(
+        db,
+        "comments",
+        &[
+            "id",
+            "post_id",
+            "author_id",
+            "depth",
+            "content",
+            "created_at",
+            "like_count",
+            "reply_count",
+        ],
+    );
+    for _ in 0..scale.posts / 2 {
+        let (post, created) = originals[zipf(&mut rng, originals.len())];
+        let author = users[rng.random_range(0..users.len())];
+        let content = text(&mut rng, &vocabulary, &[]);
+        comments
+            .push(vec![
+                Uuid::now_v7().into(),
+                post.into(),
+                author.into(),
+                0i16.into(),
+                content.into(),
+                created.into(),
+                0i64.into(),
+                0i64.into(),
+            ])
+            .await;
+    }
+    let written_comments = comments.finish().await;
+    step("comments", started, written_comments);
+
+    // The counters the writes keep, set once from the rows.
+    let started = Instant::now();
+    for sql in [
+        "UPDATE posts SET like_count = (SELECT COUNT(*) FROM post_likes WHERE post_likes.post_id = posts.id)",
+        "UPDATE posts SET comment_count = (SELECT COUNT(*) FROM comments WHERE comments.post_id = posts.id)",
+        "UPDATE posts SET repost_count = \
+             (SELECT COUNT(*) FROM posts AS r WHERE r.repost_of_id = posts.id) \
+             + (SELECT COUNT(*) FROM posts AS q WHERE q.quote_of_id = posts.id) \
+         WHERE id IN (SELECT repost_of_id FROM posts UNION SELECT quote_of_id FROM posts)",
+    ] {
+        db.writer().execute_unprepared(sql).await.expect(sql);
+    }
+    step("counters", started, written);
+
     // Statistics, as autovacuum or `PRAGMA optimize` would have gathered them.
     db.writer()
         .execute_unprepared("ANALYZE")
         .await
         .expect("ANALYZE");
+    let most_liked = originals[0].0;
     Seeded {
         users,
         celebrities,
         posts: written,
         follows,
+        most_liked,
+        vocabulary,
     }
 }

@@ -3,7 +3,9 @@
 //! 1.0), seeded straight into the tables.
 //!
 //! Targets on a 2-core machine with the load generator on it, 64 concurrent connections:
-//! `GET /feed` p99 ≤ 25 ms and ≥ 5,000 requests/s (PostgreSQL); `POST /posts` p99 ≤ 25 ms.
+//! `GET /feed` p99 ≤ 25 ms and ≥ 5,000 requests/s (PostgreSQL); `POST /posts` p99 ≤ 25 ms;
+//! like toggle (the most liked post too) p99 ≤ 15 ms; `GET /search?type=posts` p99 ≤ 50 ms;
+//! `GET /tickers/trending` p99 ≤ 10 ms.
 //!
 //! `cargo run --release -p agora-bench --bin social [-- <scale> <seconds> <concurrency>]`
 //! (`AGORA_TEST_DATABASE=postgres` for PostgreSQL). Prints a line per step and, last, the
@@ -55,6 +57,32 @@ async fn main() {
         .expect("a client");
     let duration = Duration::from_secs(seconds);
     let mut results = Vec::new();
+    // Posts to like: a sample of the timeline's.
+    let posts_sample: Arc<Vec<String>> = {
+        let mut ids = Vec::new();
+        let mut url = app.url("/api/v1/posts?limit=100");
+        while ids.len() < 2_000 {
+            let page: Value = client
+                .get(&url)
+                .send()
+                .await
+                .expect("a page")
+                .json()
+                .await
+                .expect("JSON");
+            for post in page["items"].as_array().expect("items") {
+                // A plain repost's likes go to its original: like originals.
+                if post["repost_of"].is_null() {
+                    ids.push(post["id"].as_str().expect("an id").to_owned());
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(cursor) => url = app.url(&format!("/api/v1/posts?limit=100&cursor={cursor}")),
+                None => break,
+            }
+        }
+        Arc::new(ids)
+    };
 
     let feed = {
         let (client, tokens, url) = (client.clone(), tokens.clone(), app.url("/api/v1/feed"));
@@ -95,6 +123,77 @@ async fn main() {
     };
     results.push(publish);
 
+    let like = |name: &'static str, post: Option<Uuid>| {
+        let (client, tokens, app_url) = (client.clone(), tokens.clone(), app.url("/api/v1/posts"));
+        let posts = posts_sample.clone();
+        run(name, concurrency, duration, move |_| {
+            let (client, tokens, posts, app_url) = (
+                client.clone(),
+                tokens.clone(),
+                posts.clone(),
+                app_url.clone(),
+            );
+            async move {
+                let mut rng = rand::rngs::StdRng::from_os_rng();
+                let token = &tokens[rng.random_range(0..tokens.len())];
+                let post = post.map_or_else(
+                    || posts[rng.random_range(0..posts.len())].clone(),
+                    |id| id.to_string(),
+                );
+                let url = format!("{app_url}/{post}/reactions");
+                ok(client.post(&url).bearer_auth(token).send().await).await
+            }
+        })
+    };
+    results.push(like("like toggle (random post)", None).await);
+    results.push(like("like toggle (most liked)", Some(seeded.most_liked)).await);
+
+    let search = {
+        let (client, url) = (client.clone(), app.url("/api/v1/search"));
+        let words = Arc::new(seeded.vocabulary.clone());
+        run("GET /search?type=posts", concurrency, duration, move |_| {
+            let (client, url, words) = (client.clone(), url.clone(), words.clone());
+            async move {
+                let mut rng = rand::rngs::StdRng::from_os_rng();
+                // Words as people search them: the common ones more often.
+                let n = words.len();
+                let pick = ((((n + 1) as f64).ln() * rng.random::<f64>()).exp() - 1.0) as usize;
+                let q = &words[pick.min(n - 1)];
+                let url = format!("{url}?type=posts&q={q}");
+                ok(client.get(&url).send().await).await
+            }
+        })
+        .await
+    };
+    results.push(search);
+
+    // The roll-up is refreshed by the scheduler every minute; wait for its first run.
+    let trending_url = app.url("/api/v1/tickers/trending?window=24h");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let answer: Value = client
+            .get(&trending_url)
+            .send()
+            .await
+            .expect("an answer")
+            .json()
+            .await
+            .expect("JSON");
+        if answer["computed_at"].is_string() || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let trending = {
+        let (client, url) = (client.clone(), trending_url.clone());
+        run("GET /tickers/trending", concurrency, duration, move |_| {
+            let (client, url) = (client.clone(), url.clone());
+            async move { ok(client.get(&url).send().await).await }
+        })
+        .await
+    };
+    results.push(trending);
+
     let report = json!({
         "benchmark": "social",
         "database": app.db().kind_name(),
@@ -103,6 +202,7 @@ async fn main() {
         "users": seeded.users.len(),
         "posts": seeded.posts,
         "follows": seeded.follows,
+        "most_liked_post": seeded.most_liked,
         "seed_seconds": seed_seconds,
         "concurrency": concurrency,
         "seconds_per_scenario": seconds,
