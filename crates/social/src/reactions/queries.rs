@@ -6,14 +6,15 @@ use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    TryInsertResult,
 };
 use uuid::Uuid;
 
 use super::entity::{comment_like, post_like};
 
-/// Likes `post` for `user` if they did not, else takes the like back; true when it now is
-/// liked. The primary key settles concurrent toggles: an insert that conflicts deletes.
+/// Likes `post` for `user` if they did not, else takes the like back. The primary key settles
+/// concurrent toggles: an insert that conflicts deletes.
 pub async fn toggle_post(
     conn: &impl ConnectionTrait,
     user: UserId,
@@ -25,23 +26,13 @@ pub async fn toggle_post(
         user_id: Set(user.0),
         created_at: Set(now),
     };
-    let inserted = post_like::Entity::insert(row)
-        .on_conflict_do_nothing_on([post_like::Column::PostId, post_like::Column::UserId])
-        .exec_without_returning(conn)
-        .await?;
-    if matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
-        return Ok(Toggled::Liked);
-    }
-    let deleted = post_like::Entity::delete_many()
-        .filter(post_like::Column::PostId.eq(post))
-        .filter(post_like::Column::UserId.eq(user.0))
-        .exec(conn)
-        .await?;
-    Ok(if deleted.rows_affected > 0 {
-        Toggled::Unliked
-    } else {
-        Toggled::Unchanged
-    })
+    toggle(
+        conn,
+        row,
+        (post_like::Column::PostId, post),
+        (post_like::Column::UserId, user),
+    )
+    .await
 }
 
 /// [`toggle_post`] for a comment.
@@ -56,19 +47,32 @@ pub async fn toggle_comment(
         user_id: Set(user.0),
         created_at: Set(now),
     };
-    let inserted = comment_like::Entity::insert(row)
-        .on_conflict_do_nothing_on([
-            comment_like::Column::CommentId,
-            comment_like::Column::UserId,
-        ])
+    let target = (comment_like::Column::CommentId, comment);
+    toggle(conn, row, target, (comment_like::Column::UserId, user)).await
+}
+
+/// The toggle of either like table: insert `row` unless the (`target`, `user`) key exists, in
+/// which case delete that row.
+async fn toggle<E, A>(
+    conn: &impl ConnectionTrait,
+    row: A,
+    (target_column, target): (E::Column, Uuid),
+    (user_column, user): (E::Column, UserId),
+) -> DbResult<Toggled>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E> + Send,
+{
+    let inserted = E::insert(row)
+        .on_conflict_do_nothing_on([target_column, user_column])
         .exec_without_returning(conn)
         .await?;
     if matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0) {
         return Ok(Toggled::Liked);
     }
-    let deleted = comment_like::Entity::delete_many()
-        .filter(comment_like::Column::CommentId.eq(comment))
-        .filter(comment_like::Column::UserId.eq(user.0))
+    let deleted = E::delete_many()
+        .filter(target_column.eq(target))
+        .filter(user_column.eq(user.0))
         .exec(conn)
         .await?;
     Ok(if deleted.rows_affected > 0 {
@@ -104,18 +108,13 @@ pub async fn liked_posts(
     viewer: Option<UserId>,
     posts: &[Uuid],
 ) -> DbResult<HashSet<Uuid>> {
-    let Some(viewer) = viewer else {
-        return Ok(HashSet::new());
-    };
-    let ids: Vec<Uuid> = post_like::Entity::find()
-        .select_only()
-        .column(post_like::Column::PostId)
-        .filter(post_like::Column::UserId.eq(viewer.0))
-        .filter(post_like::Column::PostId.is_in(posts.iter().copied()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(ids.into_iter().collect())
+    liked::<post_like::Entity>(
+        conn,
+        viewer,
+        (post_like::Column::PostId, posts),
+        post_like::Column::UserId,
+    )
+    .await
 }
 
 /// Which of `comments` `viewer` likes (none without a viewer; one query).
@@ -124,14 +123,25 @@ pub async fn liked_comments(
     viewer: Option<UserId>,
     comments: &[Uuid],
 ) -> DbResult<HashSet<Uuid>> {
+    let targets = (comment_like::Column::CommentId, comments);
+    liked::<comment_like::Entity>(conn, viewer, targets, comment_like::Column::UserId).await
+}
+
+/// Which of `targets` `viewer` likes, in either like table.
+async fn liked<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    viewer: Option<UserId>,
+    (target_column, targets): (E::Column, &[Uuid]),
+    user_column: E::Column,
+) -> DbResult<HashSet<Uuid>> {
     let Some(viewer) = viewer else {
         return Ok(HashSet::new());
     };
-    let ids: Vec<Uuid> = comment_like::Entity::find()
+    let ids: Vec<Uuid> = E::find()
         .select_only()
-        .column(comment_like::Column::CommentId)
-        .filter(comment_like::Column::UserId.eq(viewer.0))
-        .filter(comment_like::Column::CommentId.is_in(comments.iter().copied()))
+        .column(target_column)
+        .filter(user_column.eq(viewer.0))
+        .filter(target_column.is_in(targets.iter().copied()))
         .into_tuple()
         .all(conn)
         .await?;

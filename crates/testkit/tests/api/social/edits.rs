@@ -3,16 +3,7 @@
 use agora_testkit::{StatusCode, TestApp, TestResponse, TestUser};
 use serde_json::{Value, json};
 
-async fn publish(app: &TestApp, user: &TestUser, content: &str) -> Value {
-    let response = app
-        .post("/api/v1/posts")
-        .bearer(&user.access_token)
-        .json(&json!({ "content": content }))
-        .send()
-        .await;
-    response.assert_status(StatusCode::CREATED);
-    response.json()
-}
+use super::post_by as publish;
 
 async fn edit(app: &TestApp, user: &TestUser, post: &Value, content: &str) -> TestResponse {
     app.patch(&format!(

@@ -30,6 +30,11 @@ async fn post_by(app: &TestApp, user: &TestUser, content: &str) -> Value {
     response.json()
 }
 
+/// Publishes `content` as `user`; the new post's id.
+async fn publish(app: &TestApp, user: &TestUser, content: &str) -> String {
+    id_of(&post_by(app, user, content).await).to_owned()
+}
+
 /// The id of `value` (a post or comment).
 fn id_of(value: &Value) -> &str {
     value["id"].as_str().expect("an id")

@@ -3,19 +3,7 @@
 use agora_testkit::{StatusCode, TestApp, TestUser};
 use serde_json::{Value, json};
 
-async fn publish(app: &TestApp, user: &TestUser, content: &str) -> String {
-    let response = app
-        .post("/api/v1/posts")
-        .bearer(&user.access_token)
-        .json(&json!({ "content": content }))
-        .send()
-        .await;
-    response.assert_status(StatusCode::CREATED);
-    response.json::<Value>()["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
+use super::publish;
 
 async fn report(app: &TestApp, user: &TestUser, body: Value) -> agora_testkit::TestResponse {
     app.post("/api/v1/reports")

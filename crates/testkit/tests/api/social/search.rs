@@ -8,27 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::cursors::{assert_cursor_refused, bad_cursors, first_cursor};
 
-async fn publish(app: &TestApp, user: &TestUser, content: &str) -> String {
-    let response = app
-        .post("/api/v1/posts")
-        .bearer(&user.access_token)
-        .json(&json!({ "content": content }))
-        .send()
-        .await;
-    response.assert_status(StatusCode::CREATED);
-    response.json::<Value>()["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
-
-async fn relate(app: &TestApp, user: &TestUser, relation: &str, target: &TestUser) {
-    app.post(&format!("/api/v1/users/{}/{relation}", target.id))
-        .bearer(&user.access_token)
-        .send()
-        .await
-        .assert_status(StatusCode::NO_CONTENT);
-}
+use super::{publish, relate};
 
 /// `q` as a query parameter.
 fn encoded(q: &str) -> String {

@@ -5,23 +5,11 @@ use agora_platform::jobs::{self, JobKinds, Worker, WorkerOptions};
 use agora_social::trending::{self, RefreshTrends};
 use agora_store::sea_orm::ConnectionTrait;
 use agora_store::sea_orm::sea_query::{Expr, ExprTrait, Query};
-use agora_testkit::{StatusCode, TestApp, TestUser};
+use agora_testkit::{StatusCode, TestApp};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-async fn publish(app: &TestApp, user: &TestUser, content: &str) -> String {
-    let response = app
-        .post("/api/v1/posts")
-        .bearer(&user.access_token)
-        .json(&json!({ "content": content }))
-        .send()
-        .await;
-    response.assert_status(StatusCode::CREATED);
-    response.json::<Value>()["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned()
-}
+use super::publish;
 
 async fn trending(app: &TestApp, query: &str) -> Value {
     let response = app
