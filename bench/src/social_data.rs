@@ -105,6 +105,8 @@ struct Writer<'a> {
     rows: Vec<Vec<SimpleExpr>>,
     written: usize,
     ignore_conflicts: bool,
+    /// Rows wait for `finish` (rows that reference rows still being written).
+    deferred: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -116,6 +118,7 @@ impl<'a> Writer<'a> {
             rows: Vec::new(),
             written: 0,
             ignore_conflicts: false,
+            deferred: false,
         }
     }
 
@@ -124,17 +127,33 @@ impl<'a> Writer<'a> {
         self
     }
 
+    fn deferred(mut self) -> Self {
+        self.deferred = true;
+        self
+    }
+
+    fn chunk(&self) -> usize {
+        30_000 / self.columns.len()
+    }
+
     async fn push(&mut self, row: Vec<SimpleExpr>) {
         self.rows.push(row);
-        if self.rows.len() * self.columns.len() >= 30_000 {
+        if !self.deferred && self.rows.len() >= self.chunk() {
             self.flush().await;
         }
     }
 
+    /// Writes the rows held, in statements of one chunk each.
     async fn flush(&mut self) {
-        if self.rows.is_empty() {
-            return;
+        let mut rows = std::mem::take(&mut self.rows);
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(self.chunk()));
+            self.write(rows).await;
+            rows = rest;
         }
+    }
+
+    async fn write(&mut self, rows: Vec<Vec<SimpleExpr>>) {
         let mut insert: InsertStatement = Query::insert()
             .into_table(Alias::new(self.table))
             .columns(self.columns.iter().map(|c| Alias::new(*c)))
@@ -142,7 +161,7 @@ impl<'a> Writer<'a> {
         if self.ignore_conflicts {
             insert.on_conflict(OnConflict::new().do_nothing().to_owned());
         }
-        for row in self.rows.drain(..) {
+        for row in rows {
             self.written += 1;
             insert.values_panic(row);
         }
@@ -197,6 +216,16 @@ fn text(rng: &mut StdRng, vocabulary: &[String], tickers: &[&str]) -> String {
 
 /// Writes the data set; prints a line per table.
 pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
+    if db.kind_name() == "sqlite" {
+        // The writer pool is one connection: a 1 GiB page cache for it keeps the indexes being
+        // filled in memory (at SQLite's default of 2 MB, the random inserts into the index of
+        // followers go to the file).
+        // And no sync at each commit while seeding (put back at the end): a crash would only
+        // lose a data set that is made again.
+        for pragma in ["PRAGMA cache_size = -1048576", "PRAGMA synchronous = OFF"] {
+            db.writer().execute_unprepared(pragma).await.expect(pragma);
+        }
+    }
     let mut rng = StdRng::seed_from_u64(42);
     let now = agora_core::time::now();
     let step = |name: &str, started: Instant, rows: usize| {
@@ -345,13 +374,17 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
             "quote_of_id",
         ],
     );
-    let mut tickers = Writer::new(db, "post_tickers", &["post_id", "symbol", "created_at"]);
-    let mut polls = Writer::new(db, "polls", &["id", "post_id", "created_at", "closes_at"]);
+    // Written once the posts they reference are.
+    let mut tickers =
+        Writer::new(db, "post_tickers", &["post_id", "symbol", "created_at"]).deferred();
+    let mut polls =
+        Writer::new(db, "polls", &["id", "post_id", "created_at", "closes_at"]).deferred();
     let mut options = Writer::new(
         db,
         "poll_options",
         &["id", "poll_id", "position", "label", "vote_count"],
-    );
+    )
+    .deferred();
     // Originals first (90%), then reposts and quotes of them (10%), so every repost points at
     // a post that exists; the most reposted are picked by a Zipf law.
     let originals_wanted = scale.posts - scale.posts / 10;
@@ -508,6 +541,12 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
     }
     step("counters", started, written);
 
+    if db.kind_name() == "sqlite" {
+        db.writer()
+            .execute_unprepared("PRAGMA synchronous = NORMAL")
+            .await
+            .expect("PRAGMA synchronous");
+    }
     // Statistics, as autovacuum or `PRAGMA optimize` would have gathered them.
     db.writer()
         .execute_unprepared("ANALYZE")

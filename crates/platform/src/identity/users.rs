@@ -1,6 +1,7 @@
 //! Queries on accounts (and the organization created at registration).
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Unchanged,
 };
@@ -104,6 +105,21 @@ pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> DbResult<Option<user
 pub enum Lookup<'a> {
     Id(Uuid),
     Username(&'a Username),
+}
+
+/// That the account `id` (a column of the outer query: `posts.author_id`) is active: a
+/// correlated look-up by primary key for each row the outer query keeps, so it costs what the
+/// page costs. (`id IN (SELECT id FROM users WHERE status = 'active')` reads every account
+/// for each query, on SQLite and PostgreSQL alike.)
+pub fn is_active(id: impl IntoColumnRef) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(users::Entity)
+            .and_where(Expr::col((users::Entity, users::Column::Id)).equals(id))
+            .and_where(Expr::col((users::Entity, users::Column::Status)).eq(AccountStatus::Active))
+            .to_owned(),
+    )
 }
 
 /// The active account that `lookup` names (disabled accounts are not found).

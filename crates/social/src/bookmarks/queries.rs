@@ -4,11 +4,10 @@ use std::collections::HashSet;
 
 use agora_core::UserId;
 use agora_core::pagination::PageRequest;
-use agora_platform::entities::users;
+use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef, Set,
 };
@@ -83,15 +82,7 @@ pub async fn list(
         .join(JoinType::InnerJoin, join)
         .filter(Column::UserId.eq(user.0))
         .filter(post::Column::DeletedAt.is_null())
-        .filter(
-            post::Column::AuthorId.in_subquery(
-                Query::select()
-                    .column(users::Column::Id)
-                    .from(users::Entity)
-                    .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
-                    .to_owned(),
-            ),
-        )
+        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)))
         .filter(post::Column::AuthorId.not_in_subquery(graph::blocked_either_way(user)));
     let keyset = Keyset::new(
         [SortKey::desc((Entity, Column::CreatedAt))],

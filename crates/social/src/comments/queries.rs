@@ -2,11 +2,11 @@
 
 use agora_core::UserId;
 use agora_core::pagination::PageRequest;
-use agora_platform::entities::users;
+use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect, Set,
@@ -125,15 +125,7 @@ pub async fn list(
                 .add(Column::DeletedAt.is_null())
                 .add(Column::ReplyCount.gt(0)),
         )
-        .filter(
-            Column::AuthorId.in_subquery(
-                Query::select()
-                    .column(users::Column::Id)
-                    .from(users::Entity)
-                    .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
-                    .to_owned(),
-            ),
-        );
+        .filter(accounts::is_active((Entity, Column::AuthorId)));
     select = match thread {
         Thread::Post(post) => select
             .filter(Column::PostId.eq(post.0))

@@ -3,6 +3,7 @@
 use agora_core::UserId;
 use agora_core::pagination::PageRequest;
 use agora_platform::entities::users;
+use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
@@ -193,15 +194,7 @@ pub async fn feed_authors(conn: &impl ConnectionTrait, reader: UserId) -> DbResu
         .filter(Column::UserId.eq(reader.0))
         .filter(Column::Kind.eq(RelationKind::Follow))
         .filter(Column::TargetId.not_in_subquery(hidden_from(reader)))
-        .filter(
-            Column::TargetId.in_subquery(
-                Query::select()
-                    .column(users::Column::Id)
-                    .from(users::Entity)
-                    .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
-                    .to_owned(),
-            ),
-        )
+        .filter(accounts::is_active((Entity, Column::TargetId)))
         .into_tuple()
         .all(conn)
         .await?;

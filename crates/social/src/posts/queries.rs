@@ -3,12 +3,11 @@
 use agora_core::UserId;
 use agora_core::pagination::PageRequest;
 use agora_platform::entities::users;
+use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
     QuerySelect, QueryTrait, Set,
@@ -102,19 +101,9 @@ pub async fn active_users_named(
 pub async fn find(conn: &impl ConnectionTrait, id: PostId) -> DbResult<Option<post::Model>> {
     Ok(post::Entity::find_by_id(id.0)
         .filter(post::Column::DeletedAt.is_null())
-        .filter(post::Column::AuthorId.in_subquery(active_users()))
+        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)))
         .one(conn)
         .await?)
-}
-
-/// The ids of active accounts: a disabled account's posts leave every page with it, and come
-/// back if it is enabled again.
-fn active_users() -> SelectStatement {
-    Query::select()
-        .column(users::Column::Id)
-        .from(users::Entity)
-        .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
-        .to_owned()
 }
 
 /// The counters of a post that writes keep.
@@ -197,7 +186,7 @@ pub async fn listing(
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
         // A disabled account's posts leave the public lists with it.
-        .filter(post::Column::AuthorId.in_subquery(active_users()));
+        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)));
     match listing {
         Listing::Everyone => {}
         Listing::Author(author) => select = select.filter(post::Column::AuthorId.eq(author.0)),

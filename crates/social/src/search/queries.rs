@@ -3,9 +3,10 @@
 
 use agora_core::UserId;
 use agora_platform::entities::users;
+use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::query::like_prefix;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect,
 };
@@ -71,7 +72,7 @@ pub async fn posts(
     }
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
-        .filter(post::Column::AuthorId.in_subquery(active_users()));
+        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)));
     if let Some(viewer) = viewer {
         select = select.filter(post::Column::AuthorId.not_in_subquery(graph::hidden_from(viewer)));
     }
@@ -119,14 +120,6 @@ pub async fn posts(
         .order_by((post::Entity, post::Column::CreatedAt), Order::Desc)
         .order_by((post::Entity, post::Column::Id), Order::Desc);
     Ok(select.offset(offset).limit(limit).all(conn).await?)
-}
-
-fn active_users() -> SelectStatement {
-    Query::select()
-        .column(users::Column::Id)
-        .from(users::Entity)
-        .and_where(Expr::col(users::Column::Status).eq(users::AccountStatus::Active))
-        .to_owned()
 }
 
 /// The ticker symbols that posts named and that start with `prefix` (upper case), the symbol
