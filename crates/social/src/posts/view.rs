@@ -1,6 +1,6 @@
-//! A page of posts as clients see them: each row with its author and, as the issue fills them in,
-//! its media, poll, quoted post and the viewer's flags. Every part is loaded for the whole page
-//! at once (one query per part, whatever the page size), never per post.
+//! A page of posts as clients see them: each row with its author, media, poll, the original it
+//! reposts or quotes, and the viewer's flags. Every part is loaded for the whole page at once
+//! (one query per part, whatever the page size), never per post.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use super::model::Post;
 use crate::tickers::tickers_in;
 use crate::{bookmarks, reactions, reposts};
 
-/// `rows` as clients see them, with their authors, in one query whatever their number. The
+/// `rows` as `viewer` sees them, in a fixed number of queries whatever their number. The
 /// tickers are read again from the text (the extractor is exact and keeps their order);
 /// `post_tickers` serves the ticker pages.
 pub async fn views(
