@@ -23,6 +23,10 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// The server's allocator (crates/server/src/main.rs), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -33,7 +37,10 @@ async fn main() {
 
     let app = TestApp::builder()
         .env("AGORA_RATE_LIMIT_GENERAL", "1000000/1s")
-        .env("AGORA_DATABASE_MAX_CONNECTIONS", "32")
+        .env(
+            "AGORA_DATABASE_MAX_CONNECTIONS",
+            std::env::var("AGORA_DATABASE_MAX_CONNECTIONS").unwrap_or_else(|_| "32".to_owned()),
+        )
         .spawn()
         .await;
     println!(
