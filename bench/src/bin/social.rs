@@ -10,6 +10,10 @@
 //! `cargo run --release -p agora-bench --bin social [-- <scale> <seconds> <concurrency>]`
 //! (`AGORA_TEST_DATABASE=postgres` for PostgreSQL). Prints a line per step and, last, the
 //! results as one JSON object.
+//!
+//! `AGORA_BENCH_SCENARIOS=feed,likes,search,trending,posts` runs only those scenarios (all by
+//! default). `AGORA_BENCH_HOLD=1` stops after seeding, prints where the database is and waits
+//! for a line on standard input, so that the data set can be examined in `sqlite3` or `psql`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -51,6 +55,20 @@ async fn main() {
     let seeded = social_data::seed(app.db(), &Scale::of(scale)).await;
     let seed_seconds = started.elapsed().as_secs_f64();
     println!("  seeded in {seed_seconds:.1} s");
+    if std::env::var_os("AGORA_BENCH_HOLD").is_some() {
+        println!(
+            "  holding the data set at {} (press Enter to go on)",
+            app.database().url
+        );
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+    let chosen = std::env::var("AGORA_BENCH_SCENARIOS").ok();
+    let wanted = |key: &str| {
+        chosen
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|k| k.trim() == key))
+    };
 
     // Tokens are minted, not signed in for: Argon2id per user is not what is measured.
     let tokens: Arc<Vec<String>> = Arc::new(
@@ -91,18 +109,18 @@ async fn main() {
         Arc::new(ids)
     };
 
-    let feed = {
+    if wanted("feed") {
         let (client, tokens, url) = (client.clone(), tokens.clone(), app.url("/api/v1/feed"));
-        run("GET /feed", concurrency, duration, move |_| {
+        let feed = run("GET /feed", concurrency, duration, move |_| {
             let (client, tokens, url) = (client.clone(), tokens.clone(), url.clone());
             async move {
                 let token = &tokens[rand::rng().random_range(0..tokens.len())];
                 ok(client.get(&url).bearer_auth(token).send().await).await
             }
         })
-        .await
-    };
-    results.push(feed);
+        .await;
+        results.push(feed);
+    }
 
     let like = |name: &'static str, post: Option<Uuid>| {
         let (client, tokens, app_url) = (client.clone(), tokens.clone(), app.url("/api/v1/posts"));
@@ -126,13 +144,15 @@ async fn main() {
             }
         })
     };
-    results.push(like("like toggle (random post)", None).await);
-    results.push(like("like toggle (most liked)", Some(seeded.most_liked)).await);
+    if wanted("likes") {
+        results.push(like("like toggle (random post)", None).await);
+        results.push(like("like toggle (most liked)", Some(seeded.most_liked)).await);
+    }
 
-    let search = {
+    if wanted("search") {
         let (client, url) = (client.clone(), app.url("/api/v1/search"));
         let words = Arc::new(seeded.vocabulary.clone());
-        run("GET /search?type=posts", concurrency, duration, move |_| {
+        let search = run("GET /search?type=posts", concurrency, duration, move |_| {
             let (client, url, words) = (client.clone(), url.clone(), words.clone());
             async move {
                 let mut rng = rand::rngs::StdRng::from_os_rng();
@@ -144,42 +164,44 @@ async fn main() {
                 ok(client.get(&url).send().await).await
             }
         })
-        .await
-    };
-    results.push(search);
-
-    // The roll-up is refreshed by the scheduler every minute; wait for its first run.
-    let trending_url = app.url("/api/v1/tickers/trending?window=24h");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let answer: Value = client
-            .get(&trending_url)
-            .send()
-            .await
-            .expect("an answer")
-            .json()
-            .await
-            .expect("JSON");
-        if answer["computed_at"].is_string() || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        .await;
+        results.push(search);
     }
-    let trending = {
-        let (client, url) = (client.clone(), trending_url.clone());
-        run("GET /tickers/trending", concurrency, duration, move |_| {
-            let (client, url) = (client.clone(), url.clone());
-            async move { ok(client.get(&url).send().await).await }
-        })
-        .await
-    };
-    results.push(trending);
+
+    if wanted("trending") {
+        // The roll-up is refreshed by the scheduler every minute; wait for its first run.
+        let trending_url = app.url("/api/v1/tickers/trending?window=24h");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let answer: Value = client
+                .get(&trending_url)
+                .send()
+                .await
+                .expect("an answer")
+                .json()
+                .await
+                .expect("JSON");
+            if answer["computed_at"].is_string() || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let trending = {
+            let (client, url) = (client.clone(), trending_url.clone());
+            run("GET /tickers/trending", concurrency, duration, move |_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move { ok(client.get(&url).send().await).await }
+            })
+            .await
+        };
+        results.push(trending);
+    }
 
     // Last: each new post leaves a job that announces it to its author's followers, and that
     // work would run into the scenarios after it.
-    let publish = {
+    if wanted("posts") {
         let (client, tokens, url) = (client.clone(), tokens.clone(), app.url("/api/v1/posts"));
-        run("POST /posts", concurrency, duration, move |_| {
+        let publish = run("POST /posts", concurrency, duration, move |_| {
             let (client, tokens, url) = (client.clone(), tokens.clone(), url.clone());
             async move {
                 let mut rng = rand::rngs::StdRng::from_os_rng();
@@ -199,9 +221,9 @@ async fn main() {
                 .await
             }
         })
-        .await
-    };
-    results.push(publish);
+        .await;
+        results.push(publish);
+    }
 
     let report = json!({
         "benchmark": "social",

@@ -7,10 +7,10 @@ use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, UnionType};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Order, Query, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -230,11 +230,12 @@ fn newest_first() -> Keyset {
 /// One page of `reader`'s home feed: their posts and those of the accounts they follow, less
 /// the ones they mute, newest first.
 ///
-/// With up to `one_by_one` authors, the page is the newest of each author's newest posts: one
-/// statement whose every branch reads at most a page from the index `(author_id, created_at,
-/// id)`, so its cost is bounded by (authors × page size) however much each author posted. With
-/// more authors, one scan of all posts by the newest, keeping the authors' posts: following
-/// that many accounts makes them dense among the newest posts.
+/// With up to `one_by_one` authors, the page is the newest n of each author's newest n live
+/// posts: one statement whose every branch reads at most n keys (time, id) from the index
+/// `(author_id, created_at, id, deleted_at)` alone, so its cost is bounded by (authors × page
+/// size) however much each author posted, and only the n rows of the page are then read from
+/// the table. With more authors, one scan of all posts by the newest, keeping the authors'
+/// posts: following that many accounts makes them dense among the newest posts.
 pub async fn feed(
     conn: &impl ConnectionTrait,
     reader: UserId,
@@ -243,12 +244,8 @@ pub async fn feed(
 ) -> DbResult<Vec<post::Model>> {
     let authors = graph::feed_authors(conn, reader).await?;
     let keyset = newest_first();
-    let of_author = |author: Option<Uuid>| {
+    let live = || {
         let mut select = post::Entity::find().filter(post::Column::DeletedAt.is_null());
-        select = match author {
-            Some(author) => select.filter(post::Column::AuthorId.eq(author)),
-            None => select.filter(post::Column::AuthorId.is_in(authors.iter().copied())),
-        };
         if let Some((at, id)) = page.after {
             select = select.filter(keyset.after([at.into(), id.into()]));
         }
@@ -256,12 +253,20 @@ pub async fn feed(
         select.limit(page.fetch())
     };
     if authors.len() > one_by_one {
-        return Ok(of_author(None).all(conn).await?);
+        return Ok(live()
+            .filter(post::Column::AuthorId.is_in(authors.iter().copied()))
+            .all(conn)
+            .await?);
     }
     let branch = |author: Uuid| {
+        let keys = live()
+            .select_only()
+            .column(post::Column::CreatedAt)
+            .column(post::Column::Id)
+            .filter(post::Column::AuthorId.eq(author));
         Query::select()
             .column(Asterisk)
-            .from_subquery(of_author(Some(author)).into_query(), Alias::new("latest"))
+            .from_subquery(keys.into_query(), Alias::new("latest"))
             .to_owned()
     };
     let mut authors_iter = authors.iter().copied();
@@ -272,16 +277,24 @@ pub async fn feed(
     for author in authors_iter {
         union.union(UnionType::All, branch(author));
     }
-    let page_of_all = Query::select()
+    let page_alias = Alias::new("page");
+    let keys_of_page = Query::select()
         .column(Asterisk)
         .from_subquery(union, Alias::new("feed"))
         .order_by(post::Column::CreatedAt, Order::Desc)
         .order_by(post::Column::Id, Order::Desc)
         .limit(page.fetch())
         .to_owned();
-    Ok(
-        post::Model::find_by_statement(conn.get_database_backend().build(&page_of_all))
-            .all(conn)
-            .await?,
-    )
+    let mut rows = post::Entity::find();
+    QuerySelect::query(&mut rows)
+        .join_subquery(
+            JoinType::InnerJoin,
+            keys_of_page,
+            page_alias.clone(),
+            Expr::col((page_alias.clone(), post::Column::Id))
+                .equals((post::Entity, post::Column::Id)),
+        )
+        .order_by((page_alias.clone(), post::Column::CreatedAt), Order::Desc)
+        .order_by((page_alias, post::Column::Id), Order::Desc);
+    Ok(rows.all(conn).await?)
 }

@@ -4,10 +4,12 @@ use agora_core::extract::{Json, Path};
 use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
 use agora_platform::identity::Viewer;
+use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::notifications::{self, Delivered, NewNotification};
 use agora_store::Transaction;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -21,33 +23,47 @@ use crate::posts::queries::{self as posts, Count, Origin};
 use crate::posts::routes::{Attachments, publish, target};
 use crate::posts::{PostId, rules, view};
 
+/// What makes two reposts "the same request" for `Idempotency-Key` (with the post's id).
+const CREATE_ROUTE: &str = "POST /posts/{id}/reposts";
+
 /// Repost a post (no body, or `{}`), or quote it (`comment`: a post of yours that shows it).
 /// Both count in its `repost_count`; its author is notified (`social.repost`, `social.quote`).
 /// Reposting a plain repost reposts its original; you may repost your own posts.
 #[utoipa::path(post, path = "/posts/{id}/reposts", tag = "social", security(("bearer" = [])),
-    params(("id" = PostId, Path, description = "Post id (a plain repost stands for its original)")),
+    params(
+        ("id" = PostId, Path, description = "Post id (a plain repost stands for its original)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters (a UUID); a retry with the same key, post and body returns the first response"),
+    ),
     request_body(content = Option<CreateRepost>, description = "Nothing for a plain repost; `comment` for a quote"),
     responses(
-        (status = 201, description = "The repost or quote, a post of yours", body = Post,
+        (status = 201, description = "The repost or quote, a post of yours (or, with `Idempotent-Replayed: true`, made by an earlier request with this key)", body = Post,
             headers(("Location" = String))),
+        (status = 400, description = "A malformed Idempotency-Key"),
         (status = 401),
         (status = 404, description = "No such post, or a block between you and its author"),
         (status = 409, description = "`already_reposted`: you have a plain repost of it"),
-        (status = 422, description = "Invalid fields"),
+        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another post or body"),
     ))]
 pub async fn repost(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<PostId>,
+    key: Option<IdempotencyKey>,
     body: Option<Json<CreateRepost>>,
-) -> ApiResult<Created<Post>> {
-    let comment = body.and_then(|Json(body)| body.comment);
+) -> ApiResult<Response> {
+    let body = body.map(|Json(body)| body).unwrap_or_default();
+    let fingerprint = Fingerprint::of(CREATE_ROUTE, &(id, &body));
+    let comment = body.comment;
     let comment = comment
         .map(|c| rules::content(&c).map_err(|e| ApiError::invalid("comment", e)))
         .transpose()?;
     let me = viewer.user_id;
     let now = time::now();
     let txn = state.db().begin().await?;
+    let pending = match idempotency::claim(&txn, me, key.as_ref(), fingerprint, now).await? {
+        Claim::Replay(response) => return Ok(response),
+        Claim::Fresh(pending) => pending,
+    };
     let original = target(&txn, me, id).await?;
     let original_id = PostId(original.id);
     let original_author = UserId(original.author_id);
@@ -97,13 +113,16 @@ pub async fn repost(
     };
     delivered.push(notify(&txn, &post, original_id, original_author, kind, now).await?);
     let counters = room::counters(&txn, original_id).await?;
+    let response = pending
+        .respond(&txn, Created::at(format!("/posts/{}", post.id), post))
+        .await?;
     txn.commit().await?;
     state.jobs().wake();
     for delivered in delivered {
         notifications::after_commit(&state, delivered).await;
     }
     room::publish_counters(&state, counters).await;
-    Ok(Created::at(format!("/posts/{}", post.id), post))
+    Ok(response)
 }
 
 /// `social.repost` or `social.quote` to the original's author, unless it is their own, a block

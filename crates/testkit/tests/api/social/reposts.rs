@@ -266,3 +266,32 @@ async fn a_page_of_reposts_and_quotes_runs_a_fixed_number_of_statements() {
         "statements per page of 3, 6 and 12 posts: {counts:?}"
     );
 }
+
+#[tokio::test]
+async fn a_quote_retried_with_its_idempotency_key_is_published_once() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let original = post_by(&app, &alice, "$NVDA guidance").await;
+    let id = id_of(&original);
+    let quote = |body: Value| {
+        app.post(&format!("/api/v1/posts/{id}/reposts"))
+            .bearer(&bob.access_token)
+            .header("Idempotency-Key", "0193a0b0-quote-key")
+            .json(&body)
+    };
+
+    let first = quote(json!({ "comment": "too rich" })).send().await;
+    first.assert_status(StatusCode::CREATED);
+    let retried = quote(json!({ "comment": "too rich" })).send().await;
+    retried.assert_status(StatusCode::CREATED);
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.json::<Value>()["id"], first.json::<Value>()["id"]);
+    assert_eq!(read_post(&app, None, id).await["repost_count"], 1);
+    assert_eq!(notifications_of(&app, &alice, "social.quote").await.len(), 1);
+
+    quote(json!({ "comment": "another text" }))
+        .send()
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
+}
