@@ -18,6 +18,7 @@ pub mod graph;
 pub mod media;
 pub mod mentions;
 pub mod migrations;
+pub mod moderation;
 pub mod polls;
 pub mod posts;
 pub mod reactions;

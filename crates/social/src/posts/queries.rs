@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::PostId;
 use super::entity::{mention, post, ticker};
 use crate::graph::queries as graph;
+use crate::moderation;
 use crate::tickers::Ticker;
 
 /// What a new post is besides its text.
@@ -48,6 +49,7 @@ pub async fn insert(
         created_at: Set(now),
         edited_at: Set(None),
         deleted_at: Set(None),
+        hidden_at: Set(None),
         like_count: Set(0),
         comment_count: Set(0),
         repost_count: Set(0),
@@ -186,7 +188,13 @@ pub async fn listing(
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
         // A disabled account's posts leave the public lists with it.
-        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)));
+        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)))
+        // Hidden by moderation: only its author sees it.
+        .filter(moderation::visible_to(
+            viewer,
+            post::Column::HiddenAt,
+            post::Column::AuthorId,
+        ));
     match listing {
         Listing::Everyone => {}
         Listing::Author(author) => select = select.filter(post::Column::AuthorId.eq(author.0)),
@@ -244,7 +252,13 @@ pub async fn feed(
     let authors = graph::feed_authors(conn, reader).await?;
     let keyset = newest_first();
     let of_author = |author: Option<Uuid>| {
-        let mut select = post::Entity::find().filter(post::Column::DeletedAt.is_null());
+        let mut select = post::Entity::find()
+            .filter(post::Column::DeletedAt.is_null())
+            .filter(moderation::visible_to(
+                Some(reader),
+                post::Column::HiddenAt,
+                post::Column::AuthorId,
+            ));
         select = match author {
             Some(author) => select.filter(post::Column::AuthorId.eq(author)),
             None => select.filter(post::Column::AuthorId.is_in(authors.iter().copied())),

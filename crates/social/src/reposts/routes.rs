@@ -1,9 +1,10 @@
 //! Reposts and quotes: `POST`/`DELETE /posts/{id}/reposts`.
 
-use agora_core::extract::{Json, Path};
+use agora_core::extract::Path;
 use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
 use agora_platform::identity::Viewer;
+use agora_platform::moderation::Screened;
 use agora_platform::notifications::{self, Delivered, NewNotification};
 use agora_store::Transaction;
 use axum::extract::State;
@@ -33,15 +34,18 @@ use crate::posts::{PostId, rules, view};
         (status = 401),
         (status = 404, description = "No such post, or a block between you and its author"),
         (status = 409, description = "`already_reposted`: you have a plain repost of it"),
-        (status = 422, description = "Invalid fields"),
+        (status = 422, description = "Invalid fields, or `content_rejected`: the quote breaks the community's content rules"),
     ))]
 pub async fn repost(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<PostId>,
-    body: Option<Json<CreateRepost>>,
+    body: Option<Screened<CreateRepost>>,
 ) -> ApiResult<Created<Post>> {
-    let comment = body.and_then(|Json(body)| body.comment);
+    let (comment, screening) = match body {
+        Some(Screened { body, screening }) => (body.comment, screening),
+        None => (None, None),
+    };
     let comment = comment
         .map(|c| rules::content(&c).map_err(|e| ApiError::invalid("comment", e)))
         .transpose()?;
@@ -61,7 +65,10 @@ pub async fn repost(
                 me,
                 content,
                 Origin::Quote(original_id),
-                Attachments::default(),
+                Attachments {
+                    screening: screening.as_ref(),
+                    ..Attachments::default()
+                },
                 now,
             )
             .await?;
