@@ -57,6 +57,7 @@ pub const MODULE: Module = Module {
         &reports::SELF_REPORT,
     ],
     rooms: &[comments::room::POST_ROOMS],
+    moderation: moderation::KINDS,
     ..Module::new("social")
 };
 

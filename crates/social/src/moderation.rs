@@ -4,14 +4,21 @@
 
 use agora_core::UserId;
 use agora_platform::identity::users::{self, Lookup};
-use agora_store::DbResult;
+use agora_platform::moderation::ModeratedKind;
+use agora_platform::profiles::{self, Counter};
+use agora_store::{DbResult, Transaction};
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::comments::CommentId;
 use crate::comments::entity as comment;
+use crate::comments::queries::{self as comments, Count as CommentCount};
+use crate::posts::PostId;
 use crate::posts::entity::post;
+use crate::posts::queries::{self as posts, Count as PostCount};
 
 /// The kinds of queue entries of this module.
 pub const POST: &str = "post";
@@ -76,4 +83,66 @@ pub async fn set_comment_hidden(
         .exec(conn)
         .await?;
     Ok(done.rows_affected > 0)
+}
+
+/// Posts and comments on the moderation queue (`MODULE.moderation`).
+pub const KINDS: &[ModeratedKind] = &[
+    ModeratedKind {
+        kind: POST,
+        restore: restore_post,
+        remove: remove_post,
+    },
+    ModeratedKind {
+        kind: COMMENT,
+        restore: restore_comment,
+        remove: remove_comment,
+    },
+];
+
+fn restore_post(txn: &Transaction, id: Uuid, _: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(set_post_hidden(txn, id, None))
+}
+
+fn restore_comment(txn: &Transaction, id: Uuid, _: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(set_comment_hidden(txn, id, None))
+}
+
+/// Deletes the post as its author would (soft delete, the counts it held given back).
+fn remove_post(txn: &Transaction, id: Uuid, now: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(async move {
+        let Some(row) = posts::find_any(txn, PostId(id)).await? else {
+            return Ok(false);
+        };
+        if !posts::soft_delete(txn, PostId(id), now).await? {
+            return Ok(false);
+        }
+        if row.repost_of_id.is_none() {
+            profiles::adjust_counter(txn, UserId(row.author_id), Counter::Posts, -1, now).await?;
+        }
+        if let Some(original) = row.repost_of_id.or(row.quote_of_id) {
+            posts::adjust(txn, PostId(original), PostCount::Reposts, -1).await?;
+        }
+        Ok(true)
+    })
+}
+
+/// Deletes the comment as its author would (a tombstone when it has replies).
+fn remove_comment(
+    txn: &Transaction,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(async move {
+        let Some(row) = comments::find_any(txn, CommentId(id)).await? else {
+            return Ok(false);
+        };
+        if !comments::soft_delete(txn, CommentId(id), now).await? {
+            return Ok(false);
+        }
+        posts::adjust(txn, PostId(row.post_id), PostCount::Comments, -1).await?;
+        if let Some(parent) = row.parent_id {
+            comments::adjust(txn, CommentId(parent), CommentCount::Replies, -1).await?;
+        }
+        Ok(true)
+    })
 }

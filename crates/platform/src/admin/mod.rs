@@ -4,6 +4,7 @@
 
 mod audit_log;
 mod jobs;
+mod moderation_queue;
 mod moderation_rules;
 pub mod queries;
 mod users;
@@ -30,4 +31,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit_log::router())
         .merge(jobs::router())
         .merge(moderation_rules::router())
+        .merge(moderation_queue::router())
 }

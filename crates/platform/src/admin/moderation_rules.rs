@@ -24,8 +24,12 @@ use crate::moderation::queries::{self, RuleFields};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_rules, create_rule))
-        .routes(routes!(get_rule, update_rule, delete_rule))
+        .routes(routes!(list_moderation_rules, create_moderation_rule))
+        .routes(routes!(
+            get_moderation_rule,
+            update_moderation_rule,
+            delete_moderation_rule
+        ))
 }
 
 /// A moderation rule.
@@ -154,7 +158,7 @@ fn no_such_rule() -> ApiError {
         (status = 403, description = "Not an admin"),
         (status = 422, description = "Bad limit or cursor"),
     ))]
-async fn list_rules(
+async fn list_moderation_rules(
     State(state): State<AppState>,
     _admin: AdminUser,
     Query(page): Query<RulePage>,
@@ -181,7 +185,7 @@ async fn list_rules(
         (status = 403, description = "Not an admin"),
         (status = 422, description = "Invalid fields: a `pattern` that is not a valid regular expression or is too big to run, a `severity` out of range"),
     ))]
-async fn create_rule(
+async fn create_moderation_rule(
     State(state): State<AppState>,
     admin: AdminUser,
     Json(body): Json<CreateRule>,
@@ -206,7 +210,7 @@ async fn create_rule(
         (status = 403, description = "Not an admin"),
         (status = 404),
     ))]
-async fn get_rule(
+async fn get_moderation_rule(
     State(state): State<AppState>,
     _admin: AdminUser,
     Path(id): Path<Uuid>,
@@ -228,7 +232,7 @@ async fn get_rule(
         (status = 404),
         (status = 422, description = "Invalid fields"),
     ))]
-async fn update_rule(
+async fn update_moderation_rule(
     State(state): State<AppState>,
     admin: AdminUser,
     Path(id): Path<Uuid>,
@@ -262,7 +266,7 @@ async fn update_rule(
         (status = 403, description = "Not an admin"),
         (status = 404),
     ))]
-async fn delete_rule(
+async fn delete_moderation_rule(
     State(state): State<AppState>,
     admin: AdminUser,
     Path(id): Path<Uuid>,

@@ -41,3 +41,32 @@ pub const MODULE: Module = Module {
 fn services(_: &ServiceContext<'_>, services: &mut Services) -> Result<(), String> {
     services.insert(RuleCache::default())
 }
+
+/// What the moderators do to a kind of content from the queue, in their transaction: restore
+/// it (visible again) or remove it (gone for good: soft-deleted, or its text cleared). Each
+/// answers false when the content no longer exists.
+pub type ModerationFn = for<'a> fn(
+    &'a agora_store::Transaction,
+    uuid::Uuid,
+    chrono::DateTime<chrono::Utc>,
+) -> futures::future::BoxFuture<'a, agora_store::DbResult<bool>>;
+
+/// A kind of content on the moderation queue and how to restore or remove it
+/// (`Module::moderation`).
+#[derive(Debug, Clone, Copy)]
+pub struct ModeratedKind {
+    /// The `target.type` of its queue entries (`post`).
+    pub kind: &'static str,
+    pub restore: ModerationFn,
+    pub remove: ModerationFn,
+}
+
+/// The kinds of the enabled modules, a service the server builds from their `MODULE`s.
+#[derive(Debug, Clone, Default)]
+pub struct ModeratedKinds(pub Vec<ModeratedKind>);
+
+impl ModeratedKinds {
+    pub fn of(&self, kind: &str) -> Option<&ModeratedKind> {
+        self.0.iter().find(|k| k.kind == kind)
+    }
+}

@@ -6,7 +6,7 @@ use agora_core::pagination::PageRequest;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -264,4 +264,111 @@ pub async fn count_open(conn: &impl ConnectionTrait) -> DbResult<u64> {
         .filter(queue::Column::Status.eq(OPEN))
         .count(conn)
         .await?)
+}
+
+/// The kind of report target (`reports.target_type`) of a kind of queue entry.
+pub fn report_type_of(entry_type: &str) -> &str {
+    match entry_type {
+        crate::moderation::PROFILE_TARGET => "user",
+        other => other,
+    }
+}
+
+/// One open report of a queue entry's target.
+#[derive(Debug, FromQueryResult)]
+pub struct ReportRow {
+    pub id: Uuid,
+    pub reporter_id: Uuid,
+    pub target_type: String,
+    pub target_id: Uuid,
+    pub reason: String,
+    pub details: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The `reports` table (users' reports, written by `POST /reports`).
+fn reports() -> sea_orm::sea_query::Alias {
+    sea_orm::sea_query::Alias::new("reports")
+}
+
+/// The open reports of these targets (entry kind, id), oldest first.
+pub async fn open_reports(
+    conn: &impl ConnectionTrait,
+    targets: &[(String, Uuid)],
+) -> DbResult<Vec<ReportRow>> {
+    use sea_orm::sea_query::{Alias, Cond, Order, Query};
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = Cond::any();
+    for (kind, id) in targets {
+        any = any.add(
+            Cond::all()
+                .add(Expr::col(Alias::new("target_type")).eq(report_type_of(kind)))
+                .add(Expr::col(Alias::new("target_id")).eq(*id)),
+        );
+    }
+    let select = Query::select()
+        .columns(
+            [
+                "id",
+                "reporter_id",
+                "target_type",
+                "target_id",
+                "reason",
+                "details",
+                "created_at",
+            ]
+            .map(Alias::new),
+        )
+        .from(reports())
+        .cond_where(any)
+        .and_where(Expr::col(Alias::new("status")).eq(OPEN))
+        .order_by(Alias::new("created_at"), Order::Asc)
+        .to_owned();
+    let statement = conn.get_database_backend().build(&select);
+    Ok(ReportRow::find_by_statement(statement).all(conn).await?)
+}
+
+/// Closes the open reports of a target (`resolved` when it was removed, `dismissed` when
+/// restored); the reporters, to tell them.
+pub async fn close_reports(
+    conn: &impl ConnectionTrait,
+    entry_type: &str,
+    target_id: Uuid,
+    status: &str,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Uuid>> {
+    use sea_orm::sea_query::{Alias, Query};
+    let open = open_reports(conn, &[(entry_type.to_owned(), target_id)]).await?;
+    let update = Query::update()
+        .table(reports())
+        .value(Alias::new("status"), status)
+        .value(Alias::new("resolved_at"), now)
+        .value(Alias::new("resolved_by"), by.0)
+        .and_where(Expr::col(Alias::new("target_type")).eq(report_type_of(entry_type)))
+        .and_where(Expr::col(Alias::new("target_id")).eq(target_id))
+        .and_where(Expr::col(Alias::new("status")).eq(OPEN))
+        .to_owned();
+    conn.execute(&update).await?;
+    let mut reporters: Vec<Uuid> = open.into_iter().map(|r| r.reporter_id).collect();
+    reporters.sort();
+    reporters.dedup();
+    Ok(reporters)
+}
+
+/// How many reports are open.
+pub async fn count_open_reports(conn: &impl ConnectionTrait) -> DbResult<i64> {
+    use sea_orm::sea_query::{Alias, Query};
+    let select = Query::select()
+        .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
+        .from(reports())
+        .and_where(Expr::col(Alias::new("status")).eq(OPEN))
+        .to_owned();
+    let row = conn.query_one(&select).await?;
+    Ok(match row {
+        Some(row) => row.try_get::<i64>("", "n")?,
+        None => 0,
+    })
 }

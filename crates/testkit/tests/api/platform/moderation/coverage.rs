@@ -97,7 +97,7 @@ fn walk(doc: &Value, schema: &Value, seen: &mut Vec<String>, report: &mut impl F
     };
     for (name, property) in properties {
         if FREE_TEXT.contains(&name.as_str())
-            && is_text(doc, property)
+            && is_text(property)
             && property["x-agora-screened"] != json!(true)
         {
             report(name);
@@ -113,7 +113,7 @@ fn walk_items(doc: &Value, items: &Value, seen: &mut Vec<String>, report: &mut i
 }
 
 /// Whether a property holds a string (alone or with null).
-fn is_text(doc: &Value, property: &Value) -> bool {
+fn is_text(property: &Value) -> bool {
     let string = |t: &Value| t == "string";
     match &property["type"] {
         Value::String(_) => string(&property["type"]),
@@ -123,7 +123,7 @@ fn is_text(doc: &Value, property: &Value) -> bool {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .any(|part| part["$ref"].is_null() && is_text(doc, part))
+                .any(|part| part["$ref"].is_null() && is_text(part))
         }),
     }
 }

@@ -1,9 +1,11 @@
 //! Moderation: the rules (`rules.rs`), the hook on user text and what it hides
 //! (`screening.rs`), the OpenAPI check that no public text skips the hook (`coverage.rs`), and
-//! a rule change seen by a second instance (`instances.rs`).
+//! a rule change seen by a second instance (`instances.rs`), the queue and the admin numbers
+//! (`queue.rs`).
 
 mod coverage;
 mod instances;
+mod queue;
 mod rules;
 mod screening;
 
