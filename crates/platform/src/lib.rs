@@ -5,8 +5,8 @@
 //! outgoing [`email`], [`idempotency`] keys for creates, durable [`jobs`] with their
 //! scheduler, [`notifications`], the [`realtime`] hub (`/ws`), [`profiles`] with onboarding
 //! ([`geolocation`]), and [`media`] (uploads checked by content, images re-encoded with
-//! thumbnails, stored locally or in S3). Moderation and search are added here by the issues
-//! that build them.
+//! thumbnails, stored locally or in S3), and [`moderation`] (content rules, the hook every
+//! module calls on public user text, the queue).
 
 pub mod admin;
 pub mod audit;
@@ -19,6 +19,7 @@ pub mod identity;
 pub mod jobs;
 pub mod media;
 pub mod migrations;
+pub mod moderation;
 pub mod module;
 pub mod notifications;
 pub mod profiles;
@@ -37,6 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub const AREAS: &[Module] = &[
     PLATFORM,
     identity::MODULE,
+    moderation::MODULE,
     profiles::MODULE,
     notifications::MODULE,
     realtime::MODULE,

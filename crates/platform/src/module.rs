@@ -36,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 use crate::jobs::{JobKind, Schedule};
+use crate::moderation::ModeratedKind;
 use crate::profiles::ViewerFactsFn;
 use crate::realtime::RoomKind;
 
@@ -78,6 +79,9 @@ pub struct Module {
     /// The problem codes of its own (`poll_closed`), each declared beside the code that raises
     /// it; `docs/errors.md` lists them under the module.
     pub error_codes: &'static [&'static ErrorCode],
+    /// The kinds of its content on the moderation queue (`post`, `comment`), each with how the
+    /// moderators restore it or remove it (`crate::moderation::ModeratedKind`).
+    pub moderation: &'static [ModeratedKind],
 }
 
 impl Module {
@@ -96,6 +100,7 @@ impl Module {
             command: None,
             profile_facts: None,
             error_codes: &[],
+            moderation: &[],
         }
     }
 }

@@ -23,6 +23,8 @@ const LAYERS: &[&[&str]] = &[
     &["jobs"],
     &["email", "idempotency"],
     // Accounts and the guards every route uses.
+    // The content rules and the hook on user text, which the areas above call.
+    &["moderation"],
     &["identity"],
     // Areas with routes of their own for signed-in users.
     &["profiles", "media", "realtime"],

@@ -7,6 +7,7 @@ use agora_core::ApiError;
 use agora_core::config::{Config, ModuleSelection, SettingsSection};
 use agora_platform::jobs::schedule::Scheduler;
 use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
+use agora_platform::moderation::ModeratedKinds;
 use agora_platform::module::{ModuleCommand, ServiceContext, Services};
 use agora_platform::profiles::ProfileFacts;
 use agora_platform::realtime::RoomKind;
@@ -201,6 +202,12 @@ impl Assembly {
         let facts = self.enabled(&config).filter_map(|m| m.profile_facts);
         services
             .insert(ProfileFacts(facts.collect()))
+            .map_err(anyhow::Error::msg)?;
+        let moderated = self
+            .enabled(&config)
+            .flat_map(|m| m.moderation.iter().copied());
+        services
+            .insert(ModeratedKinds(moderated.collect()))
             .map_err(anyhow::Error::msg)?;
         let rooms = self
             .enabled(&config)

@@ -18,6 +18,7 @@ pub mod graph;
 pub mod media;
 pub mod mentions;
 pub mod migrations;
+pub mod moderation;
 pub mod polls;
 pub mod posts;
 pub mod reactions;
@@ -56,6 +57,7 @@ pub const MODULE: Module = Module {
         &reports::SELF_REPORT,
     ],
     rooms: &[comments::room::POST_ROOMS],
+    moderation: moderation::KINDS,
     ..Module::new("social")
 };
 

@@ -1,9 +1,11 @@
-//! Administration: the routes under `/api/v1/admin` that act on accounts, read the audit log
-//! and operate the job queue. It sits above the areas it administers (identity, audit, jobs),
+//! Administration: the routes under `/api/v1/admin` that act on accounts, read the audit log,
+//! operate the job queue and manage moderation (its rules; tagged `moderation`). It sits above the areas it administers (identity, audit, jobs),
 //! which never import it.
 
 mod audit_log;
 mod jobs;
+mod moderation_queue;
+mod moderation_rules;
 pub mod queries;
 mod users;
 
@@ -28,4 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     users::router()
         .merge(audit_log::router())
         .merge(jobs::router())
+        .merge(moderation_rules::router())
+        .merge(moderation_queue::router())
 }

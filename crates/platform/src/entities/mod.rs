@@ -10,6 +10,8 @@ pub mod jobs;
 pub mod login_networks;
 pub mod media;
 pub mod media_usage;
+pub mod moderation_queue;
+pub mod moderation_rules;
 pub mod notification_preferences;
 pub mod notifications;
 pub mod one_time_tokens;

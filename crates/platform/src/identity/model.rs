@@ -86,12 +86,19 @@ pub struct RegisterRequest {
     #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// At most 50 characters on one line.
-    #[schema(max_length = 50, pattern = "^[^\\u0000-\\u001F]*$")]
+    #[schema(max_length = 50, pattern = "^[^\\u0000-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true))))]
     pub display_name: Option<String>,
     /// Also creates this organization, with the new user as its admin: at most 100 characters
     /// on one line.
     #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F]*$")]
     pub organization_name: Option<String>,
+}
+
+impl crate::moderation::Screen for RegisterRequest {
+    fn texts(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![("display_name", self.display_name.as_deref())]
+    }
 }
 
 /// Give either `email` or `username`, not both.

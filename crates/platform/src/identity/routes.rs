@@ -1,7 +1,9 @@
 //! The `/auth` routes and `/.well-known/jwks.json`.
 
 use agora_core::extract::{FieldErrors, Json, Path};
-use agora_core::{ApiError, ApiResult, Created, ErrorCode, FieldCode, FieldError, SessionId};
+use agora_core::{
+    ApiError, ApiResult, Created, ErrorCode, FieldCode, FieldError, SessionId, UserId,
+};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -22,6 +24,7 @@ use super::users::{self, NewUser};
 use super::viewer::{Viewer, account_disabled, authenticate};
 use crate::AppState;
 use crate::entities::users as user_rows;
+use crate::moderation::{PROFILE_TARGET, Screened, Screening, Target};
 use crate::ratelimit::{ClientIp, LoginAccount, RateLimitStatus};
 use agora_core::text::optional_line;
 
@@ -143,15 +146,17 @@ fn invalid_credentials() -> ApiError {
         (status = 201, description = "Account created and signed in; `Location` is the account's profile", body = AuthResponse,
             headers(("Location" = String))),
         (status = 409, description = "Username or email already registered (`errors` says which)"),
-        (status = 422, description = "Invalid fields"),
+        (status = 422, description = "Invalid fields, or `content_rejected`: the display name breaks the community's content rules"),
         (status = 429, description = "Too many attempts (`rate_limited`, with `Retry-After`)"),
     ))]
 async fn register(
     State(state): State<AppState>,
     meta: RequestMeta,
-    Json(body): Json<RegisterRequest>,
+    Screened { body, screening }: Screened<RegisterRequest>,
 ) -> ApiResult<(RateLimitStatus, Created<AuthResponse>)> {
     let limit = state.rate_limiter().check_register(meta.client).await?;
+    // An account has no hidden state: what a rule would hide is refused.
+    let flagged = Screening::refuse_hide(screening)?;
     let mut errors = FieldErrors::new();
     let username = errors.check("username", Username::parse_new(&body.username));
     let email = errors.check("email", EmailAddress::parse(&body.email));
@@ -205,6 +210,15 @@ async fn register(
     };
     if let Some(name) = organization {
         users::create_organization(&txn, &name, user.id, now).await?;
+    }
+    if let (Some(flagged), Some(name)) = (&flagged, &user.display_name) {
+        let target = Target {
+            kind: PROFILE_TARGET,
+            id: user.id,
+            author: UserId(user.id),
+            text: name,
+        };
+        flagged.queue(&txn, target, now).await?;
     }
     super::recovery::send_verification(&state, &txn, &user, now).await?;
     let response = sign_in(&state, &txn, user, meta, now).await?;

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::moderation::{ModeratedKind, PROFILE_TARGET};
 use crate::{AppState, Module};
+use futures::future::BoxFuture;
 pub use queries::{adjust_counter, load, update};
 
 /// What a user tells about themselves, and where onboarding placed them.
@@ -119,5 +121,40 @@ impl ProfileFacts {
 /// The profiles area (its routes are listed under the `identity` tag).
 pub const MODULE: Module = Module {
     router: routes::router,
+    moderation: &[ModeratedKind {
+        kind: PROFILE_TARGET,
+        restore: restore_profile,
+        remove: remove_profile,
+    }],
     ..Module::new("profiles")
 };
+
+/// A profile is never hidden: restoring it leaves it as it is.
+fn restore_profile(
+    _: &agora_store::Transaction,
+    _: uuid::Uuid,
+    _: DateTime<Utc>,
+) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(async { Ok(true) })
+}
+
+/// Removing a profile's text clears its display name, bio and location.
+fn remove_profile(
+    txn: &agora_store::Transaction,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(async move {
+        if crate::identity::users::find(txn, id).await?.is_none() {
+            return Ok(false);
+        }
+        crate::identity::users::set_display_name(txn, id, None, now).await?;
+        let changes = Changes {
+            bio: Some(None),
+            location: Some(None),
+            ..Changes::default()
+        };
+        update(txn, UserId(id), changes, now).await?;
+        Ok(true)
+    })
+}

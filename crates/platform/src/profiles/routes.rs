@@ -17,6 +17,7 @@ use crate::identity::model::User;
 use crate::identity::names::Username;
 use crate::identity::users::{self, Lookup};
 use crate::identity::{OptionalViewer, Viewer};
+use crate::moderation::{PROFILE_TARGET, Screen, Screened, Screening, Target};
 use crate::ratelimit::ClientIp;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -73,11 +74,13 @@ pub struct Interest(pub String);
 pub struct UpdateMe {
     /// At most 50 characters on one line; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>, max_length = 50, pattern = "^[^\\u0000-\\u001F]*$")]
+    #[schema(value_type = Option<String>, max_length = 50, pattern = "^[^\\u0000-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true))))]
     pub display_name: Option<Option<String>>,
     /// At most 160 characters.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>, max_length = 160)]
+    #[schema(value_type = Option<String>, max_length = 160,
+        extensions(("x-agora-screened" = json!(true))))]
     pub bio: Option<Option<String>>,
     /// An http(s) address, at most 200 characters; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
@@ -85,7 +88,8 @@ pub struct UpdateMe {
     pub website: Option<Option<String>>,
     /// At most 100 characters on one line; blank clears it.
     #[serde(default, deserialize_with = "agora_core::extract::nullable")]
-    #[schema(value_type = Option<String>, max_length = 100, pattern = "^[^\\u0000-\\u001F]*$")]
+    #[schema(value_type = Option<String>, max_length = 100, pattern = "^[^\\u0000-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true))))]
     pub location: Option<Option<String>>,
     /// Up to 10 words of 1–30 characters (stored lower-case, each once).
     #[schema(value_type = Option<Vec<Interest>>, max_items = 10)]
@@ -96,19 +100,45 @@ pub struct UpdateMe {
     pub timezone: Option<Option<String>>,
 }
 
-/// Change your profile.
+impl Screen for UpdateMe {
+    fn texts(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            (
+                "display_name",
+                self.display_name.as_ref().and_then(Option::as_deref),
+            ),
+            ("bio", self.bio.as_ref().and_then(Option::as_deref)),
+            (
+                "location",
+                self.location.as_ref().and_then(Option::as_deref),
+            ),
+        ]
+    }
+}
+
+/// Change your profile. The display name, the bio and the location are screened by the content rules: a
+/// rule that would hide them rejects them (a profile is public or absent), a flag puts the
+/// profile on the moderation queue.
 #[utoipa::path(patch, path = "/users/me", tag = "identity", security(("bearer" = [])),
     request_body = UpdateMe,
     responses(
         (status = 200, body = Me),
         (status = 401),
-        (status = 422, description = "A field breaks its rule (all such fields are listed)"),
+        (status = 422, description = "A field breaks its rule (all such fields are listed), or `content_rejected`: the display name, the bio or the location breaks the content rules"),
     ))]
 async fn update_me(
     State(state): State<AppState>,
     viewer: Viewer,
-    Json(body): Json<UpdateMe>,
+    Screened { body, screening }: Screened<UpdateMe>,
 ) -> ApiResult<Json<Me>> {
+    let flagged = Screening::refuse_hide(screening)?.map(|screening| {
+        let text = [&body.display_name, &body.bio, &body.location]
+            .into_iter()
+            .filter_map(|v| v.as_ref().and_then(Option::as_deref))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (screening, text)
+    });
     let mut errors = FieldErrors::new();
     type Rule = fn(Option<String>, usize) -> Result<Option<String>, agora_core::Invalid>;
     let mut check = |field: &str, value: Option<Option<String>>, rule: Rule, max: usize| {
@@ -153,6 +183,15 @@ async fn update_me(
         onboarding: None,
     };
     super::update(&txn, viewer.user_id, changes, now).await?;
+    if let Some((screening, text)) = &flagged {
+        let target = Target {
+            kind: PROFILE_TARGET,
+            id: viewer.user_id.0,
+            author: viewer.user_id,
+            text,
+        };
+        screening.queue(&txn, target, now).await?;
+    }
     let updated = me(&txn, viewer.user_id).await?;
     txn.commit().await?;
     Ok(Json(updated))

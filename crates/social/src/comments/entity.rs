@@ -18,6 +18,8 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub like_count: i64,
     pub reply_count: i64,
+    /// Hidden by a content rule: seen by its author and the moderators only.
+    pub hidden_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

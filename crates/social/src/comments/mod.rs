@@ -9,7 +9,7 @@
 //! Counters (`posts.comment_count`, `comments.reply_count`, `comments.like_count`) change in the
 //! transaction of the write that changes them.
 
-mod entity;
+pub(crate) mod entity;
 pub mod model;
 pub mod queries;
 pub mod room;

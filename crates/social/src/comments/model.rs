@@ -1,6 +1,7 @@
 //! Request and response types of comments.
 
 use agora_platform::identity::model::UserSummary;
+use agora_platform::moderation::Screen;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,12 +17,19 @@ pub struct CreateComment {
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true)))
     )]
     pub content: String,
     /// The comment of the same post this one answers; threads are three levels deep (a
     /// reply to a reply of a reply is `too_deep`).
     pub parent_id: Option<CommentId>,
+}
+
+impl Screen for CreateComment {
+    fn texts(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![("content", Some(&self.content))]
+    }
 }
 
 /// A comment as anyone may see it. A deleted comment with replies stays in its thread as a

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::CommentId;
 use super::entity::{ActiveModel, Column, Entity, Model};
 use crate::graph::queries as graph;
+use crate::moderation;
 use crate::posts::PostId;
 
 /// Writes a comment of `author` on `post`, a reply to `parent` at `depth` when given.
@@ -36,6 +37,7 @@ pub async fn insert(
         content: Set(content),
         created_at: Set(now),
         deleted_at: Set(None),
+        hidden_at: Set(None),
         like_count: Set(0),
         reply_count: Set(0),
     }
@@ -125,7 +127,12 @@ pub async fn list(
                 .add(Column::DeletedAt.is_null())
                 .add(Column::ReplyCount.gt(0)),
         )
-        .filter(accounts::is_active((Entity, Column::AuthorId)));
+        .filter(accounts::is_active((Entity, Column::AuthorId)))
+        .filter(moderation::visible_to(
+            viewer,
+            Column::HiddenAt,
+            Column::AuthorId,
+        ));
     select = match thread {
         Thread::Post(post) => select
             .filter(Column::PostId.eq(post.0))

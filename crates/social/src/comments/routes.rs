@@ -7,6 +7,7 @@ use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::identity::users::{self, Lookup};
 use agora_platform::identity::{OptionalViewer, Viewer};
+use agora_platform::moderation::{Screened, Target};
 use agora_platform::notifications::{self, Delivered, NewNotification};
 use agora_store::Transaction;
 use axum::extract::State;
@@ -20,6 +21,7 @@ use super::model::{Comment, CommentPage, CreateComment};
 use super::queries::{Count, Thread};
 use super::{CommentId, TOO_DEEP, queries, room, rules, view};
 use crate::graph::queries as graph;
+use crate::moderation;
 use crate::posts::queries::{self as posts, Count as PostCount};
 use crate::posts::routes::{no_such_post, target};
 use crate::posts::{PostId, rules as post_rules};
@@ -46,14 +48,14 @@ fn no_such_comment() -> ApiError {
         (status = 400, description = "A malformed Idempotency-Key"),
         (status = 401),
         (status = 404, description = "No such post or parent comment (deleted, on another post), or a block between you and its author"),
-        (status = 422, description = "Invalid fields, `too_deep` (a reply three levels down), or `idempotency_key_reused` with another body"),
+        (status = 422, description = "Invalid fields, `content_rejected` (the content breaks the community's rules), `too_deep` (a reply three levels down), or `idempotency_key_reused` with another body"),
     ))]
 pub async fn create_comment(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<PostId>,
     key: Option<IdempotencyKey>,
-    Json(body): Json<CreateComment>,
+    Screened { body, screening }: Screened<CreateComment>,
 ) -> ApiResult<Response> {
     let fingerprint = Fingerprint::of(CREATE_ROUTE, &(id, &body));
     let content =
@@ -73,6 +75,7 @@ pub async fn create_comment(
             let parent = queries::find(&txn, parent_id)
                 .await?
                 .filter(|parent| parent.post_id == post.id)
+                .filter(|parent| parent.hidden_at.is_none() || parent.author_id == me.0)
                 .ok_or_else(|| ApiError::not_found("no comment with this id on this post"))?;
             if graph::blocked_between(&txn, me, UserId(parent.author_id)).await? {
                 return Err(no_such_comment());
@@ -86,7 +89,7 @@ pub async fn create_comment(
             Some((parent, depth))
         }
     };
-    let row = queries::insert(
+    let mut row = queries::insert(
         &txn,
         post_id,
         me,
@@ -95,6 +98,20 @@ pub async fn create_comment(
         now,
     )
     .await?;
+    if let Some(screening) = &screening {
+        let target = Target {
+            kind: moderation::COMMENT,
+            id: row.id,
+            author: me,
+            text: &row.content,
+        };
+        screening.queue(&txn, target, now).await?;
+        if screening.hides() {
+            moderation::set_comment_hidden(&txn, row.id, Some(now)).await?;
+            row.hidden_at = Some(now);
+        }
+    }
+    let hidden = row.hidden_at.is_some();
     posts::adjust(&txn, post_id, PostCount::Comments, 1).await?;
     if let Some((parent, _)) = &parent {
         queries::adjust(&txn, CommentId(parent.id), Count::Replies, 1).await?;
@@ -106,10 +123,13 @@ pub async fn create_comment(
     let post_author = UserId(post.author_id);
     let parent_author = parent.as_ref().map(|(p, _)| UserId(p.author_id));
     let mut delivered = Vec::new();
-    if let Some(parent_author) = parent_author {
+    // A hidden comment notifies no one and is not shown in the post's room.
+    if let Some(parent_author) = parent_author
+        && !hidden
+    {
         delivered.push(notify(&txn, &comment, parent_author, "social.reply", now).await?);
     }
-    if parent_author != Some(post_author) {
+    if parent_author != Some(post_author) && !hidden {
         delivered.push(notify(&txn, &comment, post_author, "social.comment", now).await?);
     }
     let counters = room::counters(&txn, post_id).await?;
@@ -124,13 +144,15 @@ pub async fn create_comment(
         liked_by_me: false,
         ..comment
     };
-    room::publish(
-        &state,
-        post_id,
-        "comment.created",
-        serde_json::to_value(&shared).unwrap_or_default(),
-    )
-    .await;
+    if !hidden {
+        room::publish(
+            &state,
+            post_id,
+            "comment.created",
+            serde_json::to_value(&shared).unwrap_or_default(),
+        )
+        .await;
+    }
     room::publish_counters(&state, counters).await;
     Ok(response)
 }
@@ -203,6 +225,9 @@ pub async fn get_comment(
         && (graph::blocked_between(db, viewer, UserId(row.author_id)).await?
             || graph::blocked_between(db, viewer, UserId(post.author_id)).await?)
     {
+        return Err(no_such_comment());
+    }
+    if row.hidden_at.is_some() && !moderation::may_see_hidden(db, viewer, row.author_id).await? {
         return Err(no_such_comment());
     }
     view::views(db, viewer, vec![row])

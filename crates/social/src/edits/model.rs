@@ -1,5 +1,6 @@
 //! Request and response types of edits.
 
+use agora_platform::moderation::Screen;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,9 +15,16 @@ pub struct EditPost {
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true)))
     )]
     pub content: String,
+}
+
+impl Screen for EditPost {
+    fn texts(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![("content", Some(&self.content))]
+    }
 }
 
 /// A former text of a post.

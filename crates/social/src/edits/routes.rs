@@ -5,12 +5,14 @@ use agora_core::pagination::Items;
 use agora_core::{ApiError, ApiResult, UserId, time};
 use agora_platform::AppState;
 use agora_platform::identity::{OptionalViewer, Viewer};
+use agora_platform::moderation::{Screened, Target};
 use agora_platform::notifications;
 use axum::extract::State;
 
 use super::model::{EditPost, PostEdit};
 use super::{EDIT_WINDOW_CLOSED, queries, rules};
 use crate::graph::queries as graph;
+use crate::moderation;
 use crate::posts::model::Post;
 use crate::posts::routes::{MENTIONS_NOTIFIED, mentioned, notify_mention};
 use crate::posts::{PostId, queries as posts, rules as post_rules, view};
@@ -34,13 +36,13 @@ fn no_such_post() -> ApiError {
         (status = 403, description = "Not its author"),
         (status = 404, description = "No such post, or deleted"),
         (status = 409, description = "`edit_window_closed` after the edit window; `conflict` when another edit of the post came first"),
-        (status = 422, description = "Invalid fields"),
+        (status = 422, description = "Invalid fields, or `content_rejected`: the new text breaks the community's content rules"),
     ))]
 pub async fn edit_post(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<PostId>,
-    Json(body): Json<EditPost>,
+    Screened { body, screening }: Screened<EditPost>,
 ) -> ApiResult<Json<Post>> {
     let content =
         post_rules::content(&body.content).map_err(|e| ApiError::invalid("content", e))?;
@@ -81,6 +83,23 @@ pub async fn edit_post(
             .collect();
         row.content = content;
         row.edited_at = Some(now);
+        if let Some(screening) = &screening {
+            let target = Target {
+                kind: moderation::POST,
+                id: row.id,
+                author,
+                text: &row.content,
+            };
+            screening.queue(&txn, target, now).await?;
+            if screening.hides() && row.hidden_at.is_none() {
+                moderation::set_post_hidden(&txn, row.id, Some(now)).await?;
+                row.hidden_at = Some(now);
+            }
+        }
+    }
+    // A hidden post mentions no one until it is restored.
+    if row.hidden_at.is_some() {
+        notified.clear();
     }
     let post = view::views(&txn, Some(author), vec![row])
         .await?
@@ -115,6 +134,11 @@ pub async fn edits(
     let row = posts::find(db, id).await?.ok_or_else(no_such_post)?;
     if let Some(viewer) = viewer.0
         && graph::blocked_between(db, viewer.user_id, UserId(row.author_id)).await?
+    {
+        return Err(no_such_post());
+    }
+    if row.hidden_at.is_some()
+        && !moderation::may_see_hidden(db, viewer.0.map(|v| v.user_id), row.author_id).await?
     {
         return Err(no_such_post());
     }

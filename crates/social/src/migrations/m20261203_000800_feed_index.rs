@@ -1,8 +1,8 @@
 //! The index the home feed reads each followed author through: `(author_id, created_at, id)`
-//! with `deleted_at` after them, so that a branch of the feed (an author's newest live posts,
-//! their time and id) is answered from the index alone, without reading a post's row until it
-//! is on the page (docs/decisions/0025-home-feed.md, "Measurements"). It replaces the index
-//! without `deleted_at`, which served the same lists but read every candidate's row.
+//! with `deleted_at` and `hidden_at` after them, so that a branch of the feed (an author's
+//! newest visible posts, their time and id) is answered from the index alone, without reading a
+//! post's row until it is on the page (docs/decisions/0025-home-feed.md, "Measurements"). It
+//! replaces the index without them, which served the same lists but read every candidate's row.
 
 use agora_store::sea_orm_migration::prelude::*;
 
@@ -32,7 +32,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(index(
                 "ix_posts_author_live",
-                &["author_id", "created_at", "id", "deleted_at"],
+                &["author_id", "created_at", "id", "deleted_at", "hidden_at"],
             ))
             .await?;
         manager

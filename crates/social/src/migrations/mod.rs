@@ -8,6 +8,7 @@ mod m20261203_000300_posts;
 mod m20261203_000400_post_edits_media_polls;
 mod m20261203_000500_conversations;
 mod m20261203_000600_search_trending_reports;
+mod m20261203_000700_moderation_state;
 mod m20261203_000800_feed_index;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -17,6 +18,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261203_000400_post_edits_media_polls::Migration),
         Box::new(m20261203_000500_conversations::Migration),
         Box::new(m20261203_000600_search_trending_reports::Migration),
+        Box::new(m20261203_000700_moderation_state::Migration),
         Box::new(m20261203_000800_feed_index::Migration),
     ]
 }

@@ -20,6 +20,8 @@ pub mod post {
         pub repost_of_id: Option<Uuid>,
         /// A quote: the post it comments on.
         pub quote_of_id: Option<Uuid>,
+        /// Hidden by a content rule: seen by its author and the moderators only.
+        pub hidden_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

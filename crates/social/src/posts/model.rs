@@ -1,6 +1,7 @@
 //! Request and response types of posts.
 
 use agora_platform::identity::model::UserSummary;
+use agora_platform::moderation::Screen;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,7 +22,8 @@ pub struct CreatePost {
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true)))
     )]
     pub content: String,
     /// Up to 4 keys of the author's own uploads (`POST /media/upload`), shown in this order.
@@ -31,6 +33,12 @@ pub struct CreatePost {
     /// A poll to attach.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<NewPoll>,
+}
+
+impl Screen for CreatePost {
+    fn texts(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![("content", Some(&self.content))]
+    }
 }
 
 /// A post as anyone may see it.

@@ -7,6 +7,7 @@ use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::identity::users::{self, Lookup};
 use agora_platform::identity::{OptionalViewer, UserRef, Viewer};
+use agora_platform::moderation::{Screened, Screening, Target};
 use agora_platform::notifications::{self, NewNotification};
 use agora_platform::profiles::{self, Counter};
 use agora_store::Transaction;
@@ -28,7 +29,7 @@ use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
 use crate::polls::CheckedPoll;
 use crate::tickers::tickers_in;
-use crate::{media, polls};
+use crate::{media, moderation, polls};
 
 /// What makes two creates "the same request" for `Idempotency-Key`.
 const CREATE_ROUTE: &str = "POST /posts";
@@ -47,13 +48,13 @@ pub const MENTIONS_NOTIFIED: usize = 10;
             headers(("Location" = String))),
         (status = 400, description = "A malformed Idempotency-Key"),
         (status = 401),
-        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another body"),
+        (status = 422, description = "Invalid fields, `content_rejected` (the content breaks the community's rules), or `idempotency_key_reused` with another body"),
     ))]
 pub async fn create_post(
     State(state): State<AppState>,
     viewer: Viewer,
     key: Option<IdempotencyKey>,
-    Json(body): Json<CreatePost>,
+    Screened { body, screening }: Screened<CreatePost>,
 ) -> ApiResult<Response> {
     let fingerprint = Fingerprint::of(CREATE_ROUTE, &body);
     let content = rules::content(&body.content).map_err(|e| ApiError::invalid("content", e))?;
@@ -69,6 +70,7 @@ pub async fn create_post(
     let attachments = Attachments {
         media: &body.media,
         poll: poll.as_ref(),
+        screening: screening.as_ref(),
     };
     let (post, delivered) = publish(&txn, author, content, Origin::Own, attachments, now).await?;
     let created = Created::at(format!("/posts/{}", post.id), &post);
@@ -87,6 +89,8 @@ pub struct Attachments<'a> {
     /// Upload keys of the author, checked by `media::rules::keys`.
     pub media: &'a [String],
     pub poll: Option<&'a CheckedPoll>,
+    /// What the content rules said of its text: a flag queues it, a hide also hides it.
+    pub screening: Option<&'a Screening>,
 }
 
 /// Writes a post of `author` (its tickers linked, its mentions notified, its followers told
@@ -104,12 +108,29 @@ pub async fn publish(
     let mentioned = mentioned(txn, author, &content).await?;
     let tickers = tickers_in(&content);
     let ids: Vec<UserId> = mentioned.iter().map(|(id, _)| *id).collect();
-    let row = queries::insert(txn, author, content, origin, &tickers, &ids, now).await?;
+    let mut row = queries::insert(txn, author, content, origin, &tickers, &ids, now).await?;
     media::attach(txn, author, row.id, attachments.media).await?;
     if let Some(poll) = attachments.poll {
         polls::attach(txn, row.id, poll, now).await?;
     }
-    live::announce(txn, PostId(row.id), now).await?;
+    if let Some(screening) = attachments.screening {
+        let target = Target {
+            kind: moderation::POST,
+            id: row.id,
+            author,
+            text: &row.content,
+        };
+        screening.queue(txn, target, now).await?;
+        if screening.hides() {
+            moderation::set_post_hidden(txn, row.id, Some(now)).await?;
+            row.hidden_at = Some(now);
+        }
+    }
+    // A hidden post is announced to no one, and mentions no one, until it is restored.
+    let hidden = row.hidden_at.is_some();
+    if !hidden {
+        live::announce(txn, PostId(row.id), now).await?;
+    }
     profiles::adjust_counter(txn, author, Counter::Posts, 1, now).await?;
     let post = view::views(txn, Some(author), vec![row])
         .await?
@@ -117,7 +138,7 @@ pub async fn publish(
         .ok_or_else(|| ApiError::internal("a new post without its author"))?;
     let mut delivered = Vec::new();
     for (user, notify) in mentioned {
-        if notify {
+        if notify && !hidden {
             delivered.push(notify_mention(txn, user, &post, now).await?);
         }
     }
@@ -138,7 +159,9 @@ pub async fn target(
             .await?
             .ok_or_else(no_such_post)?;
     }
-    if graph::blocked_between(conn, viewer, UserId(row.author_id)).await? {
+    if graph::blocked_between(conn, viewer, UserId(row.author_id)).await?
+        || (row.hidden_at.is_some() && row.author_id != viewer.0)
+    {
         return Err(no_such_post());
     }
     Ok(row)
@@ -194,7 +217,8 @@ pub fn no_such_post() -> ApiError {
     ApiError::not_found("no post with this id")
 }
 
-/// A post, unless deleted, or hidden from the viewer by a block between them and its author.
+/// A post, unless deleted, or hidden from the viewer by a block between them and its author,
+/// or by moderation (a hidden post is seen by its author and the moderators only).
 #[utoipa::path(get, path = "/posts/{id}", tag = "social", security((), ("bearer" = [])),
     params(("id" = PostId, Path, description = "Post id")),
     responses(
@@ -211,6 +235,11 @@ pub async fn get_post(
     let row = queries::find(db, id).await?.ok_or_else(no_such_post)?;
     if let Some(viewer) = viewer.0
         && graph::blocked_between(db, viewer.user_id, UserId(row.author_id)).await?
+    {
+        return Err(no_such_post());
+    }
+    if row.hidden_at.is_some()
+        && !moderation::may_see_hidden(db, viewer.0.map(|v| v.user_id), row.author_id).await?
     {
         return Err(no_such_post());
     }

@@ -55,6 +55,29 @@ async fn user_exists(conn: &impl ConnectionTrait, id: Uuid) -> DbResult<bool> {
         .is_some())
 }
 
+/// The author and the text of a report's target, for the moderation queue: a post's or a
+/// comment's author and content; a user and their display name (or username).
+pub async fn target_summary(
+    conn: &impl ConnectionTrait,
+    target_type: ReportTarget,
+    id: Uuid,
+) -> DbResult<Option<(Uuid, String)>> {
+    Ok(match target_type {
+        ReportTarget::Post => post::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|row| (row.author_id, row.content)),
+        ReportTarget::Comment => crate::comments::entity::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|row| (row.author_id, row.content)),
+        ReportTarget::User => users::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|row| (row.id, row.display_name.unwrap_or(row.username))),
+    })
+}
+
 /// Records an open report. A second open report of the same target by the same reporter
 /// breaks the unique index `ux_reports_open` (`DbError::is_unique_violation`).
 pub async fn insert(

@@ -1,14 +1,16 @@
 //! `POST /reports`.
 
 use agora_core::extract::Json;
-use agora_core::{ApiError, ApiResult, FieldCode, text, time};
+use agora_core::{ApiError, ApiResult, FieldCode, UserId, text, time};
 use agora_platform::AppState;
 use agora_platform::identity::Viewer;
+use agora_platform::moderation::queries::{NewFlag, enqueue};
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::model::{CreateReport, Report, ReportTarget};
 use super::{ALREADY_REPORTED, ReportId, SELF_REPORT, queries};
+use crate::moderation;
 
 /// The most characters of a report's details.
 pub const DETAILS_MAX: usize = 1_000;
@@ -34,7 +36,9 @@ pub async fn create_report(
     if body.target_type == ReportTarget::User && body.target_id == reporter.0 {
         return Err(SELF_REPORT.with_detail("you cannot report yourself"));
     }
-    let db = state.db().writer();
+    let now = time::now();
+    let txn = state.db().begin().await?;
+    let db = &txn;
     if !queries::target_exists(db, body.target_type, body.target_id).await? {
         return Err(ApiError::invalid_field(
             "target_id",
@@ -49,7 +53,7 @@ pub async fn create_report(
         body.target_id,
         body.reason,
         details,
-        time::now(),
+        now,
     )
     .await
     .map_err(|err| {
@@ -59,6 +63,26 @@ pub async fn create_report(
             err.into()
         }
     })?;
+    // The target joins the moderation queue, with its flags if it has some.
+    if let Some((author, text)) =
+        queries::target_summary(db, body.target_type, body.target_id).await?
+    {
+        let target_type = match body.target_type {
+            ReportTarget::Post => moderation::POST,
+            ReportTarget::Comment => moderation::COMMENT,
+            ReportTarget::User => agora_platform::moderation::PROFILE_TARGET,
+        };
+        let entry = NewFlag {
+            target_type,
+            target_id: body.target_id,
+            author: Some(UserId(author)),
+            preview: agora_platform::moderation::screen::preview(&text),
+            action: None,
+            flags: Vec::new(),
+        };
+        enqueue(db, entry, now).await?;
+    }
+    txn.commit().await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Report {

@@ -1,6 +1,7 @@
 //! Request and response types of reposts and quotes.
 
 use agora_platform::identity::model::UserSummary;
+use agora_platform::moderation::Screen;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,9 +17,16 @@ pub struct CreateRepost {
     #[schema(
         min_length = 1,
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*[^\\s\\u0000-\\u001F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]*$",
+        extensions(("x-agora-screened" = json!(true)))
     )]
     pub comment: Option<String>,
+}
+
+impl Screen for CreateRepost {
+    fn texts(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![("comment", self.comment.as_deref())]
+    }
 }
 
 /// The post a repost shares or a quote comments on, nested once: its own original is only an

@@ -1,10 +1,11 @@
 //! Reposts and quotes: `POST`/`DELETE /posts/{id}/reposts`.
 
-use agora_core::extract::{Json, Path};
+use agora_core::extract::Path;
 use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
-use agora_platform::identity::Viewer;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
+use agora_platform::identity::Viewer;
+use agora_platform::moderation::Screened;
 use agora_platform::notifications::{self, Delivered, NewNotification};
 use agora_store::Transaction;
 use axum::extract::State;
@@ -42,16 +43,19 @@ const CREATE_ROUTE: &str = "POST /posts/{id}/reposts";
         (status = 401),
         (status = 404, description = "No such post, or a block between you and its author"),
         (status = 409, description = "`already_reposted`: you have a plain repost of it"),
-        (status = 422, description = "Invalid fields, or `idempotency_key_reused` with another post or body"),
+        (status = 422, description = "Invalid fields, `content_rejected` (the quote breaks the community's content rules), or `idempotency_key_reused` with another post or body"),
     ))]
 pub async fn repost(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<PostId>,
     key: Option<IdempotencyKey>,
-    body: Option<Json<CreateRepost>>,
+    body: Option<Screened<CreateRepost>>,
 ) -> ApiResult<Response> {
-    let body = body.map(|Json(body)| body).unwrap_or_default();
+    let (body, screening) = match body {
+        Some(Screened { body, screening }) => (body, screening),
+        None => (CreateRepost::default(), None),
+    };
     let fingerprint = Fingerprint::of(CREATE_ROUTE, &(id, &body));
     let comment = body.comment;
     let comment = comment
@@ -77,7 +81,10 @@ pub async fn repost(
                 me,
                 content,
                 Origin::Quote(original_id),
-                Attachments::default(),
+                Attachments {
+                    screening: screening.as_ref(),
+                    ..Attachments::default()
+                },
                 now,
             )
             .await?;

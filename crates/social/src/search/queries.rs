@@ -72,7 +72,12 @@ pub async fn posts(
     }
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
-        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)));
+        .filter(accounts::is_active((post::Entity, post::Column::AuthorId)))
+        .filter(crate::moderation::visible_to(
+            viewer,
+            post::Column::HiddenAt,
+            post::Column::AuthorId,
+        ));
     if let Some(viewer) = viewer {
         select = select.filter(post::Column::AuthorId.not_in_subquery(graph::hidden_from(viewer)));
     }

@@ -4,6 +4,7 @@ mod email;
 mod identity;
 mod jobs;
 mod media;
+mod moderation;
 mod notifications;
 mod profiles;
 mod realtime;

@@ -288,7 +288,10 @@ async fn a_quote_retried_with_its_idempotency_key_is_published_once() {
     assert_eq!(retried.header("idempotent-replayed"), Some("true"));
     assert_eq!(retried.json::<Value>()["id"], first.json::<Value>()["id"]);
     assert_eq!(read_post(&app, None, id).await["repost_count"], 1);
-    assert_eq!(notifications_of(&app, &alice, "social.quote").await.len(), 1);
+    assert_eq!(
+        notifications_of(&app, &alice, "social.quote").await.len(),
+        1
+    );
 
     quote(json!({ "comment": "another text" }))
         .send()

@@ -1,0 +1,148 @@
+//! What moderation means for posts and comments: a row a content rule hides (`hidden_at`) is
+//! seen by its author, and on a single read by moderators and admins, by no one else; the
+//! moderators restore it or remove it from the queue (`agora_platform::moderation`).
+
+use agora_core::UserId;
+use agora_platform::identity::users::{self, Lookup};
+use agora_platform::moderation::ModeratedKind;
+use agora_platform::profiles::{self, Counter};
+use agora_store::{DbResult, Transaction};
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::comments::CommentId;
+use crate::comments::entity as comment;
+use crate::comments::queries::{self as comments, Count as CommentCount};
+use crate::posts::PostId;
+use crate::posts::entity::post;
+use crate::posts::queries::{self as posts, Count as PostCount};
+
+/// The kinds of queue entries of this module.
+pub const POST: &str = "post";
+pub const COMMENT: &str = "comment";
+
+/// The filter of every list: rows not hidden, and the viewer's own.
+pub fn visible_to(
+    viewer: Option<UserId>,
+    hidden_at: impl IntoColumnRef + Copy,
+    author: impl IntoColumnRef + Copy,
+) -> Condition {
+    let condition = Condition::any().add(Expr::col(hidden_at).is_null());
+    match viewer {
+        Some(viewer) => condition.add(Expr::col(author).eq(viewer.0)),
+        None => condition,
+    }
+}
+
+/// Whether `viewer` may read a hidden row of `author` on its own: its author, or a moderator
+/// (the current role, read from the database).
+pub async fn may_see_hidden(
+    conn: &impl ConnectionTrait,
+    viewer: Option<UserId>,
+    author: Uuid,
+) -> DbResult<bool> {
+    let Some(viewer) = viewer else {
+        return Ok(false);
+    };
+    if viewer.0 == author {
+        return Ok(true);
+    }
+    Ok(users::find_active(conn, Lookup::Id(viewer.0))
+        .await?
+        .is_some_and(|user| user.role.can_moderate()))
+}
+
+/// Sets or clears a post's hidden state; false when it is deleted or absent.
+pub async fn set_post_hidden(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    hidden_at: Option<DateTime<Utc>>,
+) -> DbResult<bool> {
+    let done = post::Entity::update_many()
+        .col_expr(post::Column::HiddenAt, Expr::value(hidden_at))
+        .filter(post::Column::Id.eq(id))
+        .filter(post::Column::DeletedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// Sets or clears a comment's hidden state; false when it is deleted or absent.
+pub async fn set_comment_hidden(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    hidden_at: Option<DateTime<Utc>>,
+) -> DbResult<bool> {
+    let done = comment::Entity::update_many()
+        .col_expr(comment::Column::HiddenAt, Expr::value(hidden_at))
+        .filter(comment::Column::Id.eq(id))
+        .filter(comment::Column::DeletedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// Posts and comments on the moderation queue (`MODULE.moderation`).
+pub const KINDS: &[ModeratedKind] = &[
+    ModeratedKind {
+        kind: POST,
+        restore: restore_post,
+        remove: remove_post,
+    },
+    ModeratedKind {
+        kind: COMMENT,
+        restore: restore_comment,
+        remove: remove_comment,
+    },
+];
+
+fn restore_post(txn: &Transaction, id: Uuid, _: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(set_post_hidden(txn, id, None))
+}
+
+fn restore_comment(txn: &Transaction, id: Uuid, _: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(set_comment_hidden(txn, id, None))
+}
+
+/// Deletes the post as its author would (soft delete, the counts it held given back).
+fn remove_post(txn: &Transaction, id: Uuid, now: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(async move {
+        let Some(row) = posts::find_any(txn, PostId(id)).await? else {
+            return Ok(false);
+        };
+        if !posts::soft_delete(txn, PostId(id), now).await? {
+            return Ok(false);
+        }
+        if row.repost_of_id.is_none() {
+            profiles::adjust_counter(txn, UserId(row.author_id), Counter::Posts, -1, now).await?;
+        }
+        if let Some(original) = row.repost_of_id.or(row.quote_of_id) {
+            posts::adjust(txn, PostId(original), PostCount::Reposts, -1).await?;
+        }
+        Ok(true)
+    })
+}
+
+/// Deletes the comment as its author would (a tombstone when it has replies).
+fn remove_comment(
+    txn: &Transaction,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> BoxFuture<'_, DbResult<bool>> {
+    Box::pin(async move {
+        let Some(row) = comments::find_any(txn, CommentId(id)).await? else {
+            return Ok(false);
+        };
+        if !comments::soft_delete(txn, CommentId(id), now).await? {
+            return Ok(false);
+        }
+        posts::adjust(txn, PostId(row.post_id), PostCount::Comments, -1).await?;
+        if let Some(parent) = row.parent_id {
+            comments::adjust(txn, CommentId(parent), CommentCount::Replies, -1).await?;
+        }
+        Ok(true)
+    })
+}
