@@ -5,10 +5,11 @@
 //! outgoing [`email`], [`idempotency`] keys for creates, durable [`jobs`] with their
 //! scheduler, [`notifications`], the [`realtime`] hub (`/ws`), [`profiles`] with onboarding
 //! ([`geolocation`]), and [`media`] (uploads checked by content, images re-encoded with
-//! thumbnails, stored locally or in S3). Moderation and search are added here by the issues
+//! thumbnails, stored locally or in S3) and [`analytics`] (activity, roll-ups, `/metrics/...`). Moderation and search are added here by the issues
 //! that build them.
 
 pub mod admin;
+pub mod analytics;
 pub mod audit;
 pub mod email;
 pub mod entities;
@@ -45,6 +46,7 @@ pub const AREAS: &[Module] = &[
     idempotency::MODULE,
     jobs::MODULE,
     admin::MODULE,
+    analytics::MODULE,
 ];
 
 /// What belongs to no one area: the platform's tables (one set of migrations, as its areas'

@@ -35,6 +35,7 @@ use futures::future::BoxFuture;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::analytics::Counter;
 use crate::jobs::{JobKind, Schedule};
 use crate::profiles::ViewerFactsFn;
 use crate::realtime::RoomKind;
@@ -78,6 +79,9 @@ pub struct Module {
     /// The problem codes of its own (`poll_closed`), each declared beside the code that raises
     /// it; `docs/errors.md` lists them under the module.
     pub error_codes: &'static [&'static ErrorCode],
+    /// Its engagement counters for analytics (`posts`, `likes`): each a table and its creation
+    /// time column, counted per day by the roll-up (`crate::analytics`).
+    pub counters: &'static [Counter],
 }
 
 impl Module {
@@ -96,6 +100,7 @@ impl Module {
             command: None,
             profile_facts: None,
             error_codes: &[],
+            counters: &[],
         }
     }
 }

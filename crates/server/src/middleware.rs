@@ -49,6 +49,12 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 /// [`apply`] the rest around them.
 pub fn with_state_layers(router: Router, state: &AppState) -> Router {
     router
+        // Who was active and how each route answered, noted in memory (innermost: the route
+        // template is known, and the time is the handler's).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            agora_platform::analytics::record,
+        ))
         // Media URLs in responses follow the `media_url` setting (`media::url_of`).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
