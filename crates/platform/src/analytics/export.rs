@@ -1,6 +1,6 @@
 //! `GET /metrics/export`: the daily roll-ups of a range as CSV or JSON, streamed. Rows are read
 //! a page of days at a time and written to the body as each page is read, so a year (or ten)
-//! never sits in memory. One row per day the roll-up has computed: `day`, `dau`, `wau`, `mau`,
+//! never sits in memory (JSON: `{"items": [...]}`). One row per day the roll-up has computed: `day`, `dau`, `wau`, `mau`,
 //! `signups`, `users_total`, `requests`, then one column per engagement counter of the enabled
 //! modules (0 where a day has none).
 
@@ -25,6 +25,8 @@ use crate::identity::AdminUser;
 
 /// The most days one export covers (ten years).
 pub const MAX_EXPORT_DAYS: i64 = 3660;
+/// The JSON body opens with this (an object holding the list, as every list of the API).
+const OPEN_JSON: &[u8] = b"{\"items\":[";
 /// Days read per page.
 const PAGE_DAYS: u64 = 100;
 
@@ -45,8 +47,15 @@ pub enum ExportFormat {
     /// `text/csv`, a header line then a line per day.
     #[default]
     Csv,
-    /// `application/json`, an array of one object per day.
+    /// `application/json`, `{"items": [...]}` with one object per day.
     Json,
+}
+
+/// The JSON export: one object per day, oldest first, with the CSV's columns as keys.
+#[derive(Debug, ToSchema)]
+pub struct ExportItems {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
 }
 
 /// What to export.
@@ -70,12 +79,12 @@ pub struct ExportParams {
 
 /// The daily metrics of a range (at most 3,660 days), streamed as CSV or JSON: one row per day
 /// with DAU, WAU, MAU, signups, accounts, authenticated requests and each engagement counter.
-#[utoipa::path(get, path = "/metrics/export", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/export", operation_id = "metrics_export", tag = "metrics", security(("bearer" = [])),
     params(ExportParams),
     responses(
         (status = 200, description = "The rows, oldest day first", content(
             (String = "text/csv"),
-            (Vec<Object> = "application/json"),
+            (ExportItems = "application/json"),
         )),
         (status = 401),
         (status = 403, description = "Not an admin"),
@@ -237,7 +246,11 @@ impl Pages {
     ) -> Result<Vec<u8>, std::io::Error> {
         let mut out = Vec::new();
         for row in rows {
-            out.push(if self.started { b',' } else { b'[' });
+            if self.started {
+                out.push(b',');
+            } else {
+                out.extend_from_slice(OPEN_JSON);
+            }
             self.started = true;
             let mut object = serde_json::Map::new();
             object.insert("day".into(), row.day.to_string().into());
@@ -254,9 +267,9 @@ impl Pages {
         }
         if self.next.is_none() {
             if !self.started {
-                out.push(b'[');
+                out.extend_from_slice(OPEN_JSON);
             }
-            out.push(b']');
+            out.extend_from_slice(b"]}");
         }
         Ok(out)
     }

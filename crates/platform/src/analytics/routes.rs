@@ -190,7 +190,7 @@ pub struct Dashboard {
 }
 
 /// DAU, WAU, MAU, DAU/MAU, signups and totals of a day, with the recent retention.
-#[utoipa::path(get, path = "/metrics/dashboard", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/dashboard", operation_id = "metrics_dashboard", tag = "metrics", security(("bearer" = [])),
     params(DashboardParams),
     responses(
         (status = 200, body = Dashboard),
@@ -312,7 +312,7 @@ pub struct UsersSeries {
 }
 
 /// DAU, WAU, MAU and new users per day; D1/D7/D30 retention per signup cohort.
-#[utoipa::path(get, path = "/metrics/users", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/users", operation_id = "metrics_users", tag = "metrics", security(("bearer" = [])),
     params(RangeParams),
     responses(
         (status = 200, body = UsersSeries),
@@ -374,7 +374,7 @@ pub struct EngagementSeries {
 }
 
 /// Posts, comments and likes per day, and per active user.
-#[utoipa::path(get, path = "/metrics/engagement", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/engagement", operation_id = "metrics_engagement", tag = "metrics", security(("bearer" = [])),
     params(RangeParams),
     responses(
         (status = 200, body = EngagementSeries),
@@ -449,7 +449,7 @@ pub struct GrowthSeries {
 }
 
 /// Signups per day, cumulative.
-#[utoipa::path(get, path = "/metrics/growth", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/growth", operation_id = "metrics_growth", tag = "metrics", security(("bearer" = [])),
     params(RangeParams),
     responses(
         (status = 200, body = GrowthSeries),
@@ -542,7 +542,7 @@ fn quantile_bound(buckets: &[i64; BUCKETS_MS.len()], requests: i64, quantile: f6
 
 /// Requests, server errors, error rate and latency (mean, p50, p95) per route template, from
 /// the hourly route stats (written every few seconds).
-#[utoipa::path(get, path = "/metrics/health", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/health", operation_id = "metrics_health", tag = "metrics", security(("bearer" = [])),
     params(HealthParams),
     responses(
         (status = 200, body = Health),
@@ -629,7 +629,7 @@ pub struct Trending {
 
 /// Which measures grow fastest: active users, signups and each engagement counter, the 7 days
 /// ending on `day` against the 7 days before (trending tickers are `GET /tickers/trending`).
-#[utoipa::path(get, path = "/metrics/trending", tag = "metrics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/metrics/trending", operation_id = "metrics_trending", tag = "metrics", security(("bearer" = [])),
     params(DashboardParams),
     responses(
         (status = 200, body = Trending),
