@@ -5,10 +5,12 @@
 //! outgoing [`email`], [`idempotency`] keys for creates, durable [`jobs`] with their
 //! scheduler, [`notifications`], the [`realtime`] hub (`/ws`), [`profiles`] with onboarding
 //! ([`geolocation`]), and [`media`] (uploads checked by content, images re-encoded with
-//! thumbnails, stored locally or in S3), and [`moderation`] (content rules, the hook every
-//! module calls on public user text, the queue).
+//! thumbnails, stored locally or in S3), [`moderation`] (content rules, the hook every module
+//! calls on public user text, the queue) and [`analytics`] (activity, roll-ups,
+//! `/metrics/...`).
 
 pub mod admin;
+pub mod analytics;
 pub mod audit;
 pub mod email;
 pub mod entities;
@@ -47,6 +49,7 @@ pub const AREAS: &[Module] = &[
     idempotency::MODULE,
     jobs::MODULE,
     admin::MODULE,
+    analytics::MODULE,
 ];
 
 /// What belongs to no one area: the platform's tables (one set of migrations, as its areas'

@@ -35,6 +35,7 @@ use futures::future::BoxFuture;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::analytics::Counter;
 use crate::jobs::{JobKind, Schedule};
 use crate::moderation::ModeratedKind;
 use crate::profiles::ViewerFactsFn;
@@ -82,6 +83,9 @@ pub struct Module {
     /// The kinds of its content on the moderation queue (`post`, `comment`), each with how the
     /// moderators restore it or remove it (`crate::moderation::ModeratedKind`).
     pub moderation: &'static [ModeratedKind],
+    /// Its engagement counters for analytics (`posts`, `likes`): each a table and its creation
+    /// time column, counted per day by the roll-up (`crate::analytics`).
+    pub counters: &'static [Counter],
 }
 
 impl Module {
@@ -101,6 +105,7 @@ impl Module {
             profile_facts: None,
             error_codes: &[],
             moderation: &[],
+            counters: &[],
         }
     }
 }

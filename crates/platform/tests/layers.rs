@@ -30,7 +30,7 @@ const LAYERS: &[&[&str]] = &[
     &["profiles", "media", "realtime"],
     &["notifications"],
     // Operators' routes over the areas below.
-    &["admin"],
+    &["admin", "analytics"],
 ];
 
 /// The wiring every area may use: the state handed to handlers, the module contract and the

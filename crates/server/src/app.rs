@@ -5,6 +5,7 @@
 
 use agora_core::ApiError;
 use agora_core::config::{Config, ModuleSelection, SettingsSection};
+use agora_platform::analytics::Counters;
 use agora_platform::jobs::schedule::Scheduler;
 use agora_platform::jobs::{self, JobKinds, Schedule, Worker, WorkerOptions};
 use agora_platform::moderation::ModeratedKinds;
@@ -199,6 +200,12 @@ impl Assembly {
                 anyhow::anyhow!("the services of the `{}` module failed: {err}", module.name)
             })?;
         }
+        let counters = self
+            .enabled(&config)
+            .flat_map(|m| m.counters.iter().copied());
+        services
+            .insert(Counters(counters.collect()))
+            .map_err(anyhow::Error::msg)?;
         let facts = self.enabled(&config).filter_map(|m| m.profile_facts);
         services
             .insert(ProfileFacts(facts.collect()))

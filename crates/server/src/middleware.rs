@@ -9,7 +9,9 @@
 //! 4. security headers; 5. CORS; 6. gzip; 7. body size limit; 8. timeout;
 //! 9. the general rate limit of `/api/v1` ([`agora_platform::ratelimit::limit_api`]);
 //! 10. the scope of the `media_url` setting, which media URLs in responses follow
-//!     ([`agora_platform::media::with_media_url`]).
+//!     ([`agora_platform::media::with_media_url`]);
+//! 11. the analytics recorder ([`agora_platform::analytics::record`]): who was active and how
+//!     each route template answered, noted in memory and written in batches.
 //!
 //! Between 1. and 2., [`limit_request_head`] refuses an over-long URI (414) or over-large
 //! headers (431) with a problem document.
@@ -45,10 +47,16 @@ const SLOW_REQUEST: Duration = Duration::from_millis(500);
 /// Longest request id we echo; longer (or non-visible-ASCII) ones are replaced by our own.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The layers that need the application's state (9., 10.): wrap the routes in these first, then
+/// The layers that need the application's state (9. to 11.): wrap the routes in these first, then
 /// [`apply`] the rest around them.
 pub fn with_state_layers(router: Router, state: &AppState) -> Router {
     router
+        // Who was active and how each route answered, noted in memory (innermost: the route
+        // template is known, and the time is the handler's).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            agora_platform::analytics::record,
+        ))
         // Media URLs in responses follow the `media_url` setting (`media::url_of`).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -92,6 +92,12 @@ pub async fn serve(
         stopped(stop_rx.clone()),
     ));
 
+    // Analytics: what the requests noted, written every few seconds (and once more below).
+    tokio::spawn(agora_platform::analytics::run(
+        state.clone(),
+        stopped(stop_rx.clone()),
+    ));
+
     // Real time: with Redis, events of every instance delivered here; presence kept alive.
     tokio::spawn(agora_platform::realtime::run(
         state.clone(),
@@ -132,6 +138,10 @@ pub async fn serve(
     if tokio::time::timeout(grace, job_worker).await.is_err() {
         tracing::warn!(?grace, "the job worker did not stop in time; aborting it");
         abort.abort();
+    }
+    // The last requests' activity, noted after the flushing task stopped.
+    if let Err(err) = agora_platform::analytics::flush(&state).await {
+        tracing::warn!(error = %err, "cannot write the last recorded activity");
     }
     state.db().close().await;
     tracing::info!("stopped");

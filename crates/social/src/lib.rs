@@ -30,6 +30,7 @@ pub mod tickers;
 pub mod trending;
 pub mod watchlist;
 
+use agora_platform::analytics::Counter;
 use agora_platform::{AppState, Module, Tag};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -58,6 +59,30 @@ pub const MODULE: Module = Module {
     ],
     rooms: &[comments::room::POST_ROOMS],
     moderation: moderation::KINDS,
+    // Analytics counts the rows each day adds (reposts and quotes are posts; deleted ones
+    // still count for the day they were written).
+    counters: &[
+        Counter {
+            name: "posts",
+            table: "posts",
+            at: "created_at",
+        },
+        Counter {
+            name: "comments",
+            table: "comments",
+            at: "created_at",
+        },
+        Counter {
+            name: "likes",
+            table: "post_likes",
+            at: "created_at",
+        },
+        Counter {
+            name: "likes",
+            table: "comment_likes",
+            at: "created_at",
+        },
+    ],
     ..Module::new("social")
 };
 

@@ -1,6 +1,9 @@
 //! SeaORM entities of the platform's tables: one file per table, mirroring the migrations.
 //! Queries live with the resource that owns them; these are only the typed rows.
 
+pub mod analytics_cohorts;
+pub mod analytics_daily;
+pub mod analytics_daily_counters;
 pub mod audit_log;
 pub mod emails;
 pub mod external_identities;
@@ -19,6 +22,8 @@ pub mod organization_members;
 pub mod organizations;
 pub mod profiles;
 pub mod refresh_tokens;
+pub mod route_stats;
 pub mod sessions;
+pub mod user_activity;
 pub mod users;
 pub mod ws_tickets;

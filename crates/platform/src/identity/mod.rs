@@ -41,7 +41,7 @@ pub use routes::{
 };
 pub use user_ref::UserRef;
 pub use viewer::{ACCOUNT_DISABLED, INVALID_TOKEN, SESSION_REVOKED, TOKEN_EXPIRED};
-pub use viewer::{AdminUser, ModeratorUser, OptionalViewer, Viewer};
+pub use viewer::{AdminUser, ModeratorUser, OptionalViewer, SeenUser, Viewer};
 
 use crate::{AppState, Module, Tag};
 use external::ExternalProvider;

@@ -42,6 +42,26 @@ pub struct Viewer {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Where the identity extractors note the caller of a request, for a layer around the handler
+/// that put one in the request's extensions (analytics records who was active). Identity
+/// knows no reader of it; without one in the extensions nothing is noted.
+#[derive(Debug, Clone, Default)]
+pub struct SeenUser(std::sync::Arc<std::sync::OnceLock<UserId>>);
+
+impl SeenUser {
+    /// The caller an extractor authenticated, if one did.
+    pub fn get(&self) -> Option<UserId> {
+        self.0.get().copied()
+    }
+
+    fn note(parts: &Parts, viewer: &Viewer) {
+        if let Some(seen) = parts.extensions.get::<SeenUser>() {
+            // A second extractor of the same request sees the same caller.
+            let _ = seen.0.set(viewer.user_id);
+        }
+    }
+}
+
 /// The caller, if signed in.
 #[derive(Debug, Clone, Copy)]
 pub struct OptionalViewer(pub Option<Viewer>);
@@ -162,7 +182,11 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer(parts)? {
-            Some(token) => authenticate(state, token).await,
+            Some(token) => {
+                let viewer = authenticate(state, token).await?;
+                SeenUser::note(parts, &viewer);
+                Ok(viewer)
+            }
             None => Err(ApiError::unauthorized(
                 "authentication required: send `Authorization: Bearer <access token>`",
             )),
@@ -175,9 +199,11 @@ impl FromRequestParts<AppState> for OptionalViewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer(parts)? {
-            Some(token) => authenticate(state, token)
-                .await
-                .map(|v| OptionalViewer(Some(v))),
+            Some(token) => {
+                let viewer = authenticate(state, token).await?;
+                SeenUser::note(parts, &viewer);
+                Ok(OptionalViewer(Some(viewer)))
+            }
             None => Ok(OptionalViewer(None)),
         }
     }

@@ -20,6 +20,7 @@ mod m20261130_000001_login_networks;
 mod m20261201_000001_idempotency_headers;
 mod m20261203_000010_notification_groups;
 mod m20261203_000020_moderation;
+mod m20261203_000030_analytics;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -38,6 +39,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261201_000001_idempotency_headers::Migration),
         Box::new(m20261203_000010_notification_groups::Migration),
         Box::new(m20261203_000020_moderation::Migration),
+        Box::new(m20261203_000030_analytics::Migration),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! The platform's areas, as `crates/platform/src/` has them.
 
+mod analytics;
 mod email;
 mod identity;
 mod jobs;

@@ -79,7 +79,7 @@ async fn with_no_modules_the_platform_still_serves() {
     let doc: Value = app.get("/openapi.json").send().await.json();
     let paths = doc["paths"].as_object().expect("paths");
     // Only the platform's own routes: identity, profiles, administration, notifications, real
-    // time, media (`/users/{user_id}/tasks` is the tasks module's).
+    // time, media, analytics (`/users/{user_id}/tasks` is the tasks module's).
     let platform = [
         "/api/v1/auth/",
         "/api/v1/users/me",
@@ -87,6 +87,7 @@ async fn with_no_modules_the_platform_still_serves() {
         "/api/v1/notifications",
         "/api/v1/ws",
         "/api/v1/media/",
+        "/api/v1/metrics/",
     ];
     assert!(
         paths.keys().all(|p| !p.starts_with("/api/v1/")
