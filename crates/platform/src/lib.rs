@@ -5,7 +5,8 @@
 //! outgoing [`email`], [`idempotency`] keys for creates, durable [`jobs`] with their
 //! scheduler, [`notifications`], the [`realtime`] hub (`/ws`), [`profiles`] with onboarding
 //! ([`geolocation`]), and [`media`] (uploads checked by content, images re-encoded with
-//! thumbnails, stored locally or in S3). Moderation and search are added here by the issues
+//! thumbnails, stored locally or in S3), and [`observability`] (the error log, Sentry,
+//! `/metrics`; what requests count: [`telemetry`]). Moderation and search are added here by the issues
 //! that build them.
 
 pub mod admin;
@@ -21,10 +22,12 @@ pub mod media;
 pub mod migrations;
 pub mod module;
 pub mod notifications;
+pub mod observability;
 pub mod profiles;
 pub mod ratelimit;
 pub mod realtime;
 pub mod state;
+pub mod telemetry;
 pub mod tls;
 
 pub use module::{Module, Tag};
@@ -45,6 +48,7 @@ pub const AREAS: &[Module] = &[
     idempotency::MODULE,
     jobs::MODULE,
     admin::MODULE,
+    observability::MODULE,
 ];
 
 /// What belongs to no one area: the platform's tables (one set of migrations, as its areas'
@@ -59,10 +63,11 @@ pub const PLATFORM: Module = Module {
     ..Module::new("platform")
 };
 
-/// The platform's routes at the root: health checks, `/.well-known/jwks.json` and stored media
-/// (`/media/{key}`).
+/// The platform's routes at the root: health checks, `/.well-known/jwks.json`, stored media
+/// (`/media/{key}`) and `/metrics`.
 pub fn root_router() -> OpenApiRouter<AppState> {
     health::router()
         .merge(identity::root_router())
         .merge(media::routes::root_router())
+        .merge(observability::root_router())
 }

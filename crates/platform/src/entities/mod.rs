@@ -3,6 +3,7 @@
 
 pub mod audit_log;
 pub mod emails;
+pub mod error_logs;
 pub mod external_identities;
 pub mod idempotency_keys;
 pub mod job_schedules;

@@ -19,6 +19,7 @@ mod m20261123_000010_ws_ticket_token_expiry;
 mod m20261130_000001_login_networks;
 mod m20261201_000001_idempotency_headers;
 mod m20261203_000010_notification_groups;
+mod m20261203_000020_error_logs;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -36,6 +37,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000010_ws_ticket_token_expiry::Migration),
         Box::new(m20261201_000001_idempotency_headers::Migration),
         Box::new(m20261203_000010_notification_groups::Migration),
+        Box::new(m20261203_000020_error_logs::Migration),
     ]
 }
 

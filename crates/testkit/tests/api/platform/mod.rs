@@ -5,5 +5,6 @@ mod identity;
 mod jobs;
 mod media;
 mod notifications;
+mod observability;
 mod profiles;
 mod realtime;
