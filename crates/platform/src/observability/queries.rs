@@ -119,7 +119,7 @@ pub async fn resolve(
     now: DateTime<Utc>,
 ) -> DbResult<Option<Model>> {
     let UpdateResult { rows_affected, .. } = Entity::update_many()
-        .col_expr(Column::ResolvedAt, Expr::val(now).into())
+        .col_expr(Column::ResolvedAt, Expr::val(now))
         .filter(Column::Id.eq(id))
         .exec(conn)
         .await?;
