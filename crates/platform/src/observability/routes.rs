@@ -171,6 +171,7 @@ pub enum ErrorSource {
 #[into_params(parameter_in = Query)]
 pub struct ErrorFilter {
     /// `server` or `client`.
+    #[param(inline)]
     pub source: Option<ErrorSource>,
     /// `true`: resolved only; `false`: open only.
     pub resolved: Option<bool>,
