@@ -74,7 +74,8 @@ fn too_long(problems: &mut Problems, field: &str, text: &str, max: usize) {
 }
 
 fn single_line(problems: &mut Problems, field: &str, text: &str) {
-    if text.chars().any(char::is_control) {
+    // The C0 controls, as the schema's pattern says (C1 characters are text there).
+    if text.chars().any(|c| u32::from(c) < 0x20) {
         problems.add(
             field,
             FieldCode::ControlCharacter,
