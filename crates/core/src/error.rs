@@ -222,7 +222,15 @@ struct Inner {
     errors: Vec<FieldError>,
     extensions: Map<String, Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// What went wrong inside, for [`ApiError::internal`]: never sent to the client, carried to
+    /// the error log as a [`ServerErrorCause`] extension of the response.
+    cause: Option<String>,
 }
+
+/// The cause of a 5xx answer, in the response's extensions (not its body) for the layer that
+/// records server errors (the error log, Sentry).
+#[derive(Debug, Clone)]
+pub struct ServerErrorCause(pub String);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -237,6 +245,7 @@ impl ApiError {
             errors: Vec::new(),
             extensions: Map::new(),
             headers: Vec::new(),
+            cause: None,
         }))
     }
 
@@ -296,11 +305,14 @@ impl ApiError {
     /// 500 for a real server fault. The cause is logged with the request id; the client only
     /// learns that something failed on our side, never internal details.
     pub fn internal(cause: impl fmt::Display) -> Self {
+        let cause = cause.to_string();
         tracing::error!(error = %cause, "internal error");
-        Self::from_code(
+        let mut error = Self::from_code(
             &codes::INTERNAL_ERROR,
             "the server failed to handle this request; it has been logged",
-        )
+        );
+        error.0.cause = Some(cause);
+        error
     }
 
     /// The problem document a bare status stands for, for responses made outside handlers
@@ -433,8 +445,12 @@ impl IntoResponse for ApiError {
             body,
         )
             .into_response();
-        for (name, value) in self.0.headers {
+        let inner = *self.0;
+        for (name, value) in inner.headers {
             response.headers_mut().append(name, value);
+        }
+        if let Some(cause) = inner.cause {
+            response.extensions_mut().insert(ServerErrorCause(cause));
         }
         response
     }

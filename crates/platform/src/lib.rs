@@ -6,8 +6,9 @@
 //! scheduler, [`notifications`], the [`realtime`] hub (`/ws`), [`profiles`] with onboarding
 //! ([`geolocation`]), and [`media`] (uploads checked by content, images re-encoded with
 //! thumbnails, stored locally or in S3), [`moderation`] (content rules, the hook every module
-//! calls on public user text, the queue) and [`analytics`] (activity, roll-ups,
-//! `/metrics/...`).
+//! calls on public user text, the queue), [`analytics`] (activity, roll-ups, `/metrics/...`)
+//! and [`observability`] (the error log, Sentry, `/metrics`; what requests count:
+//! [`telemetry`]).
 
 pub mod admin;
 pub mod analytics;
@@ -24,10 +25,12 @@ pub mod migrations;
 pub mod moderation;
 pub mod module;
 pub mod notifications;
+pub mod observability;
 pub mod profiles;
 pub mod ratelimit;
 pub mod realtime;
 pub mod state;
+pub mod telemetry;
 pub mod tls;
 
 pub use module::{Module, Tag};
@@ -50,6 +53,7 @@ pub const AREAS: &[Module] = &[
     jobs::MODULE,
     admin::MODULE,
     analytics::MODULE,
+    observability::MODULE,
 ];
 
 /// What belongs to no one area: the platform's tables (one set of migrations, as its areas'
@@ -64,10 +68,11 @@ pub const PLATFORM: Module = Module {
     ..Module::new("platform")
 };
 
-/// The platform's routes at the root: health checks, `/.well-known/jwks.json` and stored media
-/// (`/media/{key}`).
+/// The platform's routes at the root: health checks, `/.well-known/jwks.json`, stored media
+/// (`/media/{key}`) and `/metrics`.
 pub fn root_router() -> OpenApiRouter<AppState> {
     health::router()
         .merge(identity::root_router())
         .merge(media::routes::root_router())
+        .merge(observability::root_router())
 }

@@ -11,8 +11,10 @@ use crate::geolocation::Geolocator;
 use crate::identity::Identity;
 use crate::jobs::Jobs;
 use crate::module::Services;
+use crate::observability::{ErrorLog, Sentry};
 use crate::ratelimit::{Quotas, RateLimiter};
 use crate::realtime::{Hub, RoomKind};
+use crate::telemetry::Metrics;
 
 /// Shared by every request; cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -33,6 +35,8 @@ struct Inner {
     geolocator: Geolocator,
     storage: Storage,
     services: Services,
+    metrics: Arc<Metrics>,
+    error_log: ErrorLog,
 }
 
 /// What the server adds to the configuration and the database when it assembles the state.
@@ -73,6 +77,12 @@ impl AppState {
         let geolocator = Geolocator::from_config(&config.geoip)?;
         let rate_limiter =
             RateLimiter::new(Quotas::from_config(&config.rate_limits), redis.clone());
+        let metrics = Arc::new(Metrics::new());
+        let sentry = match &config.server.sentry_dsn {
+            Some(dsn) => Some(Sentry::new(dsn, config.server.env.name())?),
+            None => None,
+        };
+        let error_log = ErrorLog::start(db.clone(), sentry, metrics.clone());
         Ok(Self(Arc::new(Inner {
             config,
             db,
@@ -87,6 +97,8 @@ impl AppState {
             storage,
             redis,
             services,
+            metrics,
+            error_log,
         })))
     }
 
@@ -143,6 +155,16 @@ impl AppState {
     /// The shared Redis, when `REDIS_URL` is configured.
     pub fn redis(&self) -> Option<&Redis> {
         self.0.redis.as_ref()
+    }
+
+    /// What the request path counts, for `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// Where server errors go (the error log, and Sentry when configured); never waits.
+    pub fn error_log(&self) -> &ErrorLog {
+        &self.0.error_log
     }
 
     /// The service of type `T`, if a module built one (for what is optional: a hook that only

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "geolocation",
         "health",
         "ratelimit",
+        "telemetry",
     ],
     &["audit"],
     // The queue, then what runs on it.
@@ -31,6 +32,8 @@ const LAYERS: &[&[&str]] = &[
     &["notifications"],
     // Operators' routes over the areas below.
     &["admin", "analytics"],
+    // The error log and the metrics, which read every area below.
+    &["observability"],
 ];
 
 /// The wiring every area may use: the state handed to handlers, the module contract and the

@@ -302,7 +302,8 @@ impl Assembly {
             .fallback(|| async { ApiError::not_found("no resource at this path") })
             .with_state(state.clone());
         let routes = middleware::with_state_layers(routes, &state);
-        middleware::apply(routes, state.config())
+        let routes = middleware::apply(routes, state.config());
+        middleware::with_observation(routes, &state)
     }
 }
 

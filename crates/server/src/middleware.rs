@@ -1,5 +1,8 @@
 //! The HTTP middleware stack, outermost first, as DESIGN.md orders it:
 //!
+//! 0. [`observe`]: counts every answer for `/metrics` (by method, route template and status
+//!    class, with its duration) and hands server errors (5xx answers, caught panics) to the
+//!    error log and Sentry without waiting;
 //! 1. [`request_context`]: takes the client's `X-Request-Id` (or makes one), runs the request in
 //!    its scope, echoes it on the response, and turns any error response that is not yet a
 //!    problem document (an unknown route, a wrong method, a timeout, a panic, a rejection from a
@@ -20,14 +23,16 @@
 //! (`Viewer`, `OptionalViewer`, ...).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use agora_core::config::Config;
-use agora_core::error::PROBLEM_JSON;
+use agora_core::error::{PROBLEM_JSON, ServerErrorCause};
 use agora_core::{ApiError, codes, request_context};
 use agora_platform::AppState;
+use agora_platform::observability::ServerError;
+use agora_platform::telemetry::{self, MethodLabel};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -66,6 +71,98 @@ pub fn with_state_layers(router: Router, state: &AppState) -> Router {
             state.clone(),
             agora_platform::ratelimit::limit_api,
         ))
+}
+
+/// Wraps `router` (with the layers of [`apply`]) in the outermost layer, 0: [`observe`].
+pub fn with_observation(router: Router, state: &AppState) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+}
+
+/// The message of a panic caught by the panic layer, carried on its 500 to [`observe`].
+#[derive(Debug, Clone)]
+struct PanicMessage(String);
+
+/// Layer 0: counts the answer (`telemetry::Metrics::record_request`: no allocation once a
+/// route has been seen, no lock held across the await) and reports a server error to the
+/// error log's queue (`ErrorLog::report`, which never waits; the response is not delayed).
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = MethodLabel::of(request.method());
+    // Set by the router before the layers of `Router::layer` run: the template, never the
+    // raw path. Unknown paths have none.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(telemetry::UNMATCHED_ROUTE, |path| {
+            telemetry::route_label(path.as_str())
+        });
+    // Kept only to say who met a server error (a reference-counted copy, no allocation).
+    let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+    let method_name = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    state
+        .metrics()
+        .record_request(method, route, status, started.elapsed());
+    if status.is_server_error() {
+        report_server_error(&state, &response, method_name, route, authorization);
+    }
+    response
+}
+
+fn report_server_error(
+    state: &AppState,
+    response: &Response,
+    method: Method,
+    route: &'static str,
+    authorization: Option<HeaderValue>,
+) {
+    let status = response.status();
+    let (kind, message, detail) = if let Some(PanicMessage(message)) = response.extensions().get() {
+        ("panic", format!("panic: {message}"), None)
+    } else if let Some(ServerErrorCause(cause)) = response.extensions().get() {
+        ("internal", "internal error".to_owned(), Some(cause.clone()))
+    } else {
+        (
+            "status",
+            format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            ),
+            None,
+        )
+    };
+    // The cause of an internal error is the message when it is all there is: its ids and
+    // numbers are left out of the fingerprint.
+    let (message, detail) = match (kind, detail) {
+        ("internal", Some(cause)) => (cause.clone(), Some(cause)),
+        (_, detail) => (message, detail),
+    };
+    let user_id = authorization
+        .as_ref()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|token| state.identity().tokens.verify(token.trim()).ok())
+        .map(|claims| claims.sub);
+    let request_id = response
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let queued = state.error_log().report(ServerError {
+        kind,
+        method: method.as_str().to_owned(),
+        route,
+        status: status.as_u16(),
+        message,
+        detail,
+        request_id,
+        user_id,
+    });
+    if !queued {
+        state.metrics().record_error_report("dropped");
+    }
 }
 
 /// Wraps `router` in the stack of layers 1 to 8, which need only the configuration.
@@ -262,7 +359,11 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
     tracing::error!(panic = %message, "a request handler panicked");
-    ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).into_response()
+    let mut response = ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR).into_response();
+    response
+        .extensions_mut()
+        .insert(PanicMessage(message.to_owned()));
+    response
 }
 
 const API_CSP: &str =

@@ -17,6 +17,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use agora_core::config::DatabaseKind;
@@ -57,6 +59,52 @@ pub struct Db {
     writer: DatabaseConnection,
     reader: DatabaseConnection,
     kind: DatabaseKind,
+    query_time: Arc<QueryTime>,
+}
+
+/// The statements run through a [`Db`] and the time they took, for `/metrics`: two atomic
+/// additions per statement, no lock.
+#[derive(Debug, Default)]
+pub struct QueryTime {
+    statements: AtomicU64,
+    failed: AtomicU64,
+    micros: AtomicU64,
+}
+
+impl QueryTime {
+    fn record(&self, info: &sea_orm::metric::Info<'_>) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Statements run so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Statements that failed so far.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Their total time, in seconds.
+    pub fn seconds(&self) -> f64 {
+        self.micros.load(Ordering::Relaxed) as f64 / 1_000_000.0
+    }
+}
+
+/// The connections of one pool: open, and idle among them.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    /// `writer` or `reader` (on PostgreSQL one pool, reported as `writer`).
+    pub pool: &'static str,
+    pub max: u32,
+    pub open: u32,
+    pub idle: usize,
 }
 
 /// What went wrong when connecting, in the words an operator searches for.
@@ -151,15 +199,57 @@ impl Db {
         mut reader: DatabaseConnection,
         kind: DatabaseKind,
     ) -> Db {
-        // Every statement, transactions included, is seen by `statements::counted`.
+        // Every statement, transactions included, is seen by `statements::counted` and timed
+        // for `/metrics`.
+        let query_time = Arc::new(QueryTime::default());
         for conn in [&mut writer, &mut reader] {
-            conn.set_metric_callback(|_| crate::statements::record());
+            let query_time = query_time.clone();
+            conn.set_metric_callback(move |info| {
+                crate::statements::record();
+                query_time.record(info);
+            });
         }
         Db {
             writer,
             reader,
             kind,
+            query_time,
         }
+    }
+
+    /// How many statements ran through this handle and how long they took.
+    pub fn query_time(&self) -> &QueryTime {
+        &self.query_time
+    }
+
+    /// The use of the connection pools, read now.
+    pub fn pool_use(&self) -> Vec<PoolUse> {
+        let mut pools = Vec::with_capacity(2);
+        // By the connections' own backend: asking a pool of the other kind panics.
+        match self.writer.get_database_backend() {
+            DbBackend::Sqlite => {
+                for (name, conn) in [("writer", &self.writer), ("reader", &self.reader)] {
+                    let pool = conn.get_sqlite_connection_pool();
+                    pools.push(PoolUse {
+                        pool: name,
+                        max: pool.options().get_max_connections(),
+                        open: pool.size(),
+                        idle: pool.num_idle(),
+                    });
+                }
+            }
+            DbBackend::Postgres => {
+                let pool = self.writer.get_postgres_connection_pool();
+                pools.push(PoolUse {
+                    pool: "writer",
+                    max: pool.options().get_max_connections(),
+                    open: pool.size(),
+                    idle: pool.num_idle(),
+                });
+            }
+            _ => {}
+        }
+        pools
     }
 
     /// Connection for queries that only read.

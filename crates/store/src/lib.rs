@@ -21,7 +21,7 @@ pub use crate::redis::Redis;
 pub const ERROR_CODES: &[&agora_core::ErrorCode] =
     &[&error::DATABASE_UNAVAILABLE, &storage::STORAGE_UNAVAILABLE];
 pub use cache::Cache;
-pub use db::{Db, DbOptions};
+pub use db::{Db, DbOptions, PoolUse, QueryTime};
 pub use error::{DbError, DbResult};
 pub use migrate::{MIGRATIONS_TABLE, MigrationSource, MigrationState, Migrator};
 pub use sea_orm;

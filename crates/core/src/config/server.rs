@@ -37,6 +37,16 @@ pub enum Environment {
     Production,
 }
 
+impl Environment {
+    /// `development` or `production`, as the setting spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFormat {
     #[default]
@@ -64,6 +74,10 @@ pub struct ServerSettings {
     pub health_timeout: Duration,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Client addresses that may read `GET /metrics` (others get 404).
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Where server errors are also sent, when set (`SENTRY_DSN`).
+    pub sentry_dsn: Option<String>,
     given_public_url: Option<url::Url>,
     given_app_url: Option<url::Url>,
     /// `None`: `auto`.
@@ -86,6 +100,8 @@ impl Default for ServerSettings {
             shutdown_timeout: Duration::ZERO,
             health_timeout: Duration::ZERO,
             trusted_proxies: Vec::new(),
+            metrics_allow: Vec::new(),
+            sentry_dsn: None,
             given_public_url: None,
             given_app_url: None,
             given_log_format: None,
@@ -313,6 +329,47 @@ impl Section for ServerSettings {
                 Ok(())
             },
             show: |s| show_list(&s.trusted_proxies, ","),
+        },
+        Field {
+            setting: Setting {
+                key: "metrics_allow",
+                env: "AGORA_METRICS_ALLOW",
+                default: "127.0.0.0/8,::1",
+                secret: false,
+                help: "Client addresses (comma-separated addresses or CIDR ranges) that may scrape `GET /metrics` (Prometheus text format); others get 404. The client address is the one `trusted_proxies` resolves. Empty: no one.",
+            },
+            required: false,
+            parse: |s, v| {
+                s.metrics_allow = parse_networks(v)?;
+                Ok(())
+            },
+            show: |s| show_list(&s.metrics_allow, ","),
+        },
+        Field {
+            setting: Setting {
+                key: "sentry_dsn",
+                env: "SENTRY_DSN",
+                default: "",
+                secret: true,
+                help: "Sentry DSN (`https://KEY@host/PROJECT`): server errors (5xx answers and panics) are also sent there, with the request id. Empty: errors go to the error log only.",
+            },
+            required: false,
+            parse: |s, v| {
+                let url = url::Url::parse(v).map_err(|_| {
+                    "is not a Sentry DSN such as https://key@sentry.example/1".to_owned()
+                })?;
+                if !matches!(url.scheme(), "http" | "https")
+                    || url.username().is_empty()
+                    || url.path().trim_matches('/').is_empty()
+                {
+                    return Err(
+                        "is not a Sentry DSN such as https://key@sentry.example/1".to_owned()
+                    );
+                }
+                s.sentry_dsn = Some(v.to_owned());
+                Ok(())
+            },
+            show: |s| s.sentry_dsn.clone().unwrap_or_default(),
         },
     ];
 

@@ -633,6 +633,8 @@ fn sample(key: &str) -> Option<Sample> {
         "shutdown_timeout" => ("5s", vec![], "5s"),
         "health_timeout" => ("3s", vec![], "3s"),
         "trusted_proxies" => ("10.1.2.3/8, ::1", vec![], "10.0.0.0/8,::1/128"),
+        "metrics_allow" => ("10.0.0.0/8, 127.0.0.1", vec![], "10.0.0.0/8,127.0.0.1/32"),
+        "sentry_dsn" => ("https://key@sentry.example/42", vec![], HIDDEN),
         "header_read_timeout" => ("5s", vec![], "5s"),
         "keep_alive_timeout" => ("90s", vec![], "1m 30s"),
         "max_connections" => ("1000", vec![], "1000"),

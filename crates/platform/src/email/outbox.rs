@@ -153,3 +153,18 @@ pub async fn list(conn: &impl ConnectionTrait) -> DbResult<Vec<StoredEmail>> {
         .map(StoredEmail::from)
         .collect())
 }
+
+/// How many emails of the outbox are in each status (`/metrics`: sent, queued, dead).
+pub async fn count_by_status(
+    conn: &impl ConnectionTrait,
+) -> DbResult<Vec<(emails::EmailStatus, i64)>> {
+    use sea_orm::QuerySelect;
+    Ok(emails::Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .column_as(Expr::col(Column::Id).count(), "emails")
+        .group_by(Column::Status)
+        .into_tuple::<(emails::EmailStatus, i64)>()
+        .all(conn)
+        .await?)
+}

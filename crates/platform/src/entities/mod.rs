@@ -6,6 +6,7 @@ pub mod analytics_daily;
 pub mod analytics_daily_counters;
 pub mod audit_log;
 pub mod emails;
+pub mod error_logs;
 pub mod external_identities;
 pub mod idempotency_keys;
 pub mod job_schedules;

@@ -21,6 +21,7 @@ mod m20261201_000001_idempotency_headers;
 mod m20261203_000010_notification_groups;
 mod m20261203_000020_moderation;
 mod m20261203_000030_analytics;
+mod m20261203_000040_error_logs;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -40,6 +41,7 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261203_000010_notification_groups::Migration),
         Box::new(m20261203_000020_moderation::Migration),
         Box::new(m20261203_000030_analytics::Migration),
+        Box::new(m20261203_000040_error_logs::Migration),
     ]
 }
 

@@ -73,6 +73,8 @@ struct Inner {
     presence: Presence,
     broadcaster: Broadcaster,
     connections: AtomicUsize,
+    /// Sockets closed because their client read too slowly (`/metrics`).
+    dropped_slow: AtomicU64,
     /// Open sockets per user on this instance, against `settings.sockets_per_user`.
     sockets_per_user: Mutex<HashMap<UserId, usize>>,
     next_connection: AtomicU64,
@@ -121,6 +123,7 @@ impl Hub {
             presence: Presence::new(redis.clone()),
             broadcaster: Broadcaster::new(redis),
             connections: AtomicUsize::new(0),
+            dropped_slow: AtomicU64::new(0),
             sockets_per_user: Mutex::default(),
             next_connection: AtomicU64::new(1),
             shutdown: watch::Sender::new(false),
@@ -139,6 +142,17 @@ impl Hub {
     /// Open WebSockets on this instance.
     pub fn connections(&self) -> usize {
         self.0.connections.load(Ordering::Relaxed)
+    }
+
+    /// Sockets this instance closed because their client could not keep up (its send queue
+    /// was full), since start.
+    pub fn dropped_clients(&self) -> u64 {
+        self.0.dropped_slow.load(Ordering::Relaxed)
+    }
+
+    /// Counts a socket closed for being too slow.
+    fn client_dropped(&self) {
+        self.0.dropped_slow.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Closes every socket with 1001 (going away) and refuses new ones.

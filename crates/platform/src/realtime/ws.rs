@@ -192,6 +192,9 @@ async fn run(state: AppState, viewer: Viewer, mut socket: WebSocket, _seat: User
         typing,
     };
     let ending = connection.serve(&mut socket, queue).await;
+    if ending == Ending::TooSlow {
+        connection.hub.client_dropped();
+    }
     tracing::debug!(user = %viewer.user_id, ?ending, "WebSocket closed");
     connection.leave_all().await;
     if let Some(frame) = ending.close_frame() {

@@ -7,5 +7,6 @@ mod jobs;
 mod media;
 mod moderation;
 mod notifications;
+mod observability;
 mod profiles;
 mod realtime;

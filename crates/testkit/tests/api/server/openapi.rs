@@ -79,8 +79,9 @@ async fn with_no_modules_the_platform_still_serves() {
     let doc: Value = app.get("/openapi.json").send().await.json();
     let paths = doc["paths"].as_object().expect("paths");
     // Only the platform's own routes: identity, profiles, administration, notifications, real
-    // time, media, analytics (`/users/{user_id}/tasks` is the tasks module's).
+    // time, media, analytics, the error log (`/users/{user_id}/tasks` is the tasks module's).
     let platform = [
+        "/api/v1/errors",
         "/api/v1/auth/",
         "/api/v1/users/me",
         "/api/v1/admin/",
