@@ -26,7 +26,6 @@ const FREE_TEXT: &[&str] = &[
     "name",
 ];
 
-/// Operations whose text no other user reads, and why.
 /// Operations whose text no other user reads, by a part of their path, and why.
 const EXEMPT: &[(&str, &str)] = &[
     ("/tasks", "tasks are private to their owner"),
@@ -37,6 +36,10 @@ const EXEMPT: &[(&str, &str)] = &[
     (
         "/api/v1/admin/",
         "operators' reasons go to the audit log, read by admins only",
+    ),
+    (
+        "/api/v1/errors",
+        "client error reports are read by admins only, in the error log",
     ),
 ];
 
