@@ -168,9 +168,13 @@ impl Db {
     }
 
     async fn connect_postgres(options: &DbOptions) -> Result<Db, DbErr> {
-        let connect = PgConnectOptions::from_str(&options.url)
-            .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
-            .application_name("agora");
+        let mut connect = PgConnectOptions::from_str(&options.url)
+            .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?;
+        // `agora` in `pg_stat_activity`, unless the URL names the connections otherwise (the
+        // tests name them after their schema, to end them before dropping it).
+        if connect.get_application_name().is_none() {
+            connect = connect.application_name("agora");
+        }
         // One connection first, outside the pool: the pool would retry a refused connection
         // until its timeout and then report only "pool timed out"; this names the cause.
         let first = sea_orm::sqlx::PgConnection::connect_with(&connect)

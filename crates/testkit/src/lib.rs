@@ -172,7 +172,9 @@ impl TestDatabase {
                 run_on_postgres(&base, &format!("CREATE SCHEMA \"{schema}\"")).await;
                 let separator = if base.contains('?') { '&' } else { '?' };
                 Self {
-                    url: format!("{base}{separator}options[search_path]={schema}"),
+                    url: format!(
+                        "{base}{separator}options[search_path]={schema}&application_name={schema}"
+                    ),
                     kind,
                     dir,
                     schema: Some(schema),
@@ -205,9 +207,16 @@ impl Drop for TestDatabase {
                     .enable_all()
                     .build()
                 {
+                    // The test's runtime is blocked on this thread, so a task of its server
+                    // caught inside a transaction would hold its locks for ever and the drop
+                    // would wait for ever: its connections (named after the schema) end first.
                     runtime.block_on(run_on_postgres(
                         &base,
-                        &format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"),
+                        &format!(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = '{schema}' AND pid <> pg_backend_pid(); \
+                             DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                        ),
                     ));
                 }
             })
