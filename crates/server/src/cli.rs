@@ -178,7 +178,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = load_config(cli.config)?;
     match command {
         Command::Serve(args) => {
-            logging::init(config.server.log_format);
+            // Dropped after the server has stopped: what is left of the traces goes out then.
+            let _tracing = logging::init_with_traces(&config)?;
             run_server(config, !args.no_migrate).await
         }
         Command::Migrate { action } => {

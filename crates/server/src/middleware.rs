@@ -200,16 +200,26 @@ pub fn apply(router: Router, config: &Config) -> Router {
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
+                    // The route template is known here already (see `observe`).
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("", MatchedPath::as_str);
+                    // Also the span exported over OTLP, when it is (`logging`).
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
                         path = %request.uri().path(),
+                        route,
                         request_id = %request_id,
+                        status = tracing::field::Empty,
+                        otel.kind = "server",
                     )
                 })
                 .on_request(())
-                .on_response(|response: &Response, latency: Duration, _span: &Span| {
+                .on_response(|response: &Response, latency: Duration, span: &Span| {
                     let status = response.status().as_u16();
+                    span.record("status", status);
                     let ms = latency.as_secs_f64() * 1000.0;
                     if latency > SLOW_REQUEST {
                         tracing::warn!(status, latency_ms = ms, "slow request");

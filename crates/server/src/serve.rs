@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -103,6 +103,24 @@ pub async fn serve(
         state.clone(),
         stopped(stop_rx.clone()),
     ));
+
+    // `GET /metrics` on an address of its own, when there is one: a plain server, for the
+    // scraper only (no limits, no middleware), stopped with the rest.
+    if let Some(address) = state.config().server.metrics_listen {
+        let metrics = TcpListener::bind(address).await.map_err(|err| {
+            io::Error::new(
+                err.kind(),
+                format!("cannot listen for metrics on {address}: {err}"),
+            )
+        })?;
+        tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
+        let router = agora_platform::observability::metrics::own_address_router(state.clone());
+        tokio::spawn(
+            axum::serve(metrics, router)
+                .with_graceful_shutdown(stopped(stop_rx.clone()))
+                .into_future(),
+        );
+    }
 
     let graceful = GracefulShutdown::new();
     let (force_tx, force_rx) = watch::channel(false);

@@ -6,6 +6,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod telemetry;
+
 const AGORA: &str = env!("CARGO_BIN_EXE_agora");
 
 /// Runs `agora` in an empty directory with only the given variables set.

@@ -76,8 +76,14 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Client addresses that may read `GET /metrics` (others get 404).
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// A second address that serves `GET /metrics` only, to anyone who reaches it; the API's
+    /// address then has no `/metrics`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Where server errors are also sent, when set (`SENTRY_DSN`).
     pub sentry_dsn: Option<String>,
+    /// The OpenTelemetry collector that receives the request spans, when set
+    /// (`OTEL_EXPORTER_OTLP_ENDPOINT`, OTLP over HTTP).
+    pub otlp_endpoint: Option<url::Url>,
     given_public_url: Option<url::Url>,
     given_app_url: Option<url::Url>,
     /// `None`: `auto`.
@@ -101,7 +107,9 @@ impl Default for ServerSettings {
             health_timeout: Duration::ZERO,
             trusted_proxies: Vec::new(),
             metrics_allow: Vec::new(),
+            metrics_listen: None,
             sentry_dsn: None,
+            otlp_endpoint: None,
             given_public_url: None,
             given_app_url: None,
             given_log_format: None,
@@ -347,6 +355,23 @@ impl Section for ServerSettings {
         },
         Field {
             setting: Setting {
+                key: "metrics_listen",
+                env: "AGORA_METRICS_LISTEN",
+                default: "",
+                secret: false,
+                help: "A second address and port (`0.0.0.0:9100`) that serves `GET /metrics` only, to every client that reaches it (keep it off the public network); `/metrics` is then 404 on `listen`. Empty: `/metrics` is served on `listen` to the clients of `metrics_allow`.",
+            },
+            required: false,
+            parse: |s, v| {
+                s.metrics_listen = Some(v.parse().map_err(|_| {
+                    format!("`{v}` is not an address and port such as 127.0.0.1:9100")
+                })?);
+                Ok(())
+            },
+            show: |s| s.metrics_listen.map(|a| a.to_string()).unwrap_or_default(),
+        },
+        Field {
+            setting: Setting {
                 key: "sentry_dsn",
                 env: "SENTRY_DSN",
                 default: "",
@@ -370,6 +395,32 @@ impl Section for ServerSettings {
                 Ok(())
             },
             show: |s| s.sentry_dsn.clone().unwrap_or_default(),
+        },
+        Field {
+            setting: Setting {
+                key: "otlp_endpoint",
+                env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+                default: "",
+                secret: false,
+                help: "OpenTelemetry collector (`http://collector:4318`): a span per request, with its request id, route and status, is exported to `/v1/traces` there by OTLP over HTTP (protobuf), in batches; `OTEL_EXPORTER_OTLP_HEADERS` adds headers (a token). Empty: no traces.",
+            },
+            required: false,
+            parse: |s, v| {
+                let url = url::Url::parse(v)
+                    .ok()
+                    .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+                    .ok_or_else(|| {
+                        "is not an http(s) URL such as http://collector:4318".to_owned()
+                    })?;
+                s.otlp_endpoint = Some(url);
+                Ok(())
+            },
+            show: |s| {
+                s.otlp_endpoint
+                    .as_ref()
+                    .map(|u| u.to_string())
+                    .unwrap_or_default()
+            },
         },
     ];
 

@@ -45,20 +45,42 @@ struct PoolLabels {
     pool: &'static str,
 }
 
+/// The router of the `metrics_listen` address: `GET /metrics` to every client that reaches it,
+/// and nothing else.
+pub fn own_address_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|State(state): State<AppState>| async move { text(&state).await }),
+        )
+        .with_state(state)
+}
+
 /// The metrics, for Prometheus. Only clients of the `metrics_allow` setting (loopback by
-/// default) see it; to others there is no such route (404).
+/// default) see it; to others there is no such route (404). With a `metrics_listen` address,
+/// the metrics are served there only, and this is 404 to everyone.
 #[utoipa::path(get, path = "/metrics", tag = "platform",
     responses(
         (status = 200, description = "The metrics in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String),
-        (status = 404, description = "Not an allowed client address"),
+        (status = 404, description = "Not an allowed client address, or the metrics are served on an address of their own (`metrics_listen`)"),
         (status = 503, description = "The database cannot be read"),
     ))]
 async fn scrape(State(state): State<AppState>, client: ClientIp) -> ApiResult<Response> {
-    let allowed = &state.config().server.metrics_allow;
-    if !allowed.iter().any(|net| net.contains(&client.ip())) {
+    let server = &state.config().server;
+    let allowed = server.metrics_listen.is_none()
+        && server
+            .metrics_allow
+            .iter()
+            .any(|net| net.contains(&client.ip()));
+    if !allowed {
         return Err(ApiError::not_found("no resource at this path"));
     }
-    let now_registry = read_now(&state).await?;
+    text(&state).await
+}
+
+/// The scrape's answer: what was counted and what is read now, in the text format.
+async fn text(state: &AppState) -> ApiResult<Response> {
+    let now_registry = read_now(state).await?;
     let text = state
         .metrics()
         .encode(&now_registry)
