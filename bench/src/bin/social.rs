@@ -39,17 +39,22 @@ async fn main() {
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
 
-    let app = TestApp::builder()
+    let mut builder = TestApp::builder()
         .env("AGORA_RATE_LIMIT_GENERAL", "1000000/1s")
         .env(
             "AGORA_DATABASE_MAX_CONNECTIONS",
             std::env::var("AGORA_DATABASE_MAX_CONNECTIONS").unwrap_or_else(|_| "32".to_owned()),
-        )
-        .spawn()
-        .await;
+        );
+    // Without metrics, the error log and analytics, to price them against a run with them.
+    let unobserved = std::env::var_os("AGORA_BENCH_UNOBSERVED").is_some();
+    if unobserved {
+        builder = builder.without_observation();
+    }
+    let app = builder.spawn().await;
     println!(
-        "social benchmark on {}: {cores} cores, scale {scale}, {seconds} s per scenario, {concurrency} concurrent clients",
-        app.db().kind_name()
+        "social benchmark on {}: {cores} cores, scale {scale}, {seconds} s per scenario, {concurrency} concurrent clients{}",
+        app.db().kind_name(),
+        if unobserved { ", unobserved" } else { "" }
     );
     let started = Instant::now();
     let seeded = social_data::seed(app.db(), &Scale::of(scale)).await;

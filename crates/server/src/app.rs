@@ -38,6 +38,7 @@ pub struct Assembly {
     products: Vec<Module>,
     always_on: Vec<Module>,
     extra_rooms: Vec<RoomKind>,
+    observation: middleware::Observation,
 }
 
 impl Default for Assembly {
@@ -46,11 +47,19 @@ impl Default for Assembly {
             products: MODULES.to_vec(),
             always_on: agora_platform::AREAS.to_vec(),
             extra_rooms: Vec::new(),
+            observation: middleware::Observation::On,
         }
     }
 }
 
 impl Assembly {
+    /// Leaves out what observes the answers (metrics, error log, analytics): for the benchmark
+    /// that measures what they cost, never for a server.
+    pub fn without_observation(mut self) -> Self {
+        self.observation = middleware::Observation::Off;
+        self
+    }
+
     /// Adds `module`, on whatever `AGORA_MODULES` says (a test's own module).
     pub fn with_module(mut self, module: Module) -> Self {
         self.always_on.push(module);
@@ -301,9 +310,9 @@ impl Assembly {
             .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
             .fallback(|| async { ApiError::not_found("no resource at this path") })
             .with_state(state.clone());
-        let routes = middleware::with_state_layers(routes, &state);
+        let routes = middleware::with_state_layers(routes, &state, self.observation);
         let routes = middleware::apply(routes, state.config());
-        middleware::with_observation(routes, &state)
+        middleware::with_observation(routes, &state, self.observation)
     }
 }
 

@@ -52,16 +52,29 @@ const SLOW_REQUEST: Duration = Duration::from_millis(500);
 /// Longest request id we echo; longer (or non-visible-ASCII) ones are replaced by our own.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// Whether answers are observed: counted for `/metrics` and the error log (layer 0) and noted
+/// for analytics (layer 11). Always on in the server; off only in the benchmark that prices
+/// them (`bench --bin social` with `AGORA_BENCH_UNOBSERVED`, decision 0027).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Observation {
+    #[default]
+    On,
+    Off,
+}
+
 /// The layers that need the application's state (9. to 11.): wrap the routes in these first, then
 /// [`apply`] the rest around them.
-pub fn with_state_layers(router: Router, state: &AppState) -> Router {
-    router
+pub fn with_state_layers(router: Router, state: &AppState, observation: Observation) -> Router {
+    let router = match observation {
         // Who was active and how each route answered, noted in memory (innermost: the route
         // template is known, and the time is the handler's).
-        .layer(axum::middleware::from_fn_with_state(
+        Observation::On => router.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             agora_platform::analytics::record,
-        ))
+        )),
+        Observation::Off => router,
+    };
+    router
         // Media URLs in responses follow the `media_url` setting (`media::url_of`).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -74,8 +87,13 @@ pub fn with_state_layers(router: Router, state: &AppState) -> Router {
 }
 
 /// Wraps `router` (with the layers of [`apply`]) in the outermost layer, 0: [`observe`].
-pub fn with_observation(router: Router, state: &AppState) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+pub fn with_observation(router: Router, state: &AppState, observation: Observation) -> Router {
+    match observation {
+        Observation::On => {
+            router.layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        }
+        Observation::Off => router,
+    }
 }
 
 /// The message of a panic caught by the panic layer, carried on its 500 to [`observe`].

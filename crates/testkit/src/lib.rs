@@ -267,6 +267,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Leaves out metrics, the error log and analytics (the benchmark that prices them).
+    pub fn without_observation(mut self) -> Self {
+        self.assembly = self.assembly.without_observation();
+        self
+    }
+
     /// Starts without applying migrations (`--no-migrate`).
     pub fn without_migrations(mut self) -> Self {
         self.migrate = false;

@@ -210,7 +210,7 @@ fn identity_like_routes(state: &AppState) -> Router {
         .route("/api/v1/auth/register", post(register))
         .route("/api/v1/auth/request-password-reset", post(reset))
         .with_state(state.clone());
-    let routes = agora::middleware::with_state_layers(routes, state);
+    let routes = agora::middleware::with_state_layers(routes, state, Default::default());
     agora::middleware::apply(routes, state.config())
 }
 
