@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::comments::CommentId;
 use crate::comments::entity as comment;
-use crate::comments::queries::{self as comments, Count as CommentCount};
+use crate::comments::queries as comments;
 use crate::posts::PostId;
 use crate::posts::entity::post;
 use crate::posts::queries::{self as posts, Count as PostCount};
@@ -103,8 +103,20 @@ fn restore_post(txn: &Transaction, id: Uuid, _: DateTime<Utc>) -> BoxFuture<'_, 
     Box::pin(set_post_hidden(txn, id, None))
 }
 
+/// Shows the comment again; a hidden one is counted in its thread from now on.
 fn restore_comment(txn: &Transaction, id: Uuid, _: DateTime<Utc>) -> BoxFuture<'_, DbResult<bool>> {
-    Box::pin(set_comment_hidden(txn, id, None))
+    Box::pin(async move {
+        let Some(row) = comments::find(txn, CommentId(id)).await? else {
+            return Ok(false);
+        };
+        if !set_comment_hidden(txn, id, None).await? {
+            return Ok(false);
+        }
+        if row.hidden_at.is_some() {
+            comments::count_in_thread(txn, &row, 1).await?;
+        }
+        Ok(true)
+    })
 }
 
 /// Deletes the post as its author would (soft delete, the counts it held given back).
@@ -139,9 +151,8 @@ fn remove_comment(
         if !comments::soft_delete(txn, CommentId(id), now).await? {
             return Ok(false);
         }
-        posts::adjust(txn, PostId(row.post_id), PostCount::Comments, -1).await?;
-        if let Some(parent) = row.parent_id {
-            comments::adjust(txn, CommentId(parent), CommentCount::Replies, -1).await?;
+        if row.hidden_at.is_none() {
+            comments::count_in_thread(txn, &row, -1).await?;
         }
         Ok(true)
     })

@@ -18,6 +18,7 @@ use super::entity::{ActiveModel, Column, Entity, Model};
 use crate::graph::queries as graph;
 use crate::moderation;
 use crate::posts::PostId;
+use crate::posts::queries as posts;
 
 /// Writes a comment of `author` on `post`, a reply to `parent` at `depth` when given.
 pub async fn insert(
@@ -71,6 +72,21 @@ pub async fn soft_delete(
         .exec(conn)
         .await?;
     Ok(updated.rows_affected > 0)
+}
+
+/// Counts `comment` in (`1`) or out (`-1`) of its post's `comment_count` and its parent's
+/// `reply_count`. The counts are of what everyone sees: a hidden comment is counted only once
+/// a moderator restores it, and not taken off again when it is deleted.
+pub async fn count_in_thread(
+    conn: &impl ConnectionTrait,
+    comment: &Model,
+    delta: i64,
+) -> DbResult<()> {
+    posts::adjust(conn, PostId(comment.post_id), posts::Count::Comments, delta).await?;
+    if let Some(parent) = comment.parent_id {
+        adjust(conn, CommentId(parent), Count::Replies, delta).await?;
+    }
+    Ok(())
 }
 
 /// The counters of a comment that writes keep.

@@ -18,11 +18,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::model::{Comment, CommentPage, CreateComment};
-use super::queries::{Count, Thread};
+use super::queries::Thread;
 use super::{CommentId, TOO_DEEP, queries, room, rules, view};
 use crate::graph::queries as graph;
 use crate::moderation;
-use crate::posts::queries::{self as posts, Count as PostCount};
+use crate::posts::queries as posts;
 use crate::posts::routes::{no_such_post, target};
 use crate::posts::{PostId, rules as post_rules};
 
@@ -112,9 +112,8 @@ pub async fn create_comment(
         }
     }
     let hidden = row.hidden_at.is_some();
-    posts::adjust(&txn, post_id, PostCount::Comments, 1).await?;
-    if let Some((parent, _)) = &parent {
-        queries::adjust(&txn, CommentId(parent.id), Count::Replies, 1).await?;
+    if !hidden {
+        queries::count_in_thread(&txn, &row, 1).await?;
     }
     let comment = view::views(&txn, Some(me), vec![row])
         .await?
@@ -367,9 +366,8 @@ pub async fn delete_comment(
     let post_id = PostId(post.id);
     let mut counters = None;
     if queries::soft_delete(&txn, id, now).await? {
-        posts::adjust(&txn, post_id, PostCount::Comments, -1).await?;
-        if let Some(parent) = row.parent_id {
-            queries::adjust(&txn, CommentId(parent), Count::Replies, -1).await?;
+        if row.hidden_at.is_none() {
+            queries::count_in_thread(&txn, &row, -1).await?;
         }
         counters = room::counters(&txn, post_id).await?;
     }

@@ -286,3 +286,57 @@ async fn admin_stats_count_users_new_today_flagged_content_open_reports_and_dead
         })
     );
 }
+
+#[tokio::test]
+async fn a_hidden_comment_is_counted_once_restored_and_never_when_removed() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("root").await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    add_rule(&app, &admin, "spam", "word", "hide").await;
+    let post: Value = try_post(&app, &bob, "a post").await.json();
+    let post = post["id"].as_str().expect("an id").to_owned();
+    let comment_count = || async {
+        let read: Value = app
+            .get(&format!("/api/v1/posts/{post}"))
+            .bearer(&bob.access_token)
+            .send()
+            .await
+            .json();
+        read["comment_count"].as_i64().expect("a count")
+    };
+    let comment = |content: &'static str| {
+        let (app, alice, post) = (&app, &alice, &post);
+        async move {
+            app.post(&format!("/api/v1/posts/{post}/comments"))
+                .bearer(&alice.access_token)
+                .json(&json!({ "content": content }))
+                .send()
+                .await
+                .assert_status(StatusCode::CREATED);
+        }
+    };
+
+    // What others cannot see is not in the count they see.
+    comment("buy my spam").await;
+    assert_eq!(comment_count().await, 0);
+    let entry = queue(&app, &admin).await[0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    decide(&app, &admin, &entry, "restore", "a joke about tinned meat")
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(comment_count().await, 1);
+
+    // A hidden comment removed takes nothing off; a visible one deleted does.
+    comment("more spam").await;
+    let entry = queue(&app, &admin).await[0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    decide(&app, &admin, &entry, "remove", "spam")
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(comment_count().await, 1);
+}
