@@ -35,11 +35,24 @@ use futures::future::BoxFuture;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
-use crate::analytics::Counter;
 use crate::jobs::{JobKind, Schedule};
 use crate::moderation::ModeratedKind;
 use crate::profiles::ViewerFactsFn;
 use crate::realtime::RoomKind;
+
+/// A module's engagement counter, for analytics (`crate::analytics`): each day's value is the
+/// number of rows of `table` whose `at` column (a creation time) falls on that UTC day.
+/// Counters of one name add up (`likes` of posts and of comments). The names are the columns
+/// of the engagement series and the export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    /// `posts`, `comments`, `likes`: lowercase, one word.
+    pub name: &'static str,
+    /// The module's table.
+    pub table: &'static str,
+    /// Its creation time column (a timestamp with time zone).
+    pub at: &'static str,
+}
 
 /// A module: a product (enabled by `AGORA_MODULES`) or an area of the platform (always on).
 ///

@@ -32,19 +32,8 @@ use crate::module::{ServiceContext, Services};
 use crate::{AppState, Module, Tag};
 pub use recorder::{Recorder, flush, record, run};
 
-/// A module's engagement counter: each day's value is the number of rows of `table` whose `at`
-/// column (a creation time) falls on that UTC day. Counters of one name add up (`likes` of
-/// posts and of comments). The names are the columns of the engagement series and the export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counter {
-    /// `posts`, `comments`, `likes`: lowercase, one word.
-    pub name: &'static str,
-    /// The module's table.
-    pub table: &'static str,
-    /// Its creation time column (a timestamp with time zone).
-    pub at: &'static str,
-}
-
+/// A module's engagement counter, declared in its `MODULE.counters` (the contract's type).
+pub use crate::module::Counter;
 /// The engagement counters of the enabled modules, in their order (the server builds it from
 /// their `MODULE.counters`).
 #[derive(Debug, Clone, Default)]
