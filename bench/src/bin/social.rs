@@ -202,6 +202,33 @@ async fn main() {
         results.push(trending);
     }
 
+    if wanted("analytics") {
+        // The roll-ups of the last 90 days over the seeded data (what the scheduled job keeps
+        // up to date two days at a time), then the admins' dashboard, which reads only them.
+        let now = agora_core::time::now();
+        let started = Instant::now();
+        agora_platform::analytics::rollup::refresh(
+            app.state(),
+            (now - chrono::TimeDelta::days(90)).date_naive(),
+            now.date_naive(),
+            now,
+        )
+        .await
+        .expect("the roll-ups");
+        println!(
+            "  analytics roll-ups of 90 days in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let admin = app.admin("bench_admin").await.access_token;
+        let (client, url) = (client.clone(), app.url("/api/v1/metrics/dashboard"));
+        let dashboard = run("GET /metrics/dashboard", concurrency, duration, move |_| {
+            let (client, url, admin) = (client.clone(), url.clone(), admin.clone());
+            async move { ok(client.get(&url).bearer_auth(&admin).send().await).await }
+        })
+        .await;
+        results.push(dashboard);
+    }
+
     // Last: each new post leaves a job that announces it to its author's followers, and that
     // work would run into the scenarios after it.
     if wanted("posts") {
