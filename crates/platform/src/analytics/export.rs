@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta};
+use futures::StreamExt as _;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -114,10 +115,13 @@ pub async fn export(
         format,
         started: false,
     };
+    // Fused: the compression layer polls its body once more after the end, which `unfold`
+    // answers with a panic.
     let stream = futures::stream::unfold(pages, |mut pages| async move {
         let chunk = pages.next_chunk().await?;
         Some((chunk, pages))
-    });
+    })
+    .fuse();
     let (content_type, extension) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         ExportFormat::Json => ("application/json", "json"),

@@ -30,8 +30,9 @@ use crate::identity::AdminUser;
 pub const DEFAULT_DAYS: i64 = 30;
 /// The most days a series covers.
 pub const MAX_SERIES_DAYS: i64 = 366;
-/// The earliest and latest days accepted.
-const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+/// The earliest and latest days accepted: the years every time of the API keeps to (the
+/// schema's `date` format allows no other).
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date");
 const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 /// A range of days: `from`..=`to`, or the `days` days ending on `to`.
@@ -62,7 +63,7 @@ fn check_day(field: &str, day: NaiveDate, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new(
             field,
             FieldCode::OutOfRange,
-            "must be a day from 1970-01-01 to 9999-12-31",
+            "must be a day from 0001-01-01 to 9999-12-31",
         ));
     }
 }
@@ -96,7 +97,8 @@ impl RangeParams {
         }
         let from = match self.from {
             Some(from) => from,
-            None => to - TimeDelta::days(self.days.unwrap_or(DEFAULT_DAYS) - 1),
+            // Never before the first day there is (`days` ending early in year 1).
+            None => (to - TimeDelta::days(self.days.unwrap_or(DEFAULT_DAYS) - 1)).max(EARLIEST),
         };
         if from > to {
             return Err(ApiError::invalid_field(
@@ -512,7 +514,7 @@ pub struct RouteHealth {
 
 /// Error rate and latency per route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Health {
+pub struct HealthMetrics {
     /// The start of the first hour counted.
     pub from: DateTime<Utc>,
     /// The end of the last hour counted.
@@ -545,7 +547,7 @@ fn quantile_bound(buckets: &[i64; BUCKETS_MS.len()], requests: i64, quantile: f6
 #[utoipa::path(get, path = "/metrics/health", operation_id = "metrics_health", tag = "metrics", security(("bearer" = [])),
     params(HealthParams),
     responses(
-        (status = 200, body = Health),
+        (status = 200, body = HealthMetrics),
         (status = 401),
         (status = 403, description = "Not an admin"),
         (status = 422, description = "`hours` out of range"),
@@ -554,7 +556,7 @@ pub async fn health(
     State(state): State<AppState>,
     _admin: AdminUser,
     Query(params): Query<HealthParams>,
-) -> ApiResult<Json<Health>> {
+) -> ApiResult<Json<HealthMetrics>> {
     let hours = params.hours.unwrap_or(24);
     if !(1..=720).contains(&hours) {
         return Err(ApiError::invalid_field(
@@ -596,7 +598,7 @@ pub async fn health(
         .collect();
     let requests = routes.iter().map(|r| r.requests).sum();
     let errors = routes.iter().map(|r| r.errors).sum();
-    Ok(Json(Health {
+    Ok(Json(HealthMetrics {
         from,
         to,
         requests,

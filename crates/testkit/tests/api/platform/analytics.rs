@@ -472,7 +472,7 @@ async fn reversed_overlong_or_doubly_given_ranges_are_422() {
         "/api/v1/metrics/growth?from=2026-01-01&days=3",
         "/api/v1/metrics/users?days=0",
         "/api/v1/metrics/users?days=367",
-        "/api/v1/metrics/users?from=1900-01-01&to=1900-01-02",
+        "/api/v1/metrics/users?from=0000-12-30&to=0000-12-31",
         "/api/v1/metrics/users?from=yesterday",
         "/api/v1/metrics/dashboard?day=2026-02-30",
         "/api/v1/metrics/health?hours=0",
@@ -487,6 +487,17 @@ async fn reversed_overlong_or_doubly_given_ranges_are_422() {
             .await
             .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     }
+    // Any day of the years 1 to 9999 is a day (with nothing in it).
+    get(
+        &app,
+        &admin,
+        "/api/v1/metrics/users?from=1900-01-01&to=1900-01-02",
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    get(&app, &admin, "/api/v1/metrics/dashboard?day=0467-05-13")
+        .await
+        .assert_status(StatusCode::OK);
     // Ten years is the export's limit, a year the series'.
     get(
         &app,
@@ -502,4 +513,26 @@ async fn reversed_overlong_or_doubly_given_ranges_are_422() {
     )
     .await
     .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_compressed_export_streams_to_its_end() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin("boss").await;
+    for format in ["csv", "json"] {
+        let response = app
+            .get(&format!("/api/v1/metrics/export?format={format}&days=366"))
+            .bearer(&admin.access_token)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await;
+        response.assert_status(StatusCode::OK);
+        assert_eq!(response.header("content-encoding"), Some("gzip"));
+        // The whole body arrived: gzip's trailer (its last 8 bytes) after the data.
+        assert!(
+            response.body.len() > 20,
+            "{format}: {} bytes",
+            response.body.len()
+        );
+    }
 }
