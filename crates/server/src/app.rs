@@ -365,6 +365,36 @@ pub async fn build(config: Config, migrate: bool) -> anyhow::Result<App> {
 mod tests {
     use super::*;
 
+    /// utoipa keeps one schema of a name, silently: two types named alike in two modules
+    /// (`Health` of `/health` and of `/metrics/health` once) would answer with the wrong one.
+    #[test]
+    fn no_two_schemas_of_the_modules_share_a_name() {
+        let assembly = Assembly::default();
+        let documents = assembly
+            .all()
+            .map(|module| (module.name, (module.router)().into_openapi()))
+            .chain([("root", agora_platform::root_router().into_openapi())]);
+        let mut seen: std::collections::HashMap<String, (&str, serde_json::Value)> =
+            std::collections::HashMap::new();
+        for (owner, document) in documents {
+            let Some(components) = document.components else {
+                continue;
+            };
+            for (name, schema) in components.schemas {
+                let schema = serde_json::to_value(&schema).expect("a schema");
+                match seen.get(&name) {
+                    Some((first, earlier)) => assert_eq!(
+                        earlier, &schema,
+                        "`{name}` names two schemas, of {first} and of {owner}"
+                    ),
+                    None => {
+                        seen.insert(name, (owner, schema));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_modules_settings_are_named_after_it() {
         for module in MODULES {
