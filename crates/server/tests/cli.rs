@@ -257,20 +257,7 @@ async fn with_no_configuration_it_serves_health_docs_and_openapi_then_stops_on_s
         "a generated secret"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "agora did not stop on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(exit.success(), "exit status {exit}");
+    stop_with_sigterm(&mut child).await;
     let mut stderr = String::new();
     use std::io::Read;
     child
@@ -463,6 +450,24 @@ impl DataDir {
         .expect("a configuration");
         agora::app::connect(&config).await.expect("the database")
     }
+}
+
+/// Sends SIGTERM to a running `agora` and waits (at most 15 s) for a clean exit.
+async fn stop_with_sigterm(child: &mut std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "agora did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "exit status {exit}");
 }
 
 fn free_port() -> u16 {

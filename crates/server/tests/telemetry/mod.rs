@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use prost::Message as _;
 use tokio::sync::mpsc;
 
-use super::{agora, free_port};
+use super::{agora, free_port, stop_with_sigterm};
 
 /// A span as the collector received it: its name and its attributes, as text.
 #[derive(Debug)]
@@ -102,30 +102,12 @@ async fn serve(dir: &std::path::Path, listen: &str, env: &[(&str, &str)]) -> Chi
     panic!("/health did not answer within 30 s");
 }
 
-/// Sends SIGTERM and waits for a clean exit.
-async fn stop(mut child: Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "agora did not stop on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(exit.success(), "exit status {exit}");
-}
-
 #[tokio::test]
 async fn with_an_otlp_endpoint_each_request_is_a_span_with_its_request_id_route_and_status() {
     let (collector, mut spans) = start_collector().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let listen = format!("127.0.0.1:{}", free_port());
-    let child = serve(
+    let mut child = serve(
         dir.path(),
         &listen,
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)],
@@ -140,7 +122,7 @@ async fn with_an_otlp_endpoint_each_request_is_a_span_with_its_request_id_route_
         .expect("the request");
     assert_eq!(response.status(), 200);
     // The batch is exported on shutdown at the latest.
-    stop(child).await;
+    stop_with_sigterm(&mut child).await;
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let span = loop {
@@ -164,7 +146,7 @@ async fn with_a_metrics_address_the_metrics_are_served_there_and_not_on_the_api(
     let dir = tempfile::tempdir().expect("temp dir");
     let listen = format!("127.0.0.1:{}", free_port());
     let metrics = format!("127.0.0.1:{}", free_port());
-    let child = serve(dir.path(), &listen, &[("AGORA_METRICS_LISTEN", &metrics)]).await;
+    let mut child = serve(dir.path(), &listen, &[("AGORA_METRICS_LISTEN", &metrics)]).await;
 
     let scrape = reqwest::get(format!("http://{metrics}/metrics"))
         .await
@@ -182,5 +164,5 @@ async fn with_a_metrics_address_the_metrics_are_served_there_and_not_on_the_api(
         .await
         .expect("a request");
     assert_eq!(api.status(), 404);
-    stop(child).await;
+    stop_with_sigterm(&mut child).await;
 }
