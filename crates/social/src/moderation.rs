@@ -148,12 +148,6 @@ fn remove_comment(
         let Some(row) = comments::find_any(txn, CommentId(id)).await? else {
             return Ok(false);
         };
-        if !comments::soft_delete(txn, CommentId(id), now).await? {
-            return Ok(false);
-        }
-        if row.hidden_at.is_none() {
-            comments::count_in_thread(txn, &row, -1).await?;
-        }
-        Ok(true)
+        comments::soft_delete(txn, &row, now).await
     })
 }

@@ -59,19 +59,26 @@ pub async fn find_any(conn: &impl ConnectionTrait, id: CommentId) -> DbResult<Op
     Ok(Entity::find_by_id(id.0).one(conn).await?)
 }
 
-/// Marks the comment deleted; false when it already was.
+/// Marks `comment` deleted and takes it off its thread's counts (unless hidden, and so never
+/// counted); false when it already was deleted.
 pub async fn soft_delete(
     conn: &impl ConnectionTrait,
-    id: CommentId,
+    comment: &Model,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let updated = Entity::update_many()
         .col_expr(Column::DeletedAt, Expr::value(now))
-        .filter(Column::Id.eq(id.0))
+        .filter(Column::Id.eq(comment.id))
         .filter(Column::DeletedAt.is_null())
         .exec(conn)
         .await?;
-    Ok(updated.rows_affected > 0)
+    if updated.rows_affected == 0 {
+        return Ok(false);
+    }
+    if comment.hidden_at.is_none() {
+        count_in_thread(conn, comment, -1).await?;
+    }
+    Ok(true)
 }
 
 /// Counts `comment` in (`1`) or out (`-1`) of its post's `comment_count` and its parent's

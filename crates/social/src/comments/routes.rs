@@ -365,10 +365,7 @@ pub async fn delete_comment(
     }
     let post_id = PostId(post.id);
     let mut counters = None;
-    if queries::soft_delete(&txn, id, now).await? {
-        if row.hidden_at.is_none() {
-            queries::count_in_thread(&txn, &row, -1).await?;
-        }
+    if queries::soft_delete(&txn, &row, now).await? {
         counters = room::counters(&txn, post_id).await?;
     }
     txn.commit().await?;
