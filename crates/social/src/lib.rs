@@ -20,6 +20,7 @@ pub mod mentions;
 pub mod migrations;
 pub mod moderation;
 pub mod polls;
+pub mod post_view;
 pub mod posts;
 pub mod reactions;
 pub mod reports;
@@ -88,18 +89,18 @@ pub const MODULE: Module = Module {
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    feed::router()
-        .merge(bookmarks::router())
-        .merge(comments::router())
-        .merge(edits::router())
-        .merge(graph::router())
-        .merge(polls::router())
-        .merge(posts::router())
-        .merge(reactions::router())
-        .merge(reports::router())
-        .merge(reposts::router())
-        .merge(search::router())
-        .merge(tickers::router())
-        .merge(trending::router())
-        .merge(watchlist::router())
+    feed::routes::router()
+        .merge(bookmarks::routes::router())
+        .merge(comments::routes::router())
+        .merge(edits::routes::router())
+        .merge(graph::routes::router())
+        .merge(polls::routes::router())
+        .merge(posts::routes::router())
+        .merge(reactions::routes::router())
+        .merge(reports::routes::router())
+        .merge(reposts::routes::router())
+        .merge(search::routes::router())
+        .merge(tickers::page::router())
+        .merge(trending::routes::router())
+        .merge(watchlist::routes::router())
 }

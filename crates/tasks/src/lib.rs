@@ -30,7 +30,7 @@ pub const MODULE: Module = Module {
 
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    tasks::router()
+    tasks::routes::router()
 }
 
 /// Schema migrations of the module.

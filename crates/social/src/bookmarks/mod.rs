@@ -7,13 +7,3 @@
 mod entity;
 pub mod queries;
 pub mod routes;
-
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::bookmark, routes::unbookmark))
-        .routes(routes!(routes::bookmarks))
-}

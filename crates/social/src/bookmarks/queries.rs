@@ -1,15 +1,15 @@
 //! The SQL of bookmarks.
 
-use std::collections::HashSet;
-
 use agora_core::UserId;
 use agora_core::pagination::PageRequest;
 use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
+    RelationDef, Set,
 };
 use uuid::Uuid;
 
@@ -46,24 +46,15 @@ pub async fn remove(conn: &impl ConnectionTrait, user: UserId, post: PostId) -> 
     Ok(())
 }
 
-/// Which of `posts` `viewer` bookmarked (none without a viewer; one query).
-pub async fn bookmarked(
-    conn: &impl ConnectionTrait,
-    viewer: Option<UserId>,
-    posts: &[Uuid],
-) -> DbResult<HashSet<Uuid>> {
-    let Some(viewer) = viewer else {
-        return Ok(HashSet::new());
-    };
-    let ids: Vec<Uuid> = Entity::find()
+/// The ids (as `id`) of the posts among `posts` that `viewer` bookmarked: a part of the post
+/// view's one statement of the viewer's flags (`crate::post_view::flags`).
+pub fn bookmarked(viewer: UserId, posts: &[Uuid]) -> SelectStatement {
+    Entity::find()
         .select_only()
-        .column(Column::PostId)
+        .column_as(Column::PostId, "id")
         .filter(Column::UserId.eq(viewer.0))
         .filter(Column::PostId.is_in(posts.iter().copied()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(ids.into_iter().collect())
+        .into_query()
 }
 
 /// One page of `user`'s bookmarked posts, newest bookmark first, with when each was

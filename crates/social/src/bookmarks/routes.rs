@@ -11,9 +11,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::queries;
+use crate::post_view as view;
+use crate::posts::PostId;
 use crate::posts::model::{Post, PostPage};
 use crate::posts::routes::target;
-use crate::posts::{PostId, view};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Bookmark a post (private: only you see your bookmarks). Bookmarking it again changes
 /// nothing.
@@ -86,4 +89,11 @@ pub async fn bookmarks(
         items: view::views(db, Some(me), posts).await?,
         next_cursor: page.next_cursor,
     }))
+}
+
+/// The routes of bookmarks, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(bookmark, unbookmark))
+        .routes(routes!(bookmarks))
 }

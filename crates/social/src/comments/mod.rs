@@ -18,10 +18,7 @@ pub mod rules;
 pub mod view;
 
 use agora_core::ErrorCode;
-use agora_platform::AppState;
 use axum::http::StatusCode;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 agora_core::id_type!(
     /// Identifies a comment.
@@ -34,10 +31,3 @@ pub const TOO_DEEP: ErrorCode = ErrorCode {
     when: "A reply answered a comment already at the deepest level of its thread (three levels).",
     what_to_do: "Reply to the comment it answers instead (its `parent_id`).",
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::post_comments, routes::create_comment))
-        .routes(routes!(routes::get_comment, routes::delete_comment))
-        .routes(routes!(routes::replies))
-}

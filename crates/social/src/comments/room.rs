@@ -11,6 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::graph::queries as graph;
+use crate::posts::entity::post;
 use crate::posts::{PostId, queries as posts};
 
 /// `post:{id}`: whoever may read the post (not deleted, no block between them and its author).
@@ -47,12 +48,22 @@ pub struct Counters {
 
 /// The counters of `post` as the writer's transaction left them.
 pub async fn counters(conn: &impl ConnectionTrait, post: PostId) -> DbResult<Option<Counters>> {
-    Ok(posts::find_any(conn, post).await?.map(|row| Counters {
-        post_id: post,
-        like_count: row.like_count,
-        comment_count: row.comment_count,
-        repost_count: row.repost_count,
-    }))
+    Ok(posts::find_any(conn, post)
+        .await?
+        .as_ref()
+        .map(Counters::of))
+}
+
+impl Counters {
+    /// The counters of the post `row`.
+    pub fn of(row: &post::Model) -> Counters {
+        Counters {
+            post_id: PostId(row.id),
+            like_count: row.like_count,
+            comment_count: row.comment_count,
+            repost_count: row.repost_count,
+        }
+    }
 }
 
 /// Publishes `kind` with `payload` in the room of `post` (after the commit).

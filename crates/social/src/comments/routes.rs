@@ -25,6 +25,8 @@ use crate::moderation;
 use crate::posts::queries as posts;
 use crate::posts::routes::{no_such_post, target};
 use crate::posts::{PostId, rules as post_rules};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What makes two creates "the same request" for `Idempotency-Key`.
 const CREATE_ROUTE: &str = "POST /posts/{id}/comments";
@@ -380,4 +382,12 @@ pub async fn delete_comment(
         room::publish_counters(&state, counters).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The routes of comments, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_comments, create_comment))
+        .routes(routes!(get_comment, delete_comment))
+        .routes(routes!(replies))
 }

@@ -15,10 +15,7 @@ pub mod routes;
 pub mod rules;
 
 use agora_core::ErrorCode;
-use agora_platform::AppState;
 use axum::http::StatusCode;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 pub const EDIT_WINDOW_CLOSED: ErrorCode = ErrorCode {
     status: StatusCode::CONFLICT,
@@ -26,7 +23,3 @@ pub const EDIT_WINDOW_CLOSED: ErrorCode = ErrorCode {
     when: "The author tried to edit a post after the edit window (`social.edit_window_minutes` from publishing) had passed.",
     what_to_do: "Offer to delete the post and publish it again instead.",
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::edits))
-}

@@ -13,11 +13,14 @@ use super::model::{EditPost, PostEdit};
 use super::{EDIT_WINDOW_CLOSED, queries, rules};
 use crate::graph::queries as graph;
 use crate::moderation;
+use crate::post_view as view;
 use crate::posts::model::Post;
 use crate::posts::routes::{MENTIONS_NOTIFIED, mentioned, notify_mention};
-use crate::posts::{PostId, queries as posts, rules as post_rules, view};
+use crate::posts::{PostId, queries as posts, rules as post_rules};
 use crate::settings;
 use crate::tickers::tickers_in;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn no_such_post() -> ApiError {
     ApiError::not_found("no post with this id")
@@ -152,4 +155,9 @@ pub async fn edits(
         })
         .collect();
     Ok(Json(Items::new(items)))
+}
+
+/// The routes of edits, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(edits))
 }

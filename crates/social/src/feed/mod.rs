@@ -8,11 +8,3 @@
 
 pub mod live;
 pub mod routes;
-
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::feed))
-}

@@ -9,9 +9,11 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::post_view::page_of;
 use crate::posts::model::{Post, PostPage};
 use crate::posts::queries::Listing;
-use crate::posts::routes::page_of;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const FEED: CursorSort = CursorSort::new("feed", "newest");
 
@@ -36,4 +38,9 @@ pub async fn feed(
     page_of(&state, Listing::Feed(reader), Some(reader), &page)
         .await
         .map(Json)
+}
+
+/// The routes of feed, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(feed))
 }

@@ -23,8 +23,6 @@ use agora_store::DbResult;
 use axum::http::StatusCode;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 pub const SELF_RELATION: ErrorCode = ErrorCode {
     status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -39,16 +37,6 @@ pub const BLOCKED: ErrorCode = ErrorCode {
     when: "A user tried to follow someone they block.",
     what_to_do: "Offer to unblock them first (`DELETE /users/{id}/block`).",
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::follow, routes::unfollow))
-        .routes(routes!(routes::mute, routes::unmute))
-        .routes(routes!(routes::block, routes::unblock))
-        .routes(routes!(routes::followers))
-        .routes(routes!(routes::following))
-        .routes(routes!(routes::content_filters))
-}
 
 /// What the graph tells the platform's public profile (`Module::profile_facts`): a block
 /// either way hides the profile, and whether the viewer follows the user.

@@ -23,6 +23,8 @@ use super::entity::RelationKind;
 use super::model::{FilterKind, FilterPage, RelatedUser, RelationPage};
 use super::queries::{self, Side};
 use super::{BLOCKED, SELF_RELATION};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The account `user` names for `viewer` to act on: never the viewer (422), and an active
 /// account (404 otherwise, as for one that does not exist).
@@ -355,4 +357,15 @@ pub async fn content_filters(
     )
     .await?;
     Ok(Json(related_page(&page, rows)))
+}
+
+/// The routes of graph, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(follow, unfollow))
+        .routes(routes!(mute, unmute))
+        .routes(routes!(block, unblock))
+        .routes(routes!(followers))
+        .routes(routes!(following))
+        .routes(routes!(content_filters))
 }

@@ -19,14 +19,11 @@ pub mod view;
 pub use ended::{PollEnded, ended_job};
 
 use agora_core::{ApiError, ErrorCode};
-use agora_platform::AppState;
 use agora_platform::jobs::{self, Enqueue};
 use agora_store::DbResult;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use model::NewPoll;
@@ -54,12 +51,6 @@ pub const ALREADY_VOTED: ErrorCode = ErrorCode {
     when: "The caller has voted in this poll already; a vote cannot be changed.",
     what_to_do: "Show the results with `voted_option_id`.",
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::vote))
-        .routes(routes!(routes::results))
-}
 
 /// A poll of a request that kept the rules: its trimmed labels and how long it lasts.
 #[derive(Debug, Clone)]

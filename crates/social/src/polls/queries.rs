@@ -3,7 +3,7 @@
 use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationDef, Set, TryInsertResult,
@@ -129,25 +129,25 @@ pub async fn options_of_posts(
         .collect())
 }
 
-/// `user`'s votes in the polls of `post_ids`: one query for a page of posts.
-pub async fn votes_on_posts(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    post_ids: &[Uuid],
-) -> DbResult<Vec<vote::Model>> {
-    Ok(vote::Entity::find()
-        .filter(vote::Column::UserId.eq(user.0))
-        .filter(
-            vote::Column::PollId.in_subquery(
-                Query::select()
-                    .column(poll::Column::Id)
-                    .from(poll::Entity)
-                    .and_where(Expr::col(poll::Column::PostId).is_in(post_ids.iter().copied()))
-                    .to_owned(),
-            ),
+/// `viewer`'s votes in the polls of `post_ids`, as the poll's post (`id`) and the option voted
+/// (`option_id`): a part of the post view's one statement of the viewer's flags
+/// (`crate::post_view::flags`).
+pub fn votes_on_posts(viewer: UserId, post_ids: &[Uuid]) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::col((poll::Entity, poll::Column::PostId)), "id")
+        .expr_as(
+            Expr::col((vote::Entity, vote::Column::OptionId)),
+            "option_id",
         )
-        .all(conn)
-        .await?)
+        .from(vote::Entity)
+        .inner_join(
+            poll::Entity,
+            Expr::col((poll::Entity, poll::Column::Id))
+                .equals((vote::Entity, vote::Column::PollId)),
+        )
+        .and_where(Expr::col((vote::Entity, vote::Column::UserId)).eq(viewer.0))
+        .and_where(Expr::col((poll::Entity, poll::Column::PostId)).is_in(post_ids.iter().copied()))
+        .to_owned()
 }
 
 /// Marks the poll `id` as notified of its end, if it has closed and was not yet; true when

@@ -13,6 +13,8 @@ use super::{ALREADY_VOTED, POLL_CLOSED, PollId, queries, view};
 use crate::graph::queries as graph;
 use crate::posts::PostId;
 use crate::posts::queries as posts;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn no_such_poll() -> ApiError {
     ApiError::not_found("no poll with this id")
@@ -102,4 +104,11 @@ pub async fn results(
         None => None,
     };
     Ok(Json(view::results(&poll, &options, voted, time::now())))
+}
+
+/// The routes of polls, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(vote))
+        .routes(routes!(results))
 }

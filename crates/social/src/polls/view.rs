@@ -1,8 +1,7 @@
-//! Polls as viewers see them: the results of one, and those of a page of posts in two queries.
+//! Polls as viewers see them: the results of one, and those of a page of posts in one query.
 
 use std::collections::HashMap;
 
-use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -44,26 +43,19 @@ pub fn results(
     }
 }
 
-/// The polls of `post_ids` by post id, with `viewer`'s votes: the options with their polls in
-/// one query, the viewer's votes in another, whatever the number of posts.
+/// The polls of `post_ids` by post id, with the options the viewer voted for (`voted`, by post
+/// id; read with the viewer's other flags, `crate::post_view::flags`): one query whatever the
+/// number of posts.
 pub async fn of_posts(
     conn: &impl ConnectionTrait,
     post_ids: &[Uuid],
-    viewer: Option<UserId>,
+    voted: &HashMap<Uuid, Uuid>,
     now: DateTime<Utc>,
 ) -> DbResult<HashMap<Uuid, PollResults>> {
     if post_ids.is_empty() {
         return Ok(HashMap::new());
     }
     let rows = queries::options_of_posts(conn, post_ids).await?;
-    let votes: HashMap<Uuid, Uuid> = match viewer {
-        Some(viewer) => queries::votes_on_posts(conn, viewer, post_ids)
-            .await?
-            .into_iter()
-            .map(|v| (v.poll_id, v.option_id))
-            .collect(),
-        None => HashMap::new(),
-    };
     // Rows come by poll, then position.
     let mut polls: Vec<(poll::Model, Vec<option::Model>)> = Vec::new();
     for (option, poll) in rows {
@@ -75,7 +67,7 @@ pub async fn of_posts(
     Ok(polls
         .into_iter()
         .map(|(poll, options)| {
-            let voted = votes.get(&poll.id).copied();
+            let voted = voted.get(&poll.post_id).copied();
             (poll.post_id, results(&poll, &options, voted, now))
         })
         .collect())

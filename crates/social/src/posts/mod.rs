@@ -2,8 +2,8 @@
 //! the users they mention (`post_mentions`, notified).
 //!
 //! - `routes.rs`: the handlers; `model.rs`: request and response types; `queries.rs`: the SQL;
-//!   `view.rs`: a page of posts as clients see it, in a fixed number of queries; `rules.rs`: what a post
-//!   may hold; `entity.rs`: the typed rows.
+//!   `rules.rs`: what a post may hold; `entity.rs`: the typed rows. Posts as clients see them
+//!   are built in `crate::post_view`.
 //!
 //! Built so far: create (with `Idempotency-Key`, media and a poll), read, edit (`PATCH`, in
 //! `crate::edits`), soft delete (author, moderator, admin), a user's posts, the public timeline
@@ -15,24 +15,8 @@ pub mod model;
 pub mod queries;
 pub mod routes;
 pub mod rules;
-pub mod view;
-
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 agora_core::id_type!(
     /// Identifies a post.
     PostId
 );
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::timeline, routes::create_post))
-        .routes(routes!(
-            routes::get_post,
-            routes::delete_post,
-            crate::edits::routes::edit_post
-        ))
-        .routes(routes!(routes::user_posts))
-}

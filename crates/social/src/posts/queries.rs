@@ -116,24 +116,26 @@ pub enum Count {
     Reposts,
 }
 
-/// Adds `delta` to one of the post's counters, atomically (`n = n + delta`).
+/// Adds `delta` to one of the post's counters, atomically (`n = n + delta`), and answers the
+/// row as it now is (none when there is no such post). The update locks the row until the
+/// transaction ends: on a popular post it is the hot spot, so a writer takes it last.
 pub async fn adjust(
     conn: &impl ConnectionTrait,
     id: PostId,
     count: Count,
     delta: i64,
-) -> DbResult<()> {
+) -> DbResult<Option<post::Model>> {
     let column = match count {
         Count::Likes => post::Column::LikeCount,
         Count::Comments => post::Column::CommentCount,
         Count::Reposts => post::Column::RepostCount,
     };
-    post::Entity::update_many()
+    Ok(post::Entity::update_many()
         .col_expr(column, Expr::col(column).add(delta))
         .filter(post::Column::Id.eq(id.0))
-        .exec(conn)
-        .await?;
-    Ok(())
+        .exec_with_returning(conn)
+        .await?
+        .pop())
 }
 
 /// The post `id`, deleted or not.

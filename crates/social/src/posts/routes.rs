@@ -1,7 +1,7 @@
 //! Posts: create, read, delete, and a user's posts.
 
 use agora_core::extract::{Json, Path, Query};
-use agora_core::pagination::{CursorPage, CursorParams, CursorSort, PageRequest};
+use agora_core::pagination::{CursorPage, CursorParams, CursorSort};
 use agora_core::{ApiError, ApiResult, Created, UserId, time};
 use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
@@ -22,14 +22,17 @@ use uuid::Uuid;
 use super::entity::post;
 use super::model::{CreatePost, Post, PostPage};
 use super::queries::{Count, Listing, Origin};
-use super::{PostId, queries, rules, view};
+use super::{PostId, queries, rules};
 use crate::feed::live;
 use crate::graph::routes::visible_user;
 use crate::graph::{RelationKind, queries as graph};
 use crate::mentions::mentions_in;
 use crate::polls::CheckedPoll;
+use crate::post_view::{self as view, page_of};
 use crate::tickers::tickers_in;
 use crate::{media, moderation, polls};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What makes two creates "the same request" for `Idempotency-Key`.
 const CREATE_ROUTE: &str = "POST /posts";
@@ -348,18 +351,14 @@ pub async fn timeline(
         .map(Json)
 }
 
-/// A page of `listing` as clients see it.
-pub async fn page_of(
-    state: &AppState,
-    listing: Listing<'_>,
-    viewer: Option<UserId>,
-    page: &PageRequest<(DateTime<Utc>, Uuid)>,
-) -> ApiResult<CursorPage<Post>> {
-    let db = state.db().reader();
-    let rows = queries::listing(db, listing, viewer, page).await?;
-    let page = page.page(rows, |row| (row.created_at, row.id));
-    Ok(CursorPage {
-        items: view::views(db, viewer, page.items).await?,
-        next_cursor: page.next_cursor,
-    })
+/// The routes of posts, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(timeline, create_post))
+        .routes(routes!(
+            get_post,
+            delete_post,
+            crate::edits::routes::edit_post
+        ))
+        .routes(routes!(user_posts))
 }

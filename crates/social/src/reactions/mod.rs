@@ -10,13 +10,3 @@ mod entity;
 pub mod model;
 pub mod queries;
 pub mod routes;
-
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::react_to_post))
-        .routes(routes!(routes::react_to_comment))
-}

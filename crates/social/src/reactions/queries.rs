@@ -5,9 +5,10 @@ use std::collections::HashSet;
 use agora_core::UserId;
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -102,19 +103,15 @@ impl Toggled {
     }
 }
 
-/// Which of `posts` `viewer` likes (none without a viewer; one query).
-pub async fn liked_posts(
-    conn: &impl ConnectionTrait,
-    viewer: Option<UserId>,
-    posts: &[Uuid],
-) -> DbResult<HashSet<Uuid>> {
-    liked::<post_like::Entity>(
-        conn,
-        viewer,
-        (post_like::Column::PostId, posts),
-        post_like::Column::UserId,
-    )
-    .await
+/// The ids (as `id`) of the posts among `posts` that `viewer` likes: a part of the post view's
+/// one statement of the viewer's flags (`crate::post_view::flags`).
+pub fn liked_posts(viewer: UserId, posts: &[Uuid]) -> SelectStatement {
+    post_like::Entity::find()
+        .select_only()
+        .column_as(post_like::Column::PostId, "id")
+        .filter(post_like::Column::UserId.eq(viewer.0))
+        .filter(post_like::Column::PostId.is_in(posts.iter().copied()))
+        .into_query()
 }
 
 /// Which of `comments` `viewer` likes (none without a viewer; one query).
@@ -123,25 +120,14 @@ pub async fn liked_comments(
     viewer: Option<UserId>,
     comments: &[Uuid],
 ) -> DbResult<HashSet<Uuid>> {
-    let targets = (comment_like::Column::CommentId, comments);
-    liked::<comment_like::Entity>(conn, viewer, targets, comment_like::Column::UserId).await
-}
-
-/// Which of `targets` `viewer` likes, in either like table.
-async fn liked<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    viewer: Option<UserId>,
-    (target_column, targets): (E::Column, &[Uuid]),
-    user_column: E::Column,
-) -> DbResult<HashSet<Uuid>> {
     let Some(viewer) = viewer else {
         return Ok(HashSet::new());
     };
-    let ids: Vec<Uuid> = E::find()
+    let ids: Vec<Uuid> = comment_like::Entity::find()
         .select_only()
-        .column(target_column)
-        .filter(user_column.eq(viewer.0))
-        .filter(target_column.is_in(targets.iter().copied()))
+        .column(comment_like::Column::CommentId)
+        .filter(comment_like::Column::UserId.eq(viewer.0))
+        .filter(comment_like::Column::CommentId.is_in(comments.iter().copied()))
         .into_tuple()
         .all(conn)
         .await?;

@@ -19,6 +19,8 @@ use crate::graph::queries as graph;
 use crate::posts::PostId;
 use crate::posts::queries::{self as posts, Count};
 use crate::posts::routes::target;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Like a post, or take the like back: each call toggles. The post's author is notified of
 /// likes in one grouped notification ("alice and 3 others liked your post") while unread; a
@@ -41,9 +43,6 @@ pub async fn react_to_post(
     let post = target(&txn, me, id).await?;
     let post_id = PostId(post.id);
     let toggled = queries::toggle_post(&txn, me, post.id, now).await?;
-    posts::adjust(&txn, post_id, Count::Likes, toggled.delta()).await?;
-    let counters = room::counters(&txn, post_id).await?;
-    let like_count = counters.as_ref().map_or(0, |c| c.like_count);
     let mut delivered = None;
     if toggled == Toggled::Liked {
         let link = format!("/posts/{post_id}");
@@ -61,6 +60,13 @@ pub async fn react_to_post(
         )
         .await?;
     }
+    // Last: the post's row is locked from here to the commit, and a popular post's likes queue
+    // on it.
+    let counters = posts::adjust(&txn, post_id, Count::Likes, toggled.delta())
+        .await?
+        .as_ref()
+        .map(room::Counters::of);
+    let like_count = counters.as_ref().map_or(0, |c| c.like_count);
     txn.commit().await?;
     notifications::after_commit(&state, delivered).await;
     room::publish_counters(&state, counters).await;
@@ -167,4 +173,11 @@ async fn notify_like(
         now,
     )
     .await?)
+}
+
+/// The routes of reactions, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(react_to_post))
+        .routes(routes!(react_to_comment))
 }

@@ -12,10 +12,7 @@ pub mod queries;
 pub mod routes;
 
 use agora_core::ErrorCode;
-use agora_platform::AppState;
 use axum::http::StatusCode;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 agora_core::id_type!(
     /// Identifies a report.
@@ -35,7 +32,3 @@ pub const SELF_REPORT: ErrorCode = ErrorCode {
     when: "A user tried to report themselves.",
     what_to_do: "Do not offer to report the user's own profile.",
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::create_report))
-}

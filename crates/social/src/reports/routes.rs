@@ -11,6 +11,8 @@ use axum::http::StatusCode;
 use super::model::{CreateReport, Report, ReportTarget};
 use super::{ALREADY_REPORTED, ReportId, SELF_REPORT, queries};
 use crate::moderation;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The most characters of a report's details.
 pub const DETAILS_MAX: usize = 1_000;
@@ -95,4 +97,9 @@ pub async fn create_report(
             created_at: row.created_at,
         }),
     ))
+}
+
+/// The routes of reports, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_report))
 }

@@ -14,10 +14,7 @@ pub mod routes;
 pub mod view;
 
 use agora_core::ErrorCode;
-use agora_platform::AppState;
 use axum::http::StatusCode;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 pub const ALREADY_REPOSTED: ErrorCode = ErrorCode {
     status: StatusCode::CONFLICT,
@@ -25,7 +22,3 @@ pub const ALREADY_REPOSTED: ErrorCode = ErrorCode {
     when: "A user reposted a post they already have a plain repost of.",
     what_to_do: "Show it as reposted (`reposted_by_me`); `DELETE /posts/{id}/reposts` undoes it.",
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::repost, routes::unrepost))
-}

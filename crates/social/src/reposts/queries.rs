@@ -1,34 +1,24 @@
 //! The SQL of reposts (rows of `posts` with `repost_of_id`).
 
-use std::collections::HashSet;
-
 use agora_core::UserId;
 use agora_store::DbResult;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::posts::PostId;
 use crate::posts::entity::post;
 
-/// Which of `posts` `viewer` has a live plain repost of (none without a viewer; one query).
-pub async fn reposted(
-    conn: &impl ConnectionTrait,
-    viewer: Option<UserId>,
-    posts: &[Uuid],
-) -> DbResult<HashSet<Uuid>> {
-    let Some(viewer) = viewer else {
-        return Ok(HashSet::new());
-    };
-    let ids: Vec<Option<Uuid>> = post::Entity::find()
+/// The ids (as `id`) of the posts among `posts` that `viewer` has a live plain repost of: a part
+/// of the post view's one statement of the viewer's flags (`crate::post_view::flags`).
+pub fn reposted(viewer: UserId, posts: &[Uuid]) -> SelectStatement {
+    post::Entity::find()
         .select_only()
-        .column(post::Column::RepostOfId)
+        .column_as(post::Column::RepostOfId, "id")
         .filter(post::Column::AuthorId.eq(viewer.0))
         .filter(post::Column::RepostOfId.is_in(posts.iter().copied()))
         .filter(post::Column::DeletedAt.is_null())
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(ids.into_iter().flatten().collect())
+        .into_query()
 }
 
 /// `user`'s live plain repost of `original`.

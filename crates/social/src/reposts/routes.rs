@@ -19,10 +19,13 @@ use super::{ALREADY_REPOSTED, queries};
 use crate::comments::room;
 use crate::feed::live;
 use crate::graph::queries as graph;
+use crate::post_view as view;
 use crate::posts::model::Post;
 use crate::posts::queries::{self as posts, Count, Origin};
 use crate::posts::routes::{Attachments, publish, target};
-use crate::posts::{PostId, rules, view};
+use crate::posts::{PostId, rules};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What makes two reposts "the same request" for `Idempotency-Key` (with the post's id).
 const CREATE_ROUTE: &str = "POST /posts/{id}/reposts";
@@ -197,10 +200,17 @@ pub async fn unrepost(
         .ok_or_else(no_repost)?;
     let mut counters = None;
     if posts::soft_delete(&txn, PostId(repost.id), now).await? {
-        posts::adjust(&txn, original_id, Count::Reposts, -1).await?;
-        counters = room::counters(&txn, original_id).await?;
+        counters = posts::adjust(&txn, original_id, Count::Reposts, -1)
+            .await?
+            .as_ref()
+            .map(room::Counters::of);
     }
     txn.commit().await?;
     room::publish_counters(&state, counters).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The routes of reposts, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(repost, unrepost))
 }

@@ -13,11 +13,3 @@ pub mod model;
 pub mod queries;
 pub mod routes;
 pub mod rules;
-
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::search))
-}

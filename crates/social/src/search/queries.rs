@@ -53,16 +53,22 @@ pub async fn users(
     Ok(select.offset(offset).limit(limit).all(conn).await?)
 }
 
-/// The posts that hold every word of `text`, best match first, then newest first: not
-/// deleted, by active accounts, none by an author `viewer` mutes or is blocked from either way;
-/// none when `text` holds no word ([`rules::words`]). The same function over two indexes, each
-/// reading `text` with the tokenizer that indexed the posts: PostgreSQL matches the generated
-/// `tsvector` column (GIN index, ranked by `ts_rank`), SQLite the FTS5 table `posts_fts`
-/// (ranked by `bm25`).
+/// The posts that hold every word of `text`, best match first, then newest first, among the
+/// `candidates` newest that hold them (`social.search_candidates`): not deleted, by active accounts, none by an author
+/// `viewer` mutes or is blocked from either way; none when `text` holds no word
+/// ([`rules::words`]). The same function over two indexes, each reading `text` with the
+/// tokenizer that indexed the posts: PostgreSQL matches the generated `tsvector` column (GIN
+/// index, ranked by `ts_rank`), SQLite the FTS5 table `posts_fts` (ranked by `bm25`).
+///
+/// Ranking every match made a common word cost a rank per matching post (seconds on the
+/// benchmark's data); the newest candidates bound it, and ranking stays among what is
+/// current, as a market's talk wants. The candidates are cut before the filters, so a viewer
+/// who mutes many of their authors may see fewer.
 pub async fn posts(
     conn: &impl ConnectionTrait,
     text: &str,
     viewer: Option<UserId>,
+    candidates: u64,
     offset: u64,
     limit: u64,
 ) -> DbResult<Vec<post::Model>> {
@@ -87,38 +93,58 @@ pub async fn posts(
             // `plainto_tsquery` reads any text (no syntax to get wrong) with the parser that
             // made the vectors (`$BRK.B` is one word there), joining its words with AND, as
             // the SQLite query does.
-            let text = text.to_owned();
-            query
-                .and_where(Expr::cust_with_values(
+            let matches = || {
+                Expr::cust_with_values(
                     r#""posts"."search_vector" @@ plainto_tsquery('simple', $1)"#,
-                    [text.clone()],
-                ))
+                    [text.to_owned()],
+                )
+            };
+            let newest_matches = Query::select()
+                .column((post::Entity, post::Column::Id))
+                .from(post::Entity)
+                .and_where(matches())
+                .order_by((post::Entity, post::Column::CreatedAt), Order::Desc)
+                .order_by((post::Entity, post::Column::Id), Order::Desc)
+                .limit(candidates)
+                .to_owned();
+            query
+                .and_where(Expr::col((post::Entity, post::Column::Id)).in_subquery(newest_matches))
                 .order_by_expr(
                     Expr::cust_with_values(
                         r#"ts_rank("posts"."search_vector", plainto_tsquery('simple', $1))"#,
-                        [text],
+                        [text.to_owned()],
                     ),
                     Order::Desc,
                 );
         }
         _ => {
+            // FTS5 reads its matches by rowid, newest written last, and stops after the
+            // candidates; `bm25` is computed for those alone.
+            let newest_matches = Query::select()
+                .expr_as(Expr::cust(r#""posts_fts"."rowid""#), Alias::new("rowid"))
+                .expr_as(Expr::cust(r#"bm25("posts_fts")"#), Alias::new("score"))
+                .from(Alias::new("posts_fts"))
+                .and_where(Expr::cust_with_values(
+                    r#""posts_fts" MATCH ?"#,
+                    [rules::fts5_query(&words)],
+                ))
+                .order_by_expr(Expr::cust(r#""posts_fts"."rowid""#), Order::Desc)
+                .limit(candidates)
+                .to_owned();
             query
                 .join(
                     JoinType::InnerJoin,
                     Alias::new("post_search"),
                     Expr::cust(r#""post_search"."post_id" = "posts"."id""#),
                 )
-                .join(
+                .join_subquery(
                     JoinType::InnerJoin,
-                    Alias::new("posts_fts"),
-                    Expr::cust(r#""posts_fts"."rowid" = "post_search"."rowid""#),
+                    newest_matches,
+                    Alias::new("candidates"),
+                    Expr::cust(r#""candidates"."rowid" = "post_search"."rowid""#),
                 )
-                .and_where(Expr::cust_with_values(
-                    r#""posts_fts" MATCH ?"#,
-                    [rules::fts5_query(&words)],
-                ))
                 // bm25 is lower for a better match.
-                .order_by_expr(Expr::cust(r#"bm25("posts_fts")"#), Order::Asc);
+                .order_by((Alias::new("candidates"), Alias::new("score")), Order::Asc);
         }
     }
     query

@@ -11,8 +11,11 @@ use sea_orm::ConnectionTrait;
 
 use super::model::{SearchParams, SearchResults, SearchType, TickerMatch};
 use super::{queries, rules};
+use crate::post_view as view;
 use crate::posts::model::Post;
-use crate::posts::view;
+use crate::settings;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How deep a search pages: no cursor leads past the 500th result of a kind.
 pub const SEARCH_DEPTH: u64 = 500;
@@ -22,7 +25,8 @@ pub const ALL_EACH: u64 = 5;
 
 /// Search users, posts and tickers: one kind a page at a time, or the first 5 of each. Users
 /// and posts of accounts blocked either way are left out, and so are the posts of muted users
-/// (a muted user is still found by name).
+/// (a muted user is still found by name). Posts are ranked among the newest that hold every word
+/// of `q` (1,000 unless `social.search_candidates` says otherwise), best match first.
 #[utoipa::path(get, path = "/search", tag = "social", security((), ("bearer" = [])),
     params(SearchParams),
     responses(
@@ -38,6 +42,7 @@ pub async fn search(
     let text = rules::query(&params.q).map_err(|e| ApiError::invalid("q", e))?;
     let viewer = viewer.0.map(|v| v.user_id);
     let db = state.db().reader();
+    let candidates = settings::of(&state)?.search_candidates;
     let mut results = SearchResults {
         users: Vec::new(),
         posts: Vec::new(),
@@ -55,7 +60,7 @@ pub async fn search(
                 ));
             }
             results.users = users(db, text, viewer, 0, ALL_EACH).await?;
-            results.posts = posts(db, text, viewer, 0, ALL_EACH).await?;
+            results.posts = posts(db, text, viewer, candidates, 0, ALL_EACH).await?;
             results.tickers = tickers(db, text, 0, ALL_EACH).await?;
             return Ok(Json(results));
         }
@@ -84,7 +89,7 @@ pub async fn search(
             results.users.len()
         }
         SearchType::Posts => {
-            results.posts = posts(db, text, viewer, offset, fetch).await?;
+            results.posts = posts(db, text, viewer, candidates, offset, fetch).await?;
             results.posts.len()
         }
         _ => {
@@ -122,16 +127,18 @@ pub async fn users(
     Ok(rows.into_iter().map(UserSummary::from).collect())
 }
 
-/// The posts found by `text` as clients see them (one page at `offset`): the page and its parts
-/// in a fixed number of queries, whatever its size.
+/// The posts found by `text` as clients see them (one page at `offset`, ranked among the
+/// `candidates` newest matches): the page and its parts in a fixed number of queries, whatever
+/// its size.
 pub async fn posts(
     db: &impl ConnectionTrait,
     text: &str,
     viewer: Option<UserId>,
+    candidates: u64,
     offset: u64,
     limit: u64,
 ) -> ApiResult<Vec<Post>> {
-    let rows = queries::posts(db, text, viewer, offset, limit).await?;
+    let rows = queries::posts(db, text, viewer, candidates, offset, limit).await?;
     Ok(view::views(db, viewer, rows).await?)
 }
 
@@ -150,4 +157,9 @@ pub async fn tickers(
         .into_iter()
         .map(|symbol| TickerMatch { symbol })
         .collect())
+}
+
+/// The routes of search, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }

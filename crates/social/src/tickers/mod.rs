@@ -7,9 +7,6 @@ pub mod page;
 pub use extract::{is_opening, tickers_in};
 
 use agora_core::{FieldCode, Invalid};
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// A ticker symbol as stored: upper case, 1–10 letters or digits with at most one inner `.`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,11 +44,6 @@ impl From<Ticker> for String {
     fn from(ticker: Ticker) -> String {
         ticker.0
     }
-}
-
-/// `GET /tickers/{symbol}`.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(page::ticker_page))
 }
 
 #[cfg(test)]

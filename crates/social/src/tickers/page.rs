@@ -13,10 +13,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Ticker;
+use crate::post_view::page_of;
 use crate::posts::model::{Post, PostPage};
 use crate::posts::queries::Listing;
-use crate::posts::routes::page_of;
 use crate::watchlist::queries as watchlist;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const POSTS: CursorSort = CursorSort::new("ticker_posts", "newest");
 
@@ -65,4 +67,9 @@ pub async fn ticker_page(
         watched_by_me,
         posts,
     }))
+}
+
+/// `GET /tickers/{symbol}`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(ticker_page))
 }

@@ -17,14 +17,8 @@ use agora_platform::jobs::{Job, JobContext, JobError, JobKind, Schedule};
 use agora_store::DbResult;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use model::TrendWindow;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::trending))
-}
 
 /// The job that recomputes the ranking of every window.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

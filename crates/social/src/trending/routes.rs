@@ -8,6 +8,8 @@ use axum::extract::State;
 
 use super::model::{TrendingParams, TrendingTicker, TrendingTickers};
 use super::queries;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The tickers named by the most distinct accounts over the last hour, day or week (then by
 /// the most posts), as the roll-up refreshed every minute has them: one account posting a
@@ -38,4 +40,8 @@ pub async fn trending(
             })
             .collect(),
     }))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(trending))
 }

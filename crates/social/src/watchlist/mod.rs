@@ -11,15 +11,5 @@ pub mod model;
 pub mod queries;
 pub mod routes;
 
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
 /// How many tickers a watchlist holds.
 pub const WATCHLIST_MAX: usize = 100;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::list_watchlist, routes::add))
-        .routes(routes!(routes::remove))
-}

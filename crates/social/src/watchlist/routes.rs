@@ -10,6 +10,8 @@ use axum::http::StatusCode;
 use super::model::{AddSymbol, Watchlist};
 use super::{WATCHLIST_MAX, queries};
 use crate::tickers::Ticker;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Your watchlist.
 #[utoipa::path(get, path = "/users/me/watchlist", tag = "social", security(("bearer" = [])),
@@ -75,4 +77,10 @@ pub async fn remove(
         return Err(not_on_it());
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_watchlist, add))
+        .routes(routes!(remove))
 }

@@ -23,6 +23,8 @@ use axum::response::Response;
 use super::model::{CreateTask, ReplaceTask, Task, TaskFilter, TaskId, UpdateTask, VersionOnly};
 use super::queries::{self, ListQuery, Written};
 use super::rules::TaskContent;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A task with its version as the `ETag`.
 type VersionedTask = Tagged<Json<Task>>;
@@ -287,4 +289,12 @@ fn settle<T>(written: Written<T>) -> ApiResult<T> {
         Written::Stale { current } => Err(version_conflict(current)),
         Written::Missing => Err(no_such_task()),
     }
+}
+
+/// The routes of tasks, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tasks, create_task))
+        .routes(routes!(get_task, replace_task, update_task, delete_task))
+        .routes(routes!(complete_task))
 }

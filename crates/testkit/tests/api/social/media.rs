@@ -5,8 +5,8 @@ use std::io::Cursor;
 
 use agora_core::UserId;
 use agora_core::pagination::{CursorSort, PageRequest};
+use agora_social::post_view::page_of;
 use agora_social::posts::queries::Listing;
-use agora_social::posts::routes::page_of;
 use agora_store::statements;
 use agora_testkit::{StatusCode, TestApp, TestResponse, TestUser};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};

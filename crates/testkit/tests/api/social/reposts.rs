@@ -217,8 +217,8 @@ async fn a_block_hides_the_original_and_forbids_reposting_it() {
 async fn a_page_of_reposts_and_quotes_runs_a_fixed_number_of_statements() {
     use agora_core::UserId;
     use agora_core::pagination::{CursorSort, PageRequest};
+    use agora_social::post_view::page_of;
     use agora_social::posts::queries::Listing;
-    use agora_social::posts::routes::page_of;
     use agora_store::statements;
 
     let app = TestApp::spawn().await;

@@ -165,6 +165,26 @@ async fn posts_are_found_by_their_words_best_match_first() {
 }
 
 #[tokio::test]
+async fn posts_are_ranked_among_the_newest_matches_only() {
+    let app = TestApp::builder()
+        .env("AGORA_SOCIAL_SEARCH_CANDIDATES", "2")
+        .spawn()
+        .await;
+    let alice = app.register("alice").await;
+    let best_but_oldest = publish(&app, &alice, "comet comet comet comet").await;
+    let newer = publish(&app, &alice, "a comet tonight").await;
+    publish(&app, &alice, "nothing of the sky").await;
+    let newest = publish(&app, &alice, "the comet comet again").await;
+    let found = search(&app, None, "type=posts&q=comet").await;
+    assert_eq!(
+        field(&found, "posts", "id"),
+        [newest.as_str(), newer.as_str()],
+        "the two newest matches, the better first; the best match is older than them"
+    );
+    assert!(!field(&found, "posts", "id").contains(&best_but_oldest.as_str()));
+}
+
+#[tokio::test]
 async fn a_blocked_or_muted_author_is_absent_from_post_results() {
     let app = TestApp::spawn().await;
     let alice = app.register("alice").await;
@@ -392,6 +412,7 @@ async fn a_page_of_found_posts_runs_a_fixed_number_of_statements() {
             app.db().reader(),
             "rally",
             Some(reader_id),
+            1_000,
             0,
             size,
         ))
