@@ -15,6 +15,7 @@ pub mod comments;
 pub mod edits;
 pub mod feed;
 pub mod graph;
+pub mod hidden;
 pub mod media;
 pub mod mentions;
 pub mod migrations;

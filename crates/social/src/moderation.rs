@@ -1,16 +1,15 @@
-//! What moderation means for posts and comments: a row a content rule hides (`hidden_at`) is
-//! seen by its author, and on a single read by moderators and admins, by no one else; the
-//! moderators restore it or remove it from the queue (`agora_platform::moderation`).
+//! Moderation of posts and comments: a content rule hides a row (`hidden_at`; who still sees
+//! it: `crate::hidden`), and the moderators restore it or remove it from the queue
+//! (`agora_platform::moderation`).
 
 use agora_core::UserId;
-use agora_platform::identity::users::{self, Lookup};
 use agora_platform::moderation::ModeratedKind;
 use agora_platform::profiles::{self, Counter};
 use agora_store::{DbResult, Transaction};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::comments::CommentId;
@@ -23,37 +22,6 @@ use crate::posts::queries::{self as posts, Count as PostCount};
 /// The kinds of queue entries of this module.
 pub const POST: &str = "post";
 pub const COMMENT: &str = "comment";
-
-/// The filter of every list: rows not hidden, and the viewer's own.
-pub fn visible_to(
-    viewer: Option<UserId>,
-    hidden_at: impl IntoColumnRef + Copy,
-    author: impl IntoColumnRef + Copy,
-) -> Condition {
-    let condition = Condition::any().add(Expr::col(hidden_at).is_null());
-    match viewer {
-        Some(viewer) => condition.add(Expr::col(author).eq(viewer.0)),
-        None => condition,
-    }
-}
-
-/// Whether `viewer` may read a hidden row of `author` on its own: its author, or a moderator
-/// (the current role, read from the database).
-pub async fn may_see_hidden(
-    conn: &impl ConnectionTrait,
-    viewer: Option<UserId>,
-    author: Uuid,
-) -> DbResult<bool> {
-    let Some(viewer) = viewer else {
-        return Ok(false);
-    };
-    if viewer.0 == author {
-        return Ok(true);
-    }
-    Ok(users::find_active(conn, Lookup::Id(viewer.0))
-        .await?
-        .is_some_and(|user| user.role.can_moderate()))
-}
 
 /// Sets or clears a post's hidden state; false when it is deleted or absent.
 pub async fn set_post_hidden(

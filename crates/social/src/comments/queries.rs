@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::CommentId;
 use super::entity::{ActiveModel, Column, Entity, Model};
 use crate::graph::queries as graph;
-use crate::moderation;
+use crate::hidden;
 use crate::posts::PostId;
 use crate::posts::queries as posts;
 
@@ -151,7 +151,7 @@ pub async fn list(
                 .add(Column::ReplyCount.gt(0)),
         )
         .filter(accounts::is_active((Entity, Column::AuthorId)))
-        .filter(moderation::visible_to(
+        .filter(hidden::visible_to(
             viewer,
             Column::HiddenAt,
             Column::AuthorId,

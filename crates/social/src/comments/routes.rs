@@ -21,10 +21,10 @@ use super::model::{Comment, CommentPage, CreateComment};
 use super::queries::Thread;
 use super::{CommentId, TOO_DEEP, queries, room, rules, view};
 use crate::graph::queries as graph;
-use crate::moderation;
 use crate::posts::queries as posts;
 use crate::posts::routes::{no_such_post, target};
 use crate::posts::{PostId, rules as post_rules};
+use crate::{hidden, moderation};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -228,7 +228,7 @@ pub async fn get_comment(
     {
         return Err(no_such_comment());
     }
-    if row.hidden_at.is_some() && !moderation::may_see_hidden(db, viewer, row.author_id).await? {
+    if row.hidden_at.is_some() && !hidden::may_see_hidden(db, viewer, row.author_id).await? {
         return Err(no_such_comment());
     }
     view::views(db, viewer, vec![row])

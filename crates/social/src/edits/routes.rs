@@ -12,13 +12,13 @@ use axum::extract::State;
 use super::model::{EditPost, PostEdit};
 use super::{EDIT_WINDOW_CLOSED, queries, rules};
 use crate::graph::queries as graph;
-use crate::moderation;
 use crate::post_view as view;
 use crate::posts::model::Post;
 use crate::posts::routes::{MENTIONS_NOTIFIED, mentioned, notify_mention};
 use crate::posts::{PostId, queries as posts, rules as post_rules};
 use crate::settings;
 use crate::tickers::tickers_in;
+use crate::{hidden, moderation};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -141,7 +141,7 @@ pub async fn edits(
         return Err(no_such_post());
     }
     if row.hidden_at.is_some()
-        && !moderation::may_see_hidden(db, viewer.0.map(|v| v.user_id), row.author_id).await?
+        && !hidden::may_see_hidden(db, viewer.0.map(|v| v.user_id), row.author_id).await?
     {
         return Err(no_such_post());
     }
@@ -159,5 +159,8 @@ pub async fn edits(
 
 /// The routes of edits, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(edits))
+    // `PATCH /posts/{id}` joins the post's other methods when the routers merge.
+    OpenApiRouter::new()
+        .routes(routes!(edit_post))
+        .routes(routes!(edits))
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::PostId;
 use super::entity::{mention, post, ticker};
 use crate::graph::queries as graph;
-use crate::moderation;
+use crate::hidden;
 use crate::tickers::Ticker;
 
 /// What a new post is besides its text.
@@ -192,7 +192,7 @@ pub async fn listing(
         // A disabled account's posts leave the public lists with it.
         .filter(accounts::is_active((post::Entity, post::Column::AuthorId)))
         // Hidden by moderation: only its author sees it.
-        .filter(moderation::visible_to(
+        .filter(hidden::visible_to(
             viewer,
             post::Column::HiddenAt,
             post::Column::AuthorId,
@@ -261,7 +261,7 @@ pub async fn feed(
     let visible = || {
         let mut select = post::Entity::find()
             .filter(post::Column::DeletedAt.is_null())
-            .filter(moderation::visible_to(
+            .filter(hidden::visible_to(
                 Some(reader),
                 post::Column::HiddenAt,
                 post::Column::AuthorId,

@@ -30,7 +30,7 @@ use crate::mentions::mentions_in;
 use crate::polls::CheckedPoll;
 use crate::post_view::{self as view, page_of};
 use crate::tickers::tickers_in;
-use crate::{media, moderation, polls};
+use crate::{hidden, media, moderation, polls};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -242,7 +242,7 @@ pub async fn get_post(
         return Err(no_such_post());
     }
     if row.hidden_at.is_some()
-        && !moderation::may_see_hidden(db, viewer.0.map(|v| v.user_id), row.author_id).await?
+        && !hidden::may_see_hidden(db, viewer.0.map(|v| v.user_id), row.author_id).await?
     {
         return Err(no_such_post());
     }
@@ -355,10 +355,6 @@ pub async fn timeline(
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(timeline, create_post))
-        .routes(routes!(
-            get_post,
-            delete_post,
-            crate::edits::routes::edit_post
-        ))
+        .routes(routes!(get_post, delete_post))
         .routes(routes!(user_posts))
 }

@@ -79,7 +79,7 @@ pub async fn posts(
     let mut select = post::Entity::find()
         .filter(post::Column::DeletedAt.is_null())
         .filter(accounts::is_active((post::Entity, post::Column::AuthorId)))
-        .filter(crate::moderation::visible_to(
+        .filter(crate::hidden::visible_to(
             viewer,
             post::Column::HiddenAt,
             post::Column::AuthorId,
