@@ -62,8 +62,7 @@ pub async fn list_drivers(
     params(("id" = DriverId, Path, description = "Driver id (one season's)")),
     responses(
         (status = 200, body = Driver),
-        (status = 404, description = "No such driver"),
-        (status = 422, description = "Not an id"),
+        (status = 404, description = "No such driver (or not an id)"),
     ))]
 pub async fn get_driver(
     State(state): State<AppState>,

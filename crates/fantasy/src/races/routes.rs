@@ -61,8 +61,7 @@ pub async fn list_races(
     params(("id" = RaceId, Path, description = "Race id")),
     responses(
         (status = 200, body = Race),
-        (status = 404, description = "No such race"),
-        (status = 422, description = "Not an id"),
+        (status = 404, description = "No such race (or not an id)"),
     ))]
 pub async fn get_race(
     State(state): State<AppState>,
@@ -78,8 +77,8 @@ pub async fn get_race(
     params(("id" = RaceId, Path, description = "Race id"), ResultsFilter),
     responses(
         (status = 200, description = "The race and its results (no items before they are in)", body = RaceResults),
-        (status = 404, description = "No such race"),
-        (status = 422, description = "Not an id, or an unknown session"),
+        (status = 404, description = "No such race (or not an id)"),
+        (status = 422, description = "An unknown session"),
     ))]
 pub async fn race_results(
     State(state): State<AppState>,
