@@ -128,3 +128,41 @@ async fn requests_keep_to_the_burst_budget() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn instances_sharing_a_redis_share_the_budget_and_the_cache() {
+    let Some(redis_url) = agora_testkit::test_redis().await else {
+        return;
+    };
+    let jolpica = TestJolpica::start().await;
+    let prefix = agora_testkit::unique_redis_prefix();
+    let shared = [
+        ("REDIS_URL", redis_url.as_str()),
+        ("AGORA_REDIS_PREFIX", prefix.as_str()),
+        ("AGORA_FANTASY_JOLPICA_BURST", "2/1s"),
+    ];
+    let one = spawn_with(&jolpica, &shared).await;
+    let two = spawn_with(&jolpica, &shared).await;
+    // The first instance spends the burst; the second waits for the budget to come back.
+    let first = sync(&one, 2023).await;
+    assert_eq!(first.tally.requests, 10);
+    let started = Instant::now();
+    let api = two
+        .state()
+        .service::<agora_fantasy::jolpica::Jolpica>()
+        .expect("the service");
+    let mut tally = agora_fantasy::jolpica::Tally::default();
+    api.list("2024/drivers/", &mut tally)
+        .await
+        .expect("the drivers");
+    assert_eq!(tally.requests, 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "waited for the shared budget: {:?}",
+        started.elapsed()
+    );
+    // And it finds the first instance's answers in the shared cache.
+    let second = sync(&two, 2023).await;
+    assert_eq!(second.tally.requests, 0);
+    assert_eq!(second.tally.cached, 10);
+}

@@ -5,6 +5,7 @@
 mod admin;
 mod client;
 mod drivers;
+mod jobs;
 mod races;
 mod sync;
 
