@@ -110,12 +110,6 @@ impl From<DbError> for SyncError {
     }
 }
 
-impl From<sea_orm::DbErr> for SyncError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        SyncError::Db(DbError::from(err))
-    }
-}
-
 /// Reads a document, naming `source` and the failing field on error.
 pub fn parse(source: &str, body: &[u8]) -> Result<MrData, SyncError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -133,7 +127,7 @@ pub fn parse(source: &str, body: &[u8]) -> Result<MrData, SyncError> {
 }
 
 /// What reading cost: requests sent, of which answered 304, and answers reused unasked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub requests: u32,
     pub not_modified: u32,

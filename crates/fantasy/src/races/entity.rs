@@ -43,7 +43,7 @@ pub mod result {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub race_id: Uuid,
-        pub session: Session,
+        pub session: SessionKind,
         pub driver_id: Uuid,
         pub team_id: Uuid,
         pub number: i32,
@@ -87,7 +87,7 @@ pub mod result {
         rename_all = "snake_case"
     )]
     #[serde(rename_all = "snake_case")]
-    pub enum Session {
+    pub enum SessionKind {
         Race,
         Sprint,
     }
@@ -100,7 +100,7 @@ pub mod result {
 
         #[test]
         fn stored_and_serialised_sessions_agree() {
-            for session in [Session::Race, Session::Sprint] {
+            for session in [SessionKind::Race, SessionKind::Sprint] {
                 let wire = serde_json::to_value(session).expect("serialises");
                 assert_eq!(wire, serde_json::Value::String(session.to_value()));
             }

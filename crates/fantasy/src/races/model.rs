@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::RaceId;
 use super::entity::race::Model;
-use super::entity::result::{self, Session};
+use super::entity::result::{self, SessionKind};
 use super::rules::{RaceStatus, status};
 use crate::drivers::DriverId;
 use crate::drivers::entity::Model as DriverRow;
@@ -41,7 +41,7 @@ pub struct RaceFilter {
 pub struct ResultsFilter {
     /// Only the race's or only the sprint's (default: both, the race first).
     #[param(inline)]
-    pub session: Option<Session>,
+    pub session: Option<SessionKind>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -149,7 +149,7 @@ pub struct FastestLap {
 /// One car's result in a race or a sprint.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RaceResult {
-    pub session: Session,
+    pub session: SessionKind,
     /// The order of the results (retirements last), as Jolpica gives it.
     pub position: i32,
     /// The position if classified, else `R` (retired), `D` (disqualified), `W` (withdrawn)…

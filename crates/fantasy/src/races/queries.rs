@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::RaceId;
 use super::entity::race;
-use super::entity::result::{self, Session};
+use super::entity::result::{self, SessionKind};
 use super::model::RaceKey;
 use super::rules::{LIVE_FOR, RaceStatus};
 use crate::jolpica::wire;
@@ -122,7 +122,7 @@ pub async fn ids_by_round(
 pub async fn replace_results(
     conn: &impl ConnectionTrait,
     race: Uuid,
-    session: Session,
+    session: SessionKind,
     rows: Vec<result::ActiveModel>,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -137,7 +137,7 @@ pub async fn replace_results(
     result::Entity::insert_many(rows)
         .exec_without_returning(conn)
         .await?;
-    if session == Session::Race {
+    if session == SessionKind::Race {
         race::Entity::update_many()
             .col_expr(race::Column::ResultsAt, Expr::value(now))
             .filter(race::Column::Id.eq(race))
@@ -153,7 +153,7 @@ pub struct ScoredResult {
     pub driver_id: Uuid,
     pub team_id: Uuid,
     pub number: i32,
-    pub session: Session,
+    pub session: SessionKind,
     pub fantasy_points: i32,
     pub round: i32,
 }
@@ -183,29 +183,16 @@ pub async fn season_results(
         .await?)
 }
 
-/// Whether race `id` has results.
+/// Race `id`.
 pub async fn find(conn: &impl ConnectionTrait, id: RaceId) -> DbResult<Option<race::Model>> {
     Ok(race::Entity::find_by_id(id.0).one(conn).await?)
-}
-
-/// The races of `season` at `round`.
-pub async fn find_round(
-    conn: &impl ConnectionTrait,
-    season: Uuid,
-    round: i32,
-) -> DbResult<Option<race::Model>> {
-    Ok(race::Entity::find()
-        .filter(race::Column::SeasonId.eq(season))
-        .filter(race::Column::Round.eq(round))
-        .one(conn)
-        .await?)
 }
 
 /// The results of race `race` (of one session, or both), race before sprint, by position.
 pub async fn results(
     conn: &impl ConnectionTrait,
     race: RaceId,
-    session: Option<Session>,
+    session: Option<SessionKind>,
 ) -> DbResult<Vec<result::Model>> {
     let mut select = result::Entity::find().filter(result::Column::RaceId.eq(race.0));
     if let Some(session) = session {
@@ -216,7 +203,7 @@ pub async fn results(
         .order_by_asc(result::Column::Id)
         .all(conn)
         .await?;
-    rows.sort_by_key(|row| (row.session == Session::Sprint, row.position));
+    rows.sort_by_key(|row| (row.session == SessionKind::Sprint, row.position));
     Ok(rows)
 }
 
@@ -229,7 +216,7 @@ pub async fn with_sprint(conn: &impl ConnectionTrait, races: &[Uuid]) -> DbResul
         .select_only()
         .column(result::Column::RaceId)
         .distinct()
-        .filter(result::Column::Session.eq(Session::Sprint))
+        .filter(result::Column::Session.eq(SessionKind::Sprint))
         .filter(result::Column::RaceId.is_in(races.iter().copied()))
         .into_tuple()
         .all(conn)

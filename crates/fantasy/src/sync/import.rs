@@ -16,7 +16,7 @@ use super::{Fetched, Summary};
 use crate::drivers::entity::DriverStatus;
 use crate::drivers::queries::{self as drivers, Standing};
 use crate::jolpica::wire::{Constructor, Driver, Race, ResultRow};
-use crate::races::entity::result::{self, Session};
+use crate::races::entity::result::{self, SessionKind};
 use crate::races::queries as races;
 use crate::races::rules::EXPECTED_LENGTH;
 use crate::scoring::rules::{Finish, race_points, sprint_points};
@@ -33,8 +33,8 @@ pub async fn write(
     let season_id = seasons::upsert_season(conn, season, now).await?;
 
     let sessions = [
-        (Session::Race, &fetched.results),
-        (Session::Sprint, &fetched.sprints),
+        (SessionKind::Race, &fetched.results),
+        (SessionKind::Sprint, &fetched.sprints),
     ];
     let rows = || {
         sessions
@@ -106,8 +106,8 @@ pub async fn write(
             }
             races::replace_results(conn, race_id, session, models, now).await?;
             match session {
-                Session::Race => summary.race_results.push(race.round),
-                Session::Sprint => summary.sprint_results.push(race.round),
+                SessionKind::Race => summary.race_results.push(race.round),
+                SessionKind::Sprint => summary.sprint_results.push(race.round),
             }
         }
     }
@@ -120,17 +120,17 @@ pub async fn write(
     Ok(summary)
 }
 
-fn rows_of(race: &Race, session: Session) -> &[ResultRow] {
+fn rows_of(race: &Race, session: SessionKind) -> &[ResultRow] {
     let rows = match session {
-        Session::Race => &race.results,
-        Session::Sprint => &race.sprint_results,
+        SessionKind::Race => &race.results,
+        SessionKind::Sprint => &race.sprint_results,
     };
     rows.as_deref().unwrap_or(&[])
 }
 
 fn result_row(
     race: Uuid,
-    session: Session,
+    session: SessionKind,
     driver: Uuid,
     team: Uuid,
     row: &ResultRow,
@@ -143,8 +143,8 @@ fn result_row(
         fastest_lap_rank: rank.and_then(|rank| u32::try_from(rank).ok()),
     };
     let fantasy_points = match session {
-        Session::Race => race_points(finish),
-        Session::Sprint => sprint_points(finish, &settings.sprint_points),
+        SessionKind::Race => race_points(finish),
+        SessionKind::Sprint => sprint_points(finish, &settings.sprint_points),
     };
     result::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -177,7 +177,7 @@ async fn update_standings(conn: &impl ConnectionTrait, season: Uuid) -> DbResult
     let results = races::season_results(conn, season).await?;
     let latest_round = results
         .iter()
-        .filter(|r| r.session == Session::Race)
+        .filter(|r| r.session == SessionKind::Race)
         .map(|r| r.round)
         .max();
     let mut standings: HashMap<Uuid, Standing> = HashMap::new();
@@ -193,7 +193,7 @@ async fn update_standings(conn: &impl ConnectionTrait, season: Uuid) -> DbResult
         standing.team = Some(result.team_id);
         standing.number = Some(result.number);
         standing.total_points += result.fantasy_points;
-        if result.session == Session::Race {
+        if result.session == SessionKind::Race {
             standing.races_scored += 1;
             if Some(result.round) == latest_round {
                 standing.status = DriverStatus::Active;

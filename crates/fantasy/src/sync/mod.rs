@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 
 use crate::jolpica::wire::Race;
 use crate::jolpica::{SyncError, Tally};
-use crate::races::entity::result::Session;
+use crate::races::entity::result::SessionKind;
 pub use source::Source;
 
 /// What a sync brings up to date.
@@ -61,7 +61,7 @@ pub struct Request {
 }
 
 /// What a sync wrote and what its reading cost.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub season: i32,
     pub drivers: usize,
@@ -94,7 +94,7 @@ pub async fn run(
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Summary, SyncError> {
     let settings = crate::settings::of(state).map_err(|err| SyncError::Unavailable {
-        url: "settings".into(),
+        url: "the fantasy settings".into(),
         message: err.to_string(),
     })?;
     let (fetched, tally) = fetch(source, request, progress).await?;
@@ -150,14 +150,14 @@ async fn fetch(
             .is_none_or(|races| races.iter().any(|race| race.starts_at() <= now));
         if started {
             fetched.results = source
-                .results(season, round, Session::Race, &mut tally)
+                .results(season, round, SessionKind::Race, &mut tally)
                 .await?;
             progress(&format!(
                 "season {season}: results of {} races",
                 fetched.results.len()
             ));
             fetched.sprints = source
-                .results(season, round, Session::Sprint, &mut tally)
+                .results(season, round, SessionKind::Sprint, &mut tally)
                 .await?;
             progress(&format!(
                 "season {season}: results of {} sprints",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::jolpica::wire::{Constructor, Driver, MrData, Race};
 use crate::jolpica::{Jolpica, SyncError, Tally, parse};
-use crate::races::entity::result::Session;
+use crate::races::entity::result::SessionKind;
 
 pub enum Source<'a> {
     Api(&'a Jolpica),
@@ -62,12 +62,12 @@ impl Source<'_> {
         &self,
         season: i32,
         round: Option<i32>,
-        session: Session,
+        session: SessionKind,
         tally: &mut Tally,
     ) -> Result<Vec<Race>, SyncError> {
         let folder = match session {
-            Session::Race => "results",
-            Session::Sprint => "sprint",
+            SessionKind::Race => "results",
+            SessionKind::Sprint => "sprint",
         };
         match self {
             Source::Api(api) => {
@@ -190,12 +190,12 @@ fn races_of(source: &str, season: i32, pages: Vec<MrData>) -> Result<Vec<Race>, 
 }
 
 /// Joins the parts of a race that the API split across pages (consecutive, same round).
-fn joined(source: &str, races: Vec<Race>, session: Session) -> Result<Vec<Race>, SyncError> {
+fn joined(source: &str, races: Vec<Race>, session: SessionKind) -> Result<Vec<Race>, SyncError> {
     let mut out: Vec<Race> = Vec::new();
     for mut race in races {
         let rows = match session {
-            Session::Race => race.results.take(),
-            Session::Sprint => race.sprint_results.take(),
+            SessionKind::Race => race.results.take(),
+            SessionKind::Sprint => race.sprint_results.take(),
         }
         .ok_or_else(|| {
             SyncError::malformed(
@@ -207,15 +207,15 @@ fn joined(source: &str, races: Vec<Race>, session: Session) -> Result<Vec<Race>,
         match out.last_mut() {
             Some(last) if last.round == race.round => {
                 let into = match session {
-                    Session::Race => last.results.get_or_insert_with(Vec::new),
-                    Session::Sprint => last.sprint_results.get_or_insert_with(Vec::new),
+                    SessionKind::Race => last.results.get_or_insert_with(Vec::new),
+                    SessionKind::Sprint => last.sprint_results.get_or_insert_with(Vec::new),
                 };
                 into.extend(rows);
             }
             _ => {
                 match session {
-                    Session::Race => race.results = Some(rows),
-                    Session::Sprint => race.sprint_results = Some(rows),
+                    SessionKind::Race => race.results = Some(rows),
+                    SessionKind::Sprint => race.sprint_results = Some(rows),
                 }
                 out.push(race);
             }
