@@ -10,8 +10,8 @@ use clap::{Arg, ArgMatches, Command, value_parser};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use crate::drivers::model::{FIRST_SEASON, LAST_SEASON};
 use crate::jolpica::Jolpica;
+use crate::params::{FIRST_SEASON, LAST_SEASON};
 use crate::sync::{self, Request, Source, What};
 
 pub const COMMAND: ModuleCommand = ModuleCommand { cli, run };

@@ -13,6 +13,7 @@ pub mod command;
 pub mod drivers;
 pub mod jolpica;
 pub mod migrations;
+pub mod params;
 pub mod races;
 pub mod scoring;
 pub mod seasons;

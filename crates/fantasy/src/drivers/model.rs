@@ -1,6 +1,5 @@
 //! The drivers' request and response types.
 
-use agora_core::{ApiError, FieldCode};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,39 +8,6 @@ use uuid::Uuid;
 use super::DriverId;
 use super::entity::{DriverStatus, Model};
 use crate::seasons::entity::team;
-
-/// Seasons Jolpica has, and some to come: the range a `season` parameter accepts.
-pub const FIRST_SEASON: i32 = 1950;
-pub const LAST_SEASON: i32 = 2100;
-
-/// `season` in the accepted range, else a 422 on `field`.
-pub fn check_season(field: &str, season: i32) -> Result<i32, ApiError> {
-    if (FIRST_SEASON..=LAST_SEASON).contains(&season) {
-        Ok(season)
-    } else {
-        Err(ApiError::invalid_field(
-            field,
-            FieldCode::OutOfRange,
-            format!("must be a season from {FIRST_SEASON} to {LAST_SEASON}"),
-        ))
-    }
-}
-
-/// A text parameter of at most `max` characters (trimmed; empty means absent).
-pub fn check_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    match value.map(str::trim).filter(|text| !text.is_empty()) {
-        Some(text) if text.chars().count() > max => Err(ApiError::invalid_field(
-            field,
-            FieldCode::TooLong,
-            format!("must be at most {max} characters"),
-        )),
-        other => Ok(other.map(str::to_owned)),
-    }
-}
 
 /// `GET /fantasy/drivers` parameters. Filters combine with AND.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -151,12 +117,5 @@ mod tests {
         assert_eq!(average(0, 0), 0.0);
         assert_eq!(average(100, 3), 33.33);
         assert_eq!(average(26, 1), 26.0);
-    }
-
-    #[test]
-    fn seasons_outside_the_range_are_refused() {
-        assert!(check_season("season", 1949).is_err());
-        assert!(check_season("season", 2101).is_err());
-        assert_eq!(check_season("season", 2024).ok(), Some(2024));
     }
 }

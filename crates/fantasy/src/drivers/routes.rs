@@ -8,8 +8,9 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::DriverId;
-use super::model::{Driver, DriverFilter, check_season, check_text};
+use super::model::{Driver, DriverFilter};
 use super::queries::{self, BY_NAME, Filter};
+use crate::params::{check_season, check_text};
 use crate::seasons::queries as seasons;
 
 /// A season's drivers, by family name, with their fantasy points.

@@ -12,8 +12,8 @@ use super::RaceId;
 use super::entity::race;
 use super::model::{Race, RaceFilter, RaceResult, RaceResults, ResultsFilter};
 use super::queries::{self, BY_ROUND, Filter};
-use crate::drivers::model::{check_season, check_text};
 use crate::drivers::queries as drivers;
+use crate::params::{check_season, check_text};
 use crate::seasons::queries as seasons;
 
 /// A season's races by round, with their status.

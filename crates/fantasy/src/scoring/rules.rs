@@ -169,4 +169,40 @@ mod tests {
         assert_eq!(table.for_position(0), 0);
         assert_eq!(table.for_position(u32::MAX), 0);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn a_better_finish_never_scores_less(
+                a in 1u32..40,
+                b in 1u32..40,
+                rank in proptest::option::of(1u32..25),
+            ) {
+                let (better, worse) = (a.min(b), a.max(b));
+                // The same fastest lap for both, so only the position differs.
+                prop_assert!(race_points(finish(better, rank)) >= race_points(finish(worse, rank)));
+                let table = PointsTable::default_sprint();
+                prop_assert!(
+                    sprint_points(finish(better, rank), &table)
+                        >= sprint_points(finish(worse, rank), &table)
+                );
+            }
+
+            #[test]
+            fn the_bonus_is_one_point_exactly_for_the_fastest_lap_in_the_top_ten(
+                position in 1u32..40,
+                rank in proptest::option::of(1u32..25),
+            ) {
+                let with = race_points(finish(position, rank));
+                let without = race_points(finish(position, None));
+                let expected = i32::from(rank == Some(1) && position <= 10);
+                prop_assert_eq!(with - without, expected);
+                prop_assert!((0..=26).contains(&with));
+            }
+        }
+    }
 }

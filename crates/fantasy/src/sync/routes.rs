@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use super::What;
 use super::jobs::SyncSeason;
-use crate::drivers::model::check_season;
+use crate::params::check_season;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
