@@ -367,4 +367,44 @@ mod tests {
         let err = read(&race("15:00")).expect_err("a bad time");
         assert!(err.contains("MRData.RaceTable.Races[0].time"), "{err}");
     }
+
+    #[test]
+    fn todays_jolpica_shapes_are_read_too() {
+        // A lapped car with a `Time` and `Lapped`, a fastest lap with its rank and speed, a
+        // retirement named `Retired`, a session named `SprintShootout`, extra fields.
+        let page = r#"{"MRData": {"xmlns": "", "series": "f1", "limit": "100", "offset": "0", "total": "2",
+          "RaceTable": {"season": "2024", "round": "1", "Races": [{
+            "season": "2024", "round": "1", "url": "https://en.wikipedia.org/wiki/2024_Bahrain_Grand_Prix",
+            "raceName": "Bahrain Grand Prix", "date": "2024-03-02", "time": "15:00:00Z",
+            "SprintShootout": {"date": "2024-03-01", "time": "12:00:00Z"},
+            "Circuit": {"circuitId": "bahrain", "url": "https://x", "circuitName": "Bahrain International Circuit",
+              "Location": {"lat": "26.0325", "long": "50.5106", "locality": "Sakhir", "country": "Bahrain"}},
+            "Results": [
+              {"number": "24", "position": "11", "positionText": "11", "points": "0",
+               "Driver": {"driverId": "zhou", "permanentNumber": "24", "code": "ZHO", "url": "https://x",
+                 "givenName": "Guanyu", "familyName": "Zhou", "dateOfBirth": "1999-05-30", "nationality": "Chinese"},
+               "Constructor": {"constructorId": "sauber", "url": "https://x", "name": "Sauber", "nationality": "Swiss"},
+               "grid": "20", "laps": "56", "status": "Lapped", "Time": {"millis": "5600000", "time": "+1 Lap"},
+               "FastestLap": {"rank": "1", "lap": "39", "Time": {"time": "1:32.608"},
+                 "AverageSpeed": {"units": "kph", "speed": "210.383"}}},
+              {"number": "2", "position": "20", "positionText": "R", "points": "0",
+               "Driver": {"driverId": "sargeant", "givenName": "Logan", "familyName": "Sargeant", "nationality": "American"},
+               "Constructor": {"constructorId": "williams", "name": "Williams", "nationality": "British"},
+               "grid": "0", "laps": "3", "status": "Retired"}
+            ]}]}}}"#;
+        let data = read(page).expect("today's shapes").data;
+        let race = &data.race_table.expect("a table").races[0];
+        assert!(race.sprint_qualifying.is_some());
+        let rows = race.results.as_ref().expect("results");
+        assert_eq!(rows[0].status, "Lapped");
+        assert_eq!(
+            rows[0].time.as_ref().and_then(|t| t.millis),
+            Some(5_600_000)
+        );
+        assert_eq!(rows[0].fastest_lap.as_ref().and_then(|l| l.rank), Some(1));
+        assert!(!rows[1].classified());
+        assert_eq!(rows[1].driver.code, None);
+        assert_eq!(rows[1].driver.permanent_number, None);
+        assert_eq!(data.total, 2);
+    }
 }
