@@ -30,6 +30,8 @@ export AGORA_LISTEN="127.0.0.1:$port" AGORA_DATA_DIR="$data" AGORA_SECRET_KEY="f
 export AGORA_RATE_LIMIT_GENERAL="100000/1m" AGORA_RATE_LIMIT_LOGIN="100000/1m"
 export AGORA_RATE_LIMIT_REGISTER="100000/1m" AGORA_RATE_LIMIT_PASSWORD_RESET="100000/1m"
 export AGORA_LOG_FORMAT=json RUST_LOG=warn
+# The fuzzed admin may queue fantasy syncs: they must not reach the real Jolpica API.
+export AGORA_FANTASY_JOLPICA_URL="http://127.0.0.1:9/ergast/f1"
 schema=""
 if [ "$backend" = postgres ]; then
     base=${AGORA_TEST_POSTGRES_URL:-postgres://agora:agora@127.0.0.1:5432/agora_test}

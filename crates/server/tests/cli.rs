@@ -708,3 +708,73 @@ async fn a_modules_command_runs_under_its_name_tasks_export_prints_a_users_tasks
         "the module's command is listed: {stdout}"
     );
 }
+
+#[tokio::test]
+async fn fantasy_import_reads_a_folder_in_one_transaction_with_a_line_per_step() {
+    use agora_store::sea_orm::{ConnectionTrait, Statement};
+
+    let fixtures = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testkit/fixtures/f1"
+    ));
+    let data = DataDir::new();
+    let seasons = async |data: &DataDir| -> i64 {
+        let db = data.open().await;
+        let sql = "SELECT COUNT(*) AS n FROM fantasy_seasons";
+        let row = db
+            .reader()
+            .query_one_raw(Statement::from_string(db.backend(), sql))
+            .await
+            .expect("a count")
+            .expect("a row");
+        let n = row.try_get::<i64>("", "n").expect("a number");
+        db.close().await;
+        n
+    };
+
+    // A folder whose last results file has a grid that is not a number.
+    let broken = tempfile::tempdir().expect("temp dir");
+    let season = broken.path().join("2023");
+    std::fs::create_dir_all(season.join("results")).expect("a folder");
+    for file in [
+        "drivers.json",
+        "constructors.json",
+        "races.json",
+        "results/round-01.json",
+    ] {
+        std::fs::copy(fixtures.join("2023").join(file), season.join(file)).expect("copied");
+    }
+    let last = season.join("results/round-22.json");
+    let text = std::fs::read_to_string(fixtures.join("2023/results/round-22.json")).expect("read");
+    std::fs::write(&last, text.replacen("\"grid\": \"", "\"grid\": \"P", 1)).expect("written");
+    let broken_dir = broken.path().to_str().expect("UTF-8");
+    let (code, _, stderr) = data.run(&[
+        "fantasy", "import", "--season", "2023", "--from", broken_dir,
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("round-22.json"), "{stderr}");
+    assert!(
+        stderr.contains("MRData.RaceTable.Races[0].Results[0].grid"),
+        "{stderr}"
+    );
+    assert_eq!(seasons(&data).await, 0, "nothing was imported");
+
+    let dir = fixtures.to_str().expect("UTF-8");
+    let (code, stdout, stderr) =
+        data.run(&["fantasy", "import", "--season", "2023", "--from", dir]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for line in [
+        "season 2023: 22 drivers",
+        "season 2023: 10 teams",
+        "season 2023: 22 races in the calendar",
+        "season 2023: results of 22 races",
+        "season 2023: results of 6 sprints",
+        "season 2023: written in one transaction",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    assert_eq!(seasons(&data).await, 1);
+
+    let (code, _, stderr) = data.run(&["fantasy", "import", "--season", "1900"]);
+    assert_eq!(code, Some(2), "clap refuses the season: {stderr}");
+}

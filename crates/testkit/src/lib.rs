@@ -24,6 +24,7 @@
 // A test harness fails the test, with a message, when something it needs is missing.
 #![allow(clippy::expect_used)]
 
+pub mod jolpica;
 pub mod proxy;
 pub mod s3;
 pub mod smtp;

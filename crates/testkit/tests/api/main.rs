@@ -4,7 +4,7 @@
 //! One test binary holds every area (one module each), so the suite links once. The folders
 //! follow the crates:
 //!
-//! - `tasks/`, `social/`: the products, a folder each (`forums/`, `fantasy/` join when they are
+//! - `tasks/`, `social/`, `fantasy/`: the products, a folder each (`forums/` joins when it is
 //!   built), a file per resource, its helpers in `mod.rs`;
 //! - `platform/`: the platform's areas (identity, media, real time, jobs, email, notifications,
 //!   profiles), a file each, or a folder once an area needs several;
@@ -17,6 +17,7 @@
 // Tests fail by panicking; `expect` names what was expected.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod fantasy;
 mod platform;
 mod server;
 mod social;

@@ -1,0 +1,27 @@
+//! Drivers: a season's field, with the fantasy points of their results (plan: fantasy-f1.md,
+//! 3.1). Read-only over HTTP; the import writes them (`crate::sync`).
+//!
+//! - `routes.rs`: `GET /fantasy/drivers`, `GET /fantasy/drivers/{id}`;
+//! - `model.rs`: the list's parameters and the driver's view;
+//! - `queries.rs`: upserts of the import, the standing it keeps, the list's keyset pages;
+//! - `entity.rs`: the typed row.
+
+pub mod entity;
+pub mod model;
+pub mod queries;
+pub mod routes;
+
+use agora_platform::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+agora_core::id_type!(
+    /// Identifies a driver in one season.
+    DriverId
+);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::list_drivers))
+        .routes(routes!(routes::get_driver))
+}

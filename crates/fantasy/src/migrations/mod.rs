@@ -1,0 +1,9 @@
+//! The fantasy module's schema migrations, oldest first. Never edit one that has shipped.
+
+use agora_store::sea_orm_migration::MigrationTrait;
+
+mod m20261204_000100_f1_data;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261204_000100_f1_data::Migration)]
+}
