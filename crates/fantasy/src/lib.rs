@@ -24,7 +24,6 @@ use agora_platform::module::{ServiceContext, Services};
 use agora_platform::{AppState, Module, Tag};
 use agora_store::sea_orm_migration::MigrationTrait;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// What the server mounts when `fantasy` is in `AGORA_MODULES`.
 pub const MODULE: Module = Module {
@@ -45,9 +44,9 @@ pub const MODULE: Module = Module {
 /// Routes of the module, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(drivers::router())
-        .merge(races::router())
-        .routes(routes!(sync::routes::sync))
+        .merge(drivers::routes::router())
+        .merge(races::routes::router())
+        .merge(sync::routes::router())
 }
 
 /// Schema migrations of the module.

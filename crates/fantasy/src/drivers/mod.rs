@@ -11,17 +11,7 @@ pub mod model;
 pub mod queries;
 pub mod routes;
 
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
 agora_core::id_type!(
     /// Identifies a driver in one season.
     DriverId
 );
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::list_drivers))
-        .routes(routes!(routes::get_driver))
-}

@@ -12,6 +12,8 @@ use super::model::{Driver, DriverFilter};
 use super::queries::{self, BY_NAME, Filter};
 use crate::params::{check_season, check_text};
 use crate::seasons::queries as seasons;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A season's drivers, by family name, with their fantasy points.
 #[utoipa::path(get, path = "/fantasy/drivers", tag = "fantasy",
@@ -81,4 +83,11 @@ pub async fn get_driver(
     let teams = seasons::teams(conn, &row.team_id.into_iter().collect::<Vec<_>>()).await?;
     let team = row.team_id.and_then(|id| teams.get(&id));
     Ok(Json(Driver::from_row(row, year, team)))
+}
+
+/// The routes of drivers, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_drivers))
+        .routes(routes!(get_driver))
 }

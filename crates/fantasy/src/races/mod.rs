@@ -13,18 +13,7 @@ pub mod queries;
 pub mod routes;
 pub mod rules;
 
-use agora_platform::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
 agora_core::id_type!(
     /// Identifies a race (one round of one season).
     RaceId
 );
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(routes::list_races))
-        .routes(routes!(routes::get_race))
-        .routes(routes!(routes::race_results))
-}

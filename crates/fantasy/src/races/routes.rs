@@ -15,6 +15,8 @@ use super::queries::{self, BY_ROUND, Filter};
 use crate::drivers::queries as drivers;
 use crate::params::{check_season, check_text};
 use crate::seasons::queries as seasons;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A season's races by round, with their status.
 #[utoipa::path(get, path = "/fantasy/races", tag = "fantasy",
@@ -125,4 +127,12 @@ async fn view(conn: &impl ConnectionTrait, row: race::Model) -> ApiResult<Race> 
         .await?
         .contains(&row.id);
     Ok(Race::from_row(row, year, sprint, time::now()))
+}
+
+/// The routes of races, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_races))
+        .routes(routes!(get_race))
+        .routes(routes!(race_results))
 }

@@ -7,7 +7,7 @@ use agora_core::pagination::PageRequest;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -50,30 +50,34 @@ pub async fn insert(
 }
 
 /// Joins one more notification to `user`'s unread row of `group`, if there is one: its count
-/// grows by one (atomically), its actor becomes `actor`; the row as it now is.
+/// grows by one (atomically), its actor becomes `actor`; the row as it now is. One statement
+/// that locks one row, the newest unread of the group: two first notifications at the same
+/// instant may have started two rows (decision 0023), and an update of all of them locked them
+/// in no fixed order, so two concurrent joins could deadlock.
 pub async fn join_group(
     conn: &impl ConnectionTrait,
     user: UserId,
     group: &str,
     actor: Option<UserId>,
 ) -> DbResult<Option<notifications::Model>> {
-    let unread = of(user)
-        .add(Column::GroupKey.eq(group))
-        .add(Column::ReadAt.is_null());
-    let updated = notifications::Entity::update_many()
+    let newest_unread = Query::select()
+        .column(Column::Id)
+        .from(notifications::Entity)
+        .cond_where(
+            of(user)
+                .add(Column::GroupKey.eq(group))
+                .add(Column::ReadAt.is_null()),
+        )
+        .order_by(Column::Id, Order::Desc)
+        .limit(1)
+        .to_owned();
+    Ok(notifications::Entity::update_many()
         .col_expr(Column::GroupCount, Expr::col(Column::GroupCount).add(1))
         .col_expr(Column::ActorId, Expr::value(actor.map(|a| a.0)))
-        .filter(unread.clone())
-        .exec(conn)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Ok(None);
-    }
-    Ok(notifications::Entity::find()
-        .filter(unread)
-        .order_by_desc(Column::Id)
-        .one(conn)
-        .await?)
+        .filter(Column::Id.in_subquery(newest_unread))
+        .exec_with_returning(conn)
+        .await?
+        .pop())
 }
 
 /// Rewrites the title and payload of notification `id` (a group that grew).

@@ -342,3 +342,57 @@ async fn a_grouped_notification_grows_while_unread_then_a_new_group_starts() {
     assert_eq!(titles(&app, &alice, "?unread=true").await, ["bob liked it"]);
     assert_eq!(app.count("notifications").await, 3);
 }
+
+#[tokio::test]
+async fn of_two_rows_a_group_started_at_once_only_the_newest_grows() {
+    use agora_core::UserId;
+    use agora_platform::entities::notifications;
+    use agora_platform::notifications::{Channels, Notification, NotificationId, queries};
+    use agora_store::sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    // Two first likes committed at the same instant each started a row of the group.
+    let first = Notification {
+        id: NotificationId::new(),
+        kind: "social.like".into(),
+        actor_id: None,
+        title: "bob liked it".into(),
+        body: None,
+        link: None,
+        payload: json!({ "group": "post:1" }),
+        read_at: None,
+        created_at: agora_core::time::now(),
+    };
+    let second = Notification {
+        id: NotificationId::new(),
+        title: "carol liked it".into(),
+        ..first.clone()
+    };
+    let channels = Channels {
+        in_app: true,
+        email_digest: false,
+        realtime: false,
+    };
+    let to = alice.id.parse::<UserId>().expect("a user id");
+    for row in [&first, &second] {
+        queries::insert(app.db().writer(), to, row, channels, Some("post:1"))
+            .await
+            .expect("inserted");
+    }
+    notify_grouped(&app, &alice, &bob, "post:1").await;
+    let group_count = async |row: &Notification| {
+        notifications::Entity::find_by_id(row.id.as_uuid())
+            .one(app.db().reader())
+            .await
+            .expect("read")
+            .expect("the row")
+            .group_count
+    };
+    assert_eq!(group_count(&second).await, 2, "the newest row joined");
+    assert_eq!(
+        group_count(&first).await,
+        1,
+        "the older one is left as it was"
+    );
+}
