@@ -10,6 +10,7 @@
 //! on every instance, and enabling a module later needs no migration step.
 
 use sea_orm::DbErr;
+use sea_orm::sea_query::{ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement};
 use sea_orm_migration::sea_orm::DynIden;
 use sea_orm_migration::{MigrationTrait, MigratorTraitSelf};
 
@@ -20,6 +21,20 @@ pub const MIGRATIONS_TABLE: &str = "schema_migrations";
 
 /// A crate's list of migrations.
 pub type MigrationSource = fn() -> Vec<Box<dyn MigrationTrait>>;
+
+/// `table.column` refers to the `id` of `to`, and its row goes when that row goes: the
+/// foreign key of nearly every table (a post with its author, a pick with its league).
+pub fn cascade_fk(
+    table: &'static str,
+    column: &'static str,
+    to: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to(to, "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
 
 /// The migrations of every crate, in name order.
 pub struct Migrator {

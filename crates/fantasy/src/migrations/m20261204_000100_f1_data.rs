@@ -4,6 +4,7 @@
 //! between seasons), keyed by Jolpica's ids (`red_bull`, `max_verstappen`) within the season;
 //! races by (season, round). The league tables of the module refer to these rows by id.
 
+use agora_store::migrate::cascade_fk;
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
@@ -40,14 +41,6 @@ const UNIQUE_KEYS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-fn to(table: &'static str, from: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(from, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -76,7 +69,11 @@ impl MigrationTrait for Migration {
                     .col(string_len("external_id", 64))
                     .col(string_len("name", 100))
                     .col(string_len("nationality", 64))
-                    .foreign_key(&mut to("fantasy_teams", "fantasy_seasons", "season_id"))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_teams",
+                        "season_id",
+                        "fantasy_seasons",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -103,7 +100,11 @@ impl MigrationTrait for Migration {
                     // The fantasy points of every result (scoring/rules.rs), kept by the import.
                     .col(integer("total_points"))
                     .col(integer("races_scored"))
-                    .foreign_key(&mut to("fantasy_drivers", "fantasy_seasons", "season_id"))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_drivers",
+                        "season_id",
+                        "fantasy_seasons",
+                    ))
                     .foreign_key(
                         ForeignKey::create()
                             .from("fantasy_drivers", "team_id")
@@ -146,7 +147,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("sprint_at"))
                     // Set when its race results are imported: the race is then `completed`.
                     .col(timestamp_with_time_zone_null("results_at"))
-                    .foreign_key(&mut to("fantasy_races", "fantasy_seasons", "season_id"))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_races",
+                        "season_id",
+                        "fantasy_seasons",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -185,9 +190,21 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null("time_millis"))
                     .col(string_len_null("time_text", 16))
                     .col(integer("fantasy_points"))
-                    .foreign_key(&mut to("fantasy_results", "fantasy_races", "race_id"))
-                    .foreign_key(&mut to("fantasy_results", "fantasy_drivers", "driver_id"))
-                    .foreign_key(&mut to("fantasy_results", "fantasy_teams", "team_id"))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_results",
+                        "race_id",
+                        "fantasy_races",
+                    ))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_results",
+                        "driver_id",
+                        "fantasy_drivers",
+                    ))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_results",
+                        "team_id",
+                        "fantasy_teams",
+                    ))
                     .to_owned(),
             )
             .await?;

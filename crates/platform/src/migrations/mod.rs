@@ -1,9 +1,7 @@
 //! The platform's schema migrations, oldest first. Never edit one that has shipped: add another.
 
 use agora_store::sea_orm_migration::MigrationTrait;
-use agora_store::sea_orm_migration::prelude::{
-    ForeignKey, ForeignKeyAction, ForeignKeyCreateStatement,
-};
+use agora_store::sea_orm_migration::prelude::ForeignKeyCreateStatement;
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_email_outbox;
@@ -47,9 +45,5 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
 
 /// A column that belongs to a user: removed with the user.
 fn user_fk(table: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    agora_store::migrate::cascade_fk(table, column, "users")
 }

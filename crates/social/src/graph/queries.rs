@@ -7,10 +7,10 @@ use agora_platform::identity::users as accounts;
 use agora_store::DbResult;
 use agora_store::keyset::{Keyset, SortKey};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationDef, Set, TryInsertResult,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef, Set, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -151,10 +151,7 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
         .from(Entity)
         .and_where(Expr::col(Column::UserId).eq(viewer.0))
         .and_where(Expr::col(Column::Kind).is_in([RelationKind::Mute, RelationKind::Block]))
-        .union(
-            sea_orm::sea_query::UnionType::All,
-            blocks(viewer, Side::Holders),
-        )
+        .union(UnionType::All, blocks(viewer, Side::Holders))
         .to_owned()
 }
 
@@ -163,10 +160,7 @@ pub fn hidden_from(viewer: UserId) -> SelectStatement {
 /// a muted user can still be found).
 pub fn blocked_either_way(viewer: UserId) -> SelectStatement {
     blocks(viewer, Side::Targets)
-        .union(
-            sea_orm::sea_query::UnionType::All,
-            blocks(viewer, Side::Holders),
-        )
+        .union(UnionType::All, blocks(viewer, Side::Holders))
         .to_owned()
 }
 
@@ -178,28 +172,54 @@ pub fn not_hearing_from(actor: UserId) -> SelectStatement {
         .from(Entity)
         .and_where(Expr::col(Column::TargetId).eq(actor.0))
         .and_where(Expr::col(Column::Kind).is_in([RelationKind::Mute, RelationKind::Block]))
-        .union(
-            sea_orm::sea_query::UnionType::All,
-            blocks(actor, Side::Targets),
-        )
+        .union(UnionType::All, blocks(actor, Side::Targets))
         .to_owned()
 }
 
-/// The authors of `reader`'s home feed: `reader` and the active accounts they follow, less
-/// those they mute (a block ends follows both ways).
-pub async fn feed_authors(conn: &impl ConnectionTrait, reader: UserId) -> DbResult<Vec<Uuid>> {
-    let mut authors: Vec<Uuid> = Entity::find()
+/// Whose posts make `reader`'s home feed, and whose it leaves out even when reposted.
+#[derive(Debug, Default)]
+pub struct FeedSources {
+    /// `reader` and the active accounts they follow, less those hidden from them.
+    pub authors: Vec<Uuid>,
+    /// Those `reader` mutes, blocked or is blocked by: a followed account's plain repost of
+    /// their post is left out too.
+    pub hidden: Vec<Uuid>,
+}
+
+/// The sources of `reader`'s home feed, in one statement (a block ends follows both ways).
+pub async fn feed_sources(conn: &impl ConnectionTrait, reader: UserId) -> DbResult<FeedSources> {
+    let followed = Condition::all()
+        .add(Column::Kind.eq(RelationKind::Follow))
+        .add(Column::TargetId.not_in_subquery(hidden_from(reader)))
+        .add(accounts::is_active((Entity, Column::TargetId)));
+    let mut select = Entity::find()
         .select_only()
         .column(Column::TargetId)
+        .column(Column::Kind)
         .filter(Column::UserId.eq(reader.0))
-        .filter(Column::Kind.eq(RelationKind::Follow))
-        .filter(Column::TargetId.not_in_subquery(hidden_from(reader)))
-        .filter(accounts::is_active((Entity, Column::TargetId)))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    authors.push(reader.0);
-    Ok(authors)
+        .filter(
+            Condition::any()
+                .add(Column::Kind.is_in([RelationKind::Mute, RelationKind::Block]))
+                .add(followed),
+        );
+    let blocked_by = Query::select()
+        .column(Column::UserId)
+        .column(Column::Kind)
+        .from(Entity)
+        .and_where(Expr::col(Column::TargetId).eq(reader.0))
+        .and_where(Expr::col(Column::Kind).eq(RelationKind::Block))
+        .to_owned();
+    QuerySelect::query(&mut select).union(UnionType::All, blocked_by);
+    let rows: Vec<(Uuid, RelationKind)> = select.into_tuple().all(conn).await?;
+    let mut sources = FeedSources::default();
+    for (user, kind) in rows {
+        match kind {
+            RelationKind::Follow => sources.authors.push(user),
+            RelationKind::Mute | RelationKind::Block => sources.hidden.push(user),
+        }
+    }
+    sources.authors.push(reader.0);
+    Ok(sources)
 }
 
 /// Up to `limit` followers of `author` who do not mute them, by id, after `after`: whom a new

@@ -1,5 +1,6 @@
 //! Follows, mutes and blocks: one row per user, kind and target.
 
+use agora_store::migrate::cascade_fk;
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
@@ -9,14 +10,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261203_000200_user_relations"
     }
-}
-
-fn user_fk(column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from("user_relations", column)
-        .to("users", "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -38,8 +31,8 @@ impl MigrationTrait for Migration {
                     // One relation of a kind per pair; also the index of "whom does this user
                     // follow / mute / block", newest first through the next index.
                     .primary_key(Index::create().col("user_id").col("kind").col("target_id"))
-                    .foreign_key(&mut user_fk("user_id"))
-                    .foreign_key(&mut user_fk("target_id"))
+                    .foreign_key(&mut cascade_fk("user_relations", "user_id", "users"))
+                    .foreign_key(&mut cascade_fk("user_relations", "target_id", "users"))
                     .check(Expr::col("kind").is_in(["follow", "mute", "block"]))
                     .check(Expr::col("user_id").ne(Expr::col("target_id")))
                     .to_owned(),

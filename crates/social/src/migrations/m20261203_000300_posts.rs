@@ -1,5 +1,6 @@
 //! Posts, the tickers they name and the users they mention.
 
+use agora_store::migrate::cascade_fk;
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
@@ -9,14 +10,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261203_000300_posts"
     }
-}
-
-fn fk(table: &'static str, column: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -41,7 +34,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer("like_count").default(0))
                     .col(big_integer("comment_count").default(0))
                     .col(big_integer("repost_count").default(0))
-                    .foreign_key(&mut fk("posts", "author_id", "users"))
+                    .foreign_key(&mut cascade_fk("posts", "author_id", "users"))
                     .to_owned(),
             )
             .await?;
@@ -77,7 +70,7 @@ impl MigrationTrait for Migration {
                     // Copied from the post, so a ticker's page is one index range.
                     .col(timestamp_with_time_zone("created_at"))
                     .primary_key(Index::create().col("post_id").col("symbol"))
-                    .foreign_key(&mut fk("post_tickers", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("post_tickers", "post_id", "posts"))
                     .to_owned(),
             )
             .await?;
@@ -99,8 +92,8 @@ impl MigrationTrait for Migration {
                     .col(uuid("post_id"))
                     .col(uuid("user_id"))
                     .primary_key(Index::create().col("post_id").col("user_id"))
-                    .foreign_key(&mut fk("post_mentions", "post_id", "posts"))
-                    .foreign_key(&mut fk("post_mentions", "user_id", "users"))
+                    .foreign_key(&mut cascade_fk("post_mentions", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("post_mentions", "user_id", "users"))
                     .to_owned(),
             )
             .await

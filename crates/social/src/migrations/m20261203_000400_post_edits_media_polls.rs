@@ -1,6 +1,7 @@
 //! What a post may carry besides its text: the history of its edits, its media and its poll
 //! (with the options and one vote per user).
 
+use agora_store::migrate::cascade_fk;
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
@@ -10,14 +11,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261203_000400_post_edits_media_polls"
     }
-}
-
-fn fk(table: &'static str, column: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -37,7 +30,7 @@ impl MigrationTrait for Migration {
                     .col(text("content"))
                     .col(timestamp_with_time_zone("written_at"))
                     .col(timestamp_with_time_zone("replaced_at"))
-                    .foreign_key(&mut fk("post_edits", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("post_edits", "post_id", "posts"))
                     .to_owned(),
             )
             .await?;
@@ -61,8 +54,8 @@ impl MigrationTrait for Migration {
                     .col(small_integer("position"))
                     .col(uuid("media_id"))
                     .primary_key(Index::create().col("post_id").col("position"))
-                    .foreign_key(&mut fk("post_media", "post_id", "posts"))
-                    .foreign_key(&mut fk("post_media", "media_id", "media"))
+                    .foreign_key(&mut cascade_fk("post_media", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("post_media", "media_id", "media"))
                     .to_owned(),
             )
             .await?;
@@ -85,7 +78,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("closes_at"))
                     // Set once by the job that notifies the end: it runs at least once.
                     .col(timestamp_with_time_zone_null("ended_notified_at"))
-                    .foreign_key(&mut fk("polls", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("polls", "post_id", "posts"))
                     .to_owned(),
             )
             .await?;
@@ -99,7 +92,7 @@ impl MigrationTrait for Migration {
                     .col(text("label"))
                     // Kept by the vote's transaction, never counted on read.
                     .col(big_integer("vote_count").default(0))
-                    .foreign_key(&mut fk("poll_options", "poll_id", "polls"))
+                    .foreign_key(&mut cascade_fk("poll_options", "poll_id", "polls"))
                     .to_owned(),
             )
             .await?;
@@ -124,9 +117,9 @@ impl MigrationTrait for Migration {
                     .col(uuid("option_id"))
                     .col(timestamp_with_time_zone("created_at"))
                     .primary_key(Index::create().col("poll_id").col("user_id"))
-                    .foreign_key(&mut fk("poll_votes", "poll_id", "polls"))
-                    .foreign_key(&mut fk("poll_votes", "user_id", "users"))
-                    .foreign_key(&mut fk("poll_votes", "option_id", "poll_options"))
+                    .foreign_key(&mut cascade_fk("poll_votes", "poll_id", "polls"))
+                    .foreign_key(&mut cascade_fk("poll_votes", "user_id", "users"))
+                    .foreign_key(&mut cascade_fk("poll_votes", "option_id", "poll_options"))
                     .to_owned(),
             )
             .await?;

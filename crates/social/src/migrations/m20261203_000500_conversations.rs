@@ -1,6 +1,7 @@
 //! Comments, likes of posts and comments, reposts and quotes (two columns of `posts`) and
 //! bookmarks.
 
+use agora_store::migrate::cascade_fk;
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
@@ -12,14 +13,6 @@ impl MigrationName for Migration {
     }
 }
 
-fn fk(table: &'static str, column: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 /// `post_likes` or `comment_likes`: one row per liked thing and user.
 fn likes(table: &'static str, column: &'static str, of: &'static str) -> TableCreateStatement {
     Table::create()
@@ -29,8 +22,8 @@ fn likes(table: &'static str, column: &'static str, of: &'static str) -> TableCr
         .col(timestamp_with_time_zone("created_at"))
         // One like per user: the toggle's insert conflicts on it.
         .primary_key(Index::create().col(column).col("user_id"))
-        .foreign_key(&mut fk(table, column, of))
-        .foreign_key(&mut fk(table, "user_id", "users"))
+        .foreign_key(&mut cascade_fk(table, column, of))
+        .foreign_key(&mut cascade_fk(table, "user_id", "users"))
         .to_owned()
 }
 
@@ -90,9 +83,9 @@ impl MigrationTrait for Migration {
                     // Kept by the writes that change them, never counted on read.
                     .col(big_integer("like_count").default(0))
                     .col(big_integer("reply_count").default(0))
-                    .foreign_key(&mut fk("comments", "post_id", "posts"))
-                    .foreign_key(&mut fk("comments", "author_id", "users"))
-                    .foreign_key(&mut fk("comments", "parent_id", "comments"))
+                    .foreign_key(&mut cascade_fk("comments", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("comments", "author_id", "users"))
+                    .foreign_key(&mut cascade_fk("comments", "parent_id", "comments"))
                     .to_owned(),
             )
             .await?;
@@ -129,8 +122,8 @@ impl MigrationTrait for Migration {
                     .col(uuid("post_id"))
                     .col(timestamp_with_time_zone("created_at"))
                     .primary_key(Index::create().col("user_id").col("post_id"))
-                    .foreign_key(&mut fk("bookmarks", "user_id", "users"))
-                    .foreign_key(&mut fk("bookmarks", "post_id", "posts"))
+                    .foreign_key(&mut cascade_fk("bookmarks", "user_id", "users"))
+                    .foreign_key(&mut cascade_fk("bookmarks", "post_id", "posts"))
                     .to_owned(),
             )
             .await?;

@@ -263,3 +263,87 @@ async fn both_ways_of_reading_a_feed_give_the_same_pages() {
     // tells there is no more).
     assert_eq!(pages, 5);
 }
+
+/// A followed account's plain repost does not bring back an author the reader mutes or is
+/// blocked from, in the feed (both ways of reading it) or the public timeline; a quote is its
+/// author's own words and stays.
+#[tokio::test]
+async fn a_repost_does_not_bring_back_a_muted_or_blocked_author() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let dave = app.register("dave").await;
+    relate(&app, &alice, "follow", &bob).await;
+    let carols = publish(&app, &carol, "carol's take").await;
+    let daves = publish(&app, &dave, "dave's take").await;
+    let share = |id: String, body: Option<Value>| {
+        let mut request = app
+            .post(&format!("/api/v1/posts/{id}/reposts"))
+            .bearer(&bob.access_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            request.send().await.assert_status(StatusCode::CREATED);
+        }
+    };
+    share(carols.clone(), None).await;
+    share(daves.clone(), None).await;
+    share(carols.clone(), Some(json!({ "comment": "bob on carol" }))).await;
+
+    let reposted = |page: &Page<Value>| -> Vec<String> {
+        page.items
+            .iter()
+            .filter(|post| post["content"] == "")
+            .map(|post| {
+                post["repost_of"]["id"]
+                    .as_str()
+                    .expect("an original")
+                    .to_owned()
+            })
+            .collect()
+    };
+    let before = feed_page(&app, &alice, "").await;
+    assert_eq!(reposted(&before), [daves.clone(), carols.clone()]);
+
+    relate(&app, &alice, "mute", &carol).await;
+    relate(&app, &dave, "block", &alice).await;
+    let after = feed_page(&app, &alice, "").await;
+    assert_eq!(reposted(&after), Vec::<String>::new());
+    assert_eq!(contents(&after), ["bob on carol"]);
+
+    let reader_id = UserId(alice.id.parse().expect("a user id"));
+    let page = PageRequest {
+        sort: CursorSort::new("feed", "newest"),
+        limit: 20,
+        after: None,
+    };
+    let db = app.state().db().reader();
+    for one_by_one in [400, 0] {
+        let rows = queries::feed(db, reader_id, &page, one_by_one)
+            .await
+            .expect("a page");
+        let contents: Vec<_> = rows.iter().map(|row| row.content.as_str()).collect();
+        assert_eq!(
+            contents,
+            ["bob on carol"],
+            "read with one_by_one = {one_by_one}"
+        );
+    }
+
+    let timeline = |user: &TestUser| {
+        let request = app.get("/api/v1/posts").bearer(&user.access_token);
+        async move {
+            let response = request.send().await;
+            response.assert_status(StatusCode::OK);
+            response.json::<Page<Value>>()
+        }
+    };
+    assert_eq!(reposted(&timeline(&alice).await), Vec::<String>::new());
+    assert_eq!(
+        reposted(&timeline(&bob).await),
+        [daves, carols],
+        "muting is private"
+    );
+}
