@@ -70,18 +70,21 @@ pub fn check_single_line(text: &str) -> Result<(), ControlCharacter> {
     }
 }
 
-/// An optional text field: trimmed; empty is none; longer than `max` characters is refused.
+/// An optional text field: longer than `max` characters is refused; then trimmed, and empty
+/// is none.
 pub fn optional_text(
     value: Option<String>,
     max: usize,
 ) -> Result<Option<String>, crate::error::Invalid> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(crate::error::Invalid::new(
+    // Counted as sent, before trimming: the OpenAPI document's `maxLength` is about the value
+    // sent, and a limit that padding could stretch would be no limit for a client's validator.
+    if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+        return Err(crate::error::Invalid::new(
             crate::error::FieldCode::TooLong,
             format!("must be at most {max} characters"),
-        )),
-        other => Ok(other),
+        ));
     }
+    Ok(value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
 }
 
 /// [`optional_text`] for a field of one line (a name, a place): tabs and line breaks are refused.
@@ -147,6 +150,8 @@ mod tests {
             Ok(Some(160))
         );
         assert!(optional_text(Some("a".repeat(161)), 160).is_err());
+        // Counted as sent: padding does not stretch the limit the schema states.
+        assert!(optional_text(Some(format!(" {} ", "a".repeat(159))), 160).is_err());
         assert_eq!(
             optional_text(Some("a\nb".into()), 5),
             Ok(Some("a\nb".into()))
