@@ -1,0 +1,1 @@
+//! Drafts (written next).
