@@ -204,3 +204,21 @@ pub fn of(state: &AppState) -> Result<&FantasySettings, ApiError> {
         .section::<FantasySettings>()
         .ok_or_else(|| ApiError::internal("the fantasy settings were not loaded at start"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pick_clock_is_off_at_zero_and_else_a_duration() {
+        for off in ["0", "0s", "off", " 0 "] {
+            assert_eq!(parse_optional_duration(off), Ok(None), "{off}");
+        }
+        assert_eq!(
+            parse_optional_duration("2h"),
+            Ok(Some(Duration::from_secs(7200)))
+        );
+        assert!(parse_optional_duration("soon").is_err());
+        assert_eq!(FantasySettings::default().pick_clock, None);
+    }
+}

@@ -76,7 +76,7 @@ pub const DRAFT_EXISTS: ErrorCode = ErrorCode {
 pub const DRAFT_STARTED: ErrorCode = ErrorCode {
     status: StatusCode::CONFLICT,
     code: "draft_started",
-    when: "The draft's order was to be set by hand after its first pick.",
+    when: "The league's creator set a draft's order by hand after its first pick.",
     what_to_do: "The order stays as it is for this race; set the next race's instead.",
 };
 
