@@ -17,9 +17,10 @@ use super::queries;
 use super::service::{self, NotOpened, Picker};
 use super::turn::{self, Change};
 use super::view;
-use crate::drivers::queries as drivers;
+use crate::drivers::{DriverId, queries as drivers};
 use crate::leagues::{LeagueId, queries as leagues};
 use crate::races::RaceId;
+use crate::races::model::DriverRef;
 use crate::races::queries as races;
 use crate::races::rules::EXPECTED_LENGTH;
 use crate::settings;
@@ -119,14 +120,10 @@ pub async fn auto_pick(state: &AppState, job: &AutoPick) -> Result<(), JobError>
         Err(_) => return Ok(()),
     };
     let teams = made.draft.order().map_err(JobError::permanent)?.len();
-    let driver_row = drivers::find(&txn, crate::drivers::DriverId(driver))
+    let driver_row = drivers::find(&txn, DriverId(driver))
         .await?
         .ok_or_else(|| JobError::retry("the picked driver vanished"))?;
-    let pick = view::pick(
-        made.pick,
-        crate::races::model::DriverRef::from(&driver_row),
-        teams,
-    );
+    let pick = view::pick(made.pick, DriverRef::from(&driver_row), teams);
     let change = Change {
         league: &league,
         race: &race,

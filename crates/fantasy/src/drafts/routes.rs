@@ -12,7 +12,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::entity::draft;
-use super::model::{ConstructorPicks, Draft, InitializeDraft, MakePick, SetDraftOrder};
+use super::model::{ConstructorPicks, Draft, DraftPick, InitializeDraft, MakePick, SetDraftOrder};
 use super::service::{self, NotOpened, Picker, Refused};
 use super::turn::{self, Change};
 use super::{
@@ -246,7 +246,7 @@ pub async fn set_draft_order(
     ),
     request_body = MakePick,
     responses(
-        (status = 201, description = "The pick (or, with `Idempotent-Replayed: true`, the one an earlier request with this key made)", body = super::model::DraftPick,
+        (status = 201, description = "The pick (or, with `Idempotent-Replayed: true`, the one an earlier request with this key made)", body = DraftPick,
             headers(("Location" = String, description = "The constructor's picks of the race"))),
         (status = 400, description = "A malformed Idempotency-Key"),
         (status = 401),
