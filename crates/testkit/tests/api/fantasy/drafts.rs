@@ -967,3 +967,56 @@ async fn after_a_race_the_next_races_draft_opens_with_the_order_rotated_once() {
     );
     assert_eq!(app.count("fantasy_draft_orders").await, 2);
 }
+
+#[tokio::test]
+async fn an_order_set_again_restarts_the_clock_and_the_old_turns_job_does_nothing() {
+    let game = game("sequential", 2, &[("AGORA_FANTASY_PICK_CLOCK", "1h")]).await;
+    let app = &game.app;
+    let race = &game.races[0];
+    let draft = game.initialize(race).await;
+    let mut order = order_of(&draft);
+    order.reverse();
+    let response = app
+        .patch(&game.draft_path(race))
+        .bearer(&game.boss.access_token)
+        .json(&json!({ "order": order }))
+        .send()
+        .await;
+    response.assert_status(StatusCode::OK);
+    let manual: Value = response.json();
+    let restarted = time(&manual["next"]["started_at"]);
+    assert!(restarted > time(&draft["next"]["started_at"]));
+    assert_eq!(
+        time(&manual["next"]["ends_at"]),
+        restarted + chrono::Duration::hours(1)
+    );
+    // A job for each turn 1: the first order's and the new one's.
+    assert_eq!(
+        app.count("jobs WHERE kind = 'fantasy.auto_pick' AND status = 'queued'")
+            .await,
+        2
+    );
+    // The first order's turn 1 has passed: its job, run now, picks nothing.
+    let old = AutoPick {
+        league_id: game.league_id().parse().expect("an id"),
+        race_id: text(&race["id"]).parse().expect("an id"),
+        pick_number: 1,
+        turn_started_at: time(&draft["next"]["started_at"]),
+    };
+    agora_platform::jobs::enqueue(app.db().writer(), &old, agora_core::time::now())
+        .await
+        .expect("queued");
+    app.state().jobs().wake();
+    eventually(
+        Duration::from_secs(20),
+        "the old turn's run is done",
+        async || {
+            let done = app
+                .count("jobs WHERE kind = 'fantasy.auto_pick' AND status = 'succeeded'")
+                .await;
+            (done == 1).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(game.draft(race).await["picks_made"], 0);
+}
