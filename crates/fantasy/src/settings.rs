@@ -28,6 +28,9 @@ pub struct FantasySettings {
     pub results_grace: Duration,
     /// Points of the sprint's first places.
     pub sprint_points: PointsTable,
+    /// How long a constructor has for a pick before the best driver left is picked for them;
+    /// `None`: no clock, a turn waits for its constructor.
+    pub pick_clock: Option<Duration>,
 }
 
 impl Default for FantasySettings {
@@ -41,6 +44,7 @@ impl Default for FantasySettings {
             jolpica_fresh_for: Duration::from_secs(600),
             results_grace: Duration::from_secs(3600),
             sprint_points: PointsTable::default_sprint(),
+            pick_clock: None,
         }
     }
 }
@@ -157,7 +161,30 @@ impl Section for FantasySettings {
             },
             show: |s| s.sprint_points.to_string(),
         },
+        Field {
+            setting: Setting {
+                key: "fantasy.pick_clock",
+                env: "AGORA_FANTASY_PICK_CLOCK",
+                default: "0",
+                secret: false,
+                help: "How long a constructor has for each pick of a draft (`2h`, `30m`); when it runs out, the best driver left by season fantasy points is picked for them (`auto`). `0`: no clock, a turn waits for its constructor until the race starts. Decision 0030.",
+            },
+            required: true,
+            parse: |s, v| {
+                s.pick_clock = parse_optional_duration(v)?;
+                Ok(())
+            },
+            show: |s| s.pick_clock.map_or_else(|| "0".to_owned(), show_duration),
+        },
     ];
+}
+
+/// A duration, or `0` (also `0s` and `off`) for none.
+fn parse_optional_duration(value: &str) -> Result<Option<Duration>, String> {
+    match value.trim() {
+        "0" | "0s" | "off" => Ok(None),
+        other => parse_duration(other).map(Some),
+    }
 }
 
 /// An `http(s)` URL with a host, without a trailing slash.
@@ -176,4 +203,22 @@ pub fn of(state: &AppState) -> Result<&FantasySettings, ApiError> {
         .config()
         .section::<FantasySettings>()
         .ok_or_else(|| ApiError::internal("the fantasy settings were not loaded at start"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pick_clock_is_off_at_zero_and_else_a_duration() {
+        for off in ["0", "0s", "off", " 0 "] {
+            assert_eq!(parse_optional_duration(off), Ok(None), "{off}");
+        }
+        assert_eq!(
+            parse_optional_duration("2h"),
+            Ok(Some(Duration::from_secs(7200)))
+        );
+        assert!(parse_optional_duration("soon").is_err());
+        assert_eq!(FantasySettings::default().pick_clock, None);
+    }
 }

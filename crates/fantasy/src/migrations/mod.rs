@@ -3,7 +3,11 @@
 use agora_store::sea_orm_migration::MigrationTrait;
 
 mod m20261204_000100_f1_data;
+mod m20261205_000100_leagues_drafts;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261204_000100_f1_data::Migration)]
+    vec![
+        Box::new(m20261204_000100_f1_data::Migration),
+        Box::new(m20261205_000100_leagues_drafts::Migration),
+    ]
 }

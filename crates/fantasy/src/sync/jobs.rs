@@ -46,10 +46,11 @@ impl Job for CatchUp {
     const KIND: &'static str = "fantasy.catch_up";
 }
 
-pub const SCHEDULES: &[Schedule] = &[Schedule {
+/// Every day at 05:20 UTC.
+pub const CATCH_UP_SCHEDULE: Schedule = Schedule {
     kind: CatchUp::KIND,
     cron: "20 5 * * *",
-}];
+};
 
 /// Jolpica publishes results within hours of a race: tries over about a day.
 const AFTER_RACE: RetryPolicy = RetryPolicy {
