@@ -85,12 +85,13 @@ async fn import(state: &AppState, args: &ArgMatches) -> anyhow::Result<()> {
     };
     let summary = sync::run(state, &source, request, &mut print).await?;
     println!(
-        "season {season}: {} drivers, {} teams, {} races, results of {} races and {} sprints",
+        "season {season}: {} drivers, {} teams, {} races, results of {} races and {} sprints, {} league scores written",
         summary.drivers,
         summary.teams,
         summary.races,
         summary.race_results.len(),
-        summary.sprint_results.len()
+        summary.sprint_results.len(),
+        summary.scores
     );
     Ok(())
 }

@@ -14,8 +14,13 @@
 //! unique keys), an optional pick clock that picks for a constructor that let its turn pass
 //! (`fantasy.auto_pick`), the next race's draft opened after each race
 //! (`fantasy.rotate_drafts`), the turn told to its constructor (`fantasy.pick_turn`) and the
-//! draft live in the league's room (`league:{id}`). Decision 0030. League scores and the
-//! leaderboard come next: they fill the constructors' `total_points` from their picks.
+//! draft live in the league's room (`league:{id}`). Decision 0030.
+//!
+//! The scores: each constructor's points in a race, from its picks and the results, written
+//! in the sync's transaction where they changed and summed into its `total_points`
+//! (`scoring/league.rs`, told by `fantasy.race_scored` and the room's `leaderboard.updated`),
+//! and the leaderboards of a league's season and races, ranked with shared ties and cached
+//! under the league's standings version (`leaderboards/`). Decision 0031.
 
 pub mod command;
 pub mod constraints;
@@ -23,6 +28,7 @@ pub mod constructors;
 pub mod drafts;
 pub mod drivers;
 pub mod jolpica;
+pub mod leaderboards;
 pub mod leagues;
 pub mod migrations;
 pub mod moderation;
@@ -82,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(leagues::routes::router())
         .merge(constructors::routes::router())
         .merge(drafts::routes::router())
+        .merge(leaderboards::routes::router())
 }
 
 /// Schema migrations of the module.

@@ -20,7 +20,7 @@ use super::rules::team_key;
 use crate::constraints::UniqueKey;
 use crate::leagues::LeagueId;
 use crate::leagues::entity as league;
-use crate::leagues::queries::visible_to;
+use crate::leagues::queries::{self as leagues, visible_to};
 
 /// The list's one sort: oldest first (the order they joined).
 pub const BY_JOINING: CursorSort = CursorSort::new("fantasy_constructors", "joined.asc");
@@ -169,16 +169,20 @@ fn in_visible_league(viewer: Option<UserId>) -> Condition {
     Condition::all().add(Expr::col((Entity, Column::LeagueId)).in_subquery(visible))
 }
 
-/// Gives a constructor a neutral team name for the moderators' removal. False when it no
-/// longer exists.
+/// Gives a constructor a neutral team name for the moderators' removal (its league's
+/// leaderboards show the new one at once). False when it no longer exists.
 pub async fn clear_team_name(conn: &impl ConnectionTrait, id: Uuid) -> DbResult<bool> {
+    let Some(constructor) = Entity::find_by_id(id).one(conn).await? else {
+        return Ok(false);
+    };
     let simple = id.simple().to_string();
     let name = format!("Team {}", simple.get(24..).unwrap_or_default());
-    let result = Entity::update_many()
+    Entity::update_many()
         .col_expr(Column::TeamKey, Expr::value(team_key(&name)))
         .col_expr(Column::TeamName, Expr::value(name))
         .filter(Column::Id.eq(id))
         .exec(conn)
         .await?;
-    Ok(result.rows_affected == 1)
+    leagues::standings_changed(conn, &[constructor.league_id]).await?;
+    Ok(true)
 }

@@ -17,6 +17,8 @@ pub struct Model {
     pub is_private: bool,
     pub draft_method: DraftMethod,
     pub join_code: String,
+    /// Raised with every change to what its leaderboards show; names their cache entries.
+    pub standings_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -49,6 +49,7 @@ pub async fn insert(
         is_private: Set(content.is_private),
         draft_method: Set(content.draft_method),
         join_code: Set(join_code.to_owned()),
+        standings_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -89,7 +90,8 @@ pub async fn find_by_code(conn: &impl ConnectionTrait, code: &str) -> DbResult<O
 /// Takes a seat in league `id` for a new constructor: `team_count` grows by one on the
 /// condition that it is below `max_teams`. False when the league is full. On PostgreSQL the
 /// row stays locked until the transaction ends, so concurrent joins queue here and each sees
-/// the count the previous one left.
+/// the count the previous one left. The new constructor joins the leaderboards: their version
+/// is raised.
 pub async fn take_seat(
     conn: &impl ConnectionTrait,
     id: LeagueId,
@@ -100,12 +102,32 @@ pub async fn take_seat(
             Column::TeamCount,
             Expr::col(Column::TeamCount).add(Expr::val(1)),
         )
+        .col_expr(Column::StandingsVersion, standings_raised())
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id.0))
         .filter(Expr::col(Column::TeamCount).lt(Expr::col(Column::MaxTeams)))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// `standings_version + 1`.
+fn standings_raised() -> Expr {
+    Expr::col(Column::StandingsVersion).add(Expr::val(1))
+}
+
+/// Raises the standings version of `leagues` (in the transaction of the change that needs it):
+/// their cached leaderboards are no longer read.
+pub async fn standings_changed(conn: &impl ConnectionTrait, leagues: &[Uuid]) -> DbResult<()> {
+    if leagues.is_empty() {
+        return Ok(());
+    }
+    Entity::update_many()
+        .col_expr(Column::StandingsVersion, standings_raised())
+        .filter(Column::Id.is_in(leagues.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Writes `content` over league `id`, on the condition that its constructors still fit in

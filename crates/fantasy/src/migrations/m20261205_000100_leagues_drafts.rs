@@ -7,6 +7,7 @@
 //! one draft per league and race, and in a draft one pick per pick number and per driver.
 //! Decision 0030.
 
+use agora_store::migrate::cascade_fk;
 use agora_store::sea_orm_migration::prelude::*;
 use agora_store::sea_orm_migration::schema::*;
 
@@ -77,16 +78,6 @@ const INDEXES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-/// A foreign key from `table.column` to `from.id`, deleted with it (as in the F1 data's
-/// migration; the helper moves to `agora_store` once a third module needs it).
-fn to(table: &'static str, from: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(from, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -115,7 +106,7 @@ impl MigrationTrait for Migration {
                     .col(string_len("join_code", 8))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut to("fantasy_leagues", "users", "creator_id"))
+                    .foreign_key(&mut cascade_fk("fantasy_leagues", "creator_id", "users"))
                     .to_owned(),
             )
             .await?;
@@ -133,12 +124,12 @@ impl MigrationTrait for Migration {
                     // Kept by the league's scoring (the next part of the module).
                     .col(integer("total_points"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut to(
+                    .foreign_key(&mut cascade_fk(
                         "fantasy_constructors",
-                        "fantasy_leagues",
                         "league_id",
+                        "fantasy_leagues",
                     ))
-                    .foreign_key(&mut to("fantasy_constructors", "users", "user_id"))
+                    .foreign_key(&mut cascade_fk("fantasy_constructors", "user_id", "users"))
                     .to_owned(),
             )
             .await?;
@@ -168,12 +159,16 @@ impl MigrationTrait for Migration {
                     .col(uuid_null("updated_by"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .foreign_key(&mut to(
+                    .foreign_key(&mut cascade_fk(
                         "fantasy_draft_orders",
-                        "fantasy_leagues",
                         "league_id",
+                        "fantasy_leagues",
                     ))
-                    .foreign_key(&mut to("fantasy_draft_orders", "fantasy_races", "race_id"))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_draft_orders",
+                        "race_id",
+                        "fantasy_races",
+                    ))
                     .foreign_key(
                         ForeignKey::create()
                             .from("fantasy_draft_orders", "updated_by")
@@ -198,14 +193,22 @@ impl MigrationTrait for Migration {
                     // Made by the pick clock's job rather than by the constructor's owner.
                     .col(boolean("auto"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut to("fantasy_picks", "fantasy_leagues", "league_id"))
-                    .foreign_key(&mut to("fantasy_picks", "fantasy_races", "race_id"))
-                    .foreign_key(&mut to(
+                    .foreign_key(&mut cascade_fk(
                         "fantasy_picks",
-                        "fantasy_constructors",
-                        "constructor_id",
+                        "league_id",
+                        "fantasy_leagues",
                     ))
-                    .foreign_key(&mut to("fantasy_picks", "fantasy_drivers", "driver_id"))
+                    .foreign_key(&mut cascade_fk("fantasy_picks", "race_id", "fantasy_races"))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_picks",
+                        "constructor_id",
+                        "fantasy_constructors",
+                    ))
+                    .foreign_key(&mut cascade_fk(
+                        "fantasy_picks",
+                        "driver_id",
+                        "fantasy_drivers",
+                    ))
                     .to_owned(),
             )
             .await?;

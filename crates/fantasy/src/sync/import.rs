@@ -105,6 +105,7 @@ pub async fn write(
                 models.push(result_row(race_id, session, driver, team, row, settings));
             }
             races::replace_results(conn, race_id, session, models, now).await?;
+            summary.result_races.push(race_id);
             match session {
                 SessionKind::Race => summary.race_results.push(race.round),
                 SessionKind::Sprint => summary.sprint_results.push(race.round),

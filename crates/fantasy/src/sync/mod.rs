@@ -7,6 +7,9 @@
 //! replaced whole, so running a sync again is harmless and a corrected classification
 //! replaces the old one.
 //!
+//! The same transaction scores the leagues' picks in the races whose results it wrote
+//! (`crate::scoring::league`), so a league's totals always match the results stored.
+//!
 //! Who runs it: `agora fantasy import` (`crate::command`), `POST /fantasy/admin/sync`
 //! (`routes.rs`, a job), a job per race after its end and a daily catch-up (`jobs.rs`).
 
@@ -25,6 +28,7 @@ use utoipa::ToSchema;
 use crate::jolpica::wire::Race;
 use crate::jolpica::{SyncError, Tally};
 use crate::races::entity::result::SessionKind;
+use crate::scoring::league;
 pub use source::Source;
 
 /// What a sync brings up to date.
@@ -73,6 +77,11 @@ pub struct Summary {
     pub sprint_results: Vec<i32>,
     /// Jobs enqueued to fetch results after upcoming races.
     pub scheduled: usize,
+    /// The races whose results were written (by id), for the league scoring.
+    #[serde(skip)]
+    pub result_races: Vec<uuid::Uuid>,
+    /// League scores written, new or corrected (`crate::scoring::league`).
+    pub scores: usize,
     pub tally: Tally,
 }
 
@@ -98,9 +107,13 @@ pub async fn run(
         message: err.to_string(),
     })?;
     let (fetched, tally) = fetch(source, request, progress).await?;
+    let now = time::now();
     let txn = state.db().begin().await?;
-    let mut summary = import::write(&txn, request.season, &fetched, settings, time::now()).await?;
+    let mut summary = import::write(&txn, request.season, &fetched, settings, now).await?;
+    let scored = league::score_races(&txn, &summary.result_races, now).await?;
     txn.commit().await?;
+    summary.scores = scored.changed;
+    league::after_commit(state, scored).await;
     if summary.scheduled > 0 {
         state.jobs().wake();
     }

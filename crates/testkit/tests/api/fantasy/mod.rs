@@ -8,6 +8,7 @@ mod client;
 mod drafts;
 mod drivers;
 mod jobs;
+mod leaderboards;
 mod leagues;
 mod races;
 mod sync;
