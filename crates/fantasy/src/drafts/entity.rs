@@ -22,6 +22,8 @@ pub mod draft {
         /// The constructors' ids in picking order, as a JSON array.
         pub constructor_order: String,
         pub picks_made: i32,
+        /// The picks that complete it (`rules::picks_for`).
+        pub total_picks: i32,
         /// When the current turn began (the pick clock counts from it).
         pub turn_started_at: DateTimeUtc,
         /// Who set the order by hand, for a manual one.

@@ -43,6 +43,8 @@ pub struct NewDraft {
     pub origin: DraftOrigin,
     pub seed: Option<u64>,
     pub order: Vec<Uuid>,
+    /// The picks that complete it.
+    pub total_picks: u32,
     pub by: Option<UserId>,
 }
 
@@ -73,6 +75,7 @@ pub async fn insert(
         seed: Set(seed),
         constructor_order: Set(order),
         picks_made: Set(0),
+        total_picks: Set(i32::try_from(new.total_picks).unwrap_or(i32::MAX)),
         turn_started_at: Set(now),
         updated_by: Set(new.by.map(|user| user.0)),
         created_at: Set(now),

@@ -91,11 +91,19 @@ pub fn round_of(teams: usize, pick: u32) -> Option<u32> {
     u32::try_from(round + 1).ok()
 }
 
-/// How many picks a draft of `teams` constructors has.
+/// How many picks a draft of `teams` constructors has, at most: two each.
 pub fn total_picks(teams: usize) -> u32 {
     u32::try_from(teams)
         .unwrap_or(u32::MAX)
         .saturating_mul(PICKS_PER_CONSTRUCTOR)
+}
+
+/// How many picks complete a draft of `teams` constructors in a season of `drivers`: two each,
+/// or every driver when there are fewer (a driver goes once per draft, so a league of more
+/// than half the field's size ends its draft when the field is taken; the last constructors
+/// of the last round then have one driver).
+pub fn picks_for(teams: usize, drivers: usize) -> u32 {
+    total_picks(teams).min(u32::try_from(drivers).unwrap_or(u32::MAX))
 }
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): a 64-bit state, one addition and a mix per value.
@@ -186,6 +194,15 @@ mod tests {
         (1..=total_picks(order.len()) + 1)
             .filter_map(|pick| strategy.picker(order, pick))
             .collect()
+    }
+
+    #[test]
+    fn a_draft_has_two_picks_a_constructor_unless_the_field_is_smaller() {
+        assert_eq!(picks_for(4, 20), 8);
+        assert_eq!(picks_for(10, 20), 20);
+        assert_eq!(picks_for(12, 21), 21);
+        assert_eq!(picks_for(20, 24), 24);
+        assert_eq!(picks_for(3, 0), 0);
     }
 
     #[test]

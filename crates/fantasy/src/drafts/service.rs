@@ -10,8 +10,9 @@ use uuid::Uuid;
 use super::entity::draft::{self, DraftOrigin};
 use super::entity::pick;
 use super::queries::{self, DRIVER_KEY, NewDraft, NewPick, PICK_NUMBER_KEY};
-use super::rules::{self, total_picks};
+use super::rules;
 use crate::constructors::queries as constructors;
+use crate::drivers::queries as drivers;
 use crate::leagues::LeagueId;
 use crate::leagues::entity::Model as League;
 use crate::races::entity::race;
@@ -65,12 +66,14 @@ pub async fn open(
             )
         }
     };
+    let field = drivers::all_of_season(conn, race.season_id).await?.len();
     let new = NewDraft {
         league: league_id,
         race: race.id,
         method: league.draft_method,
         origin,
         seed,
+        total_picks: rules::picks_for(order.len(), field),
         order,
         by,
     };
@@ -134,7 +137,7 @@ pub async fn pick(
     now: DateTime<Utc>,
 ) -> ApiResult<Result<Made, Refused>> {
     let order = draft.order().map_err(ApiError::internal)?;
-    let total = i32::try_from(total_picks(order.len())).unwrap_or(i32::MAX);
+    let total = draft.total_picks;
     // Each pass either takes the turn or sees another pick made: at most one per pick.
     for _ in 0..=total {
         if race.starts_at <= now {

@@ -16,7 +16,6 @@ use super::entity::draft;
 use super::jobs::AutoPick;
 use super::model::{DraftPick, DraftStatus};
 use super::room::{self, LeagueEvent};
-use super::rules::total_picks;
 use super::view::{next_turn, order_of, status};
 use crate::constructors::queries as constructors;
 use crate::leagues::entity::Model as League;
@@ -70,7 +69,7 @@ pub async fn began(
     } = change;
     let order = order_of(draft)?;
     let teams = constructors::by_ids(txn, &order).await?;
-    let status = status(draft, order.len(), race.starts_at, now);
+    let status = status(draft, race.starts_at, now);
     let next = match status {
         DraftStatus::Open => {
             next_turn(draft, &order, |id| teams.get(&id).map(|c| c.user_id), clock)
@@ -93,7 +92,7 @@ pub async fn began(
             "race_id": race.id,
             "order": order,
             "picks_made": draft.picks_made,
-            "total_picks": total_picks(order.len()),
+            "total_picks": draft.total_picks,
             "status": status,
             "next": next,
         }),
@@ -115,7 +114,7 @@ pub async fn began(
         jobs::enqueue_with(txn, &job, options, now).await?;
     }
     if by != Some(turn.user_id) {
-        let total = total_picks(order.len());
+        let total = draft.total_picks;
         let body = turn.ends_at.map(|at| {
             format!(
                 "Pick by {}; after that the best driver left is picked for you.",

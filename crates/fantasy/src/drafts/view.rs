@@ -11,7 +11,7 @@ use super::PickId;
 use super::entity::{draft, pick};
 use super::model::{Draft, DraftPick, DraftSlot, DraftStatus, DraftTurn};
 use super::queries;
-use super::rules::{picker, round_of, total_picks};
+use super::rules::{picker, round_of};
 use crate::constructors::{ConstructorId, queries as constructors};
 use crate::drivers::queries as drivers;
 use crate::leagues::LeagueId;
@@ -21,14 +21,8 @@ use crate::races::model::DriverRef;
 use crate::users;
 
 /// Where `draft` stands at `now`, for a race that starts at `starts_at`.
-pub fn status(
-    draft: &draft::Model,
-    teams: usize,
-    starts_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> DraftStatus {
-    let total = i64::from(total_picks(teams));
-    if i64::from(draft.picks_made) >= total {
+pub fn status(draft: &draft::Model, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> DraftStatus {
+    if draft.picks_made >= draft.total_picks {
         DraftStatus::Complete
     } else if starts_at <= now {
         DraftStatus::Closed
@@ -97,7 +91,7 @@ pub async fn draft(
         order.len(),
     )
     .await?;
-    let status = status(&draft, order.len(), race.starts_at, now);
+    let status = status(&draft, race.starts_at, now);
     let next = match status {
         DraftStatus::Open => next_turn(
             &draft,
@@ -116,7 +110,7 @@ pub async fn draft(
         order: slots,
         picks,
         picks_made: draft.picks_made,
-        total_picks: i32::try_from(total_picks(order.len())).unwrap_or(i32::MAX),
+        total_picks: draft.total_picks,
         status,
         next,
         created_at: draft.created_at,

@@ -155,6 +155,10 @@ impl MigrationTrait for Migration {
                     // still the number the picker read (so two picks of one turn cannot both
                     // pass), and a new order needs it at 0.
                     .col(integer("picks_made"))
+                    // Two per constructor, or fewer when the season has fewer drivers than
+                    // that (a driver goes once per draft): the draft is complete at this count.
+                    .col(integer("total_picks"))
+                    .check(Expr::col("total_picks").gte(0))
                     .col(timestamp_with_time_zone("turn_started_at"))
                     .col(uuid_null("updated_by"))
                     .col(timestamp_with_time_zone("created_at"))

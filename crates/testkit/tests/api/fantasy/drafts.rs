@@ -38,7 +38,13 @@ async fn game(method: &str, players: usize, env: &[(&str, &str)]) -> Game {
     let app = spawn_with(&jolpica, env).await;
     let races = season_ahead(&app).await;
     let boss = app.register("boss").await;
-    let league = create_league(&app, &boss, json!({ "draft_method": method })).await;
+    let seats = players.clamp(10, 20);
+    let league = create_league(
+        &app,
+        &boss,
+        json!({ "draft_method": method, "max_teams": seats }),
+    )
+    .await;
     let mut joined = Vec::new();
     for n in 0..players {
         let user = app.register(&format!("player{n}")).await;
@@ -348,6 +354,34 @@ async fn snake_turns_reverse_the_order_every_other_round() {
     let expected: Vec<String> = order.iter().chain(order.iter().rev()).cloned().collect();
     assert_eq!(pickers(&done), expected);
     assert_eq!(done["status"], "complete");
+}
+
+#[tokio::test]
+async fn a_draft_of_more_picks_than_drivers_is_complete_when_the_field_is_taken() {
+    // 12 constructors want 24 picks; 2025 has fewer drivers, each picked once.
+    let game = game("snake", 12, &[]).await;
+    let field = game.drivers().await.len();
+    assert!(field < 24, "the season has {field} drivers");
+    let race = &game.races[0];
+    let draft = game.initialize(race).await;
+    assert_eq!(draft["total_picks"], field);
+    let done = pick_all(&game, race).await;
+    assert_eq!(done["status"], "complete");
+    assert_eq!(done["picks_made"], field);
+    assert_eq!(done["next"], Value::Null);
+    // The snake's second round reversed: its first constructors got a second driver, the
+    // rest one.
+    let order = order_of(&draft);
+    let expected: Vec<String> = order
+        .iter()
+        .chain(order.iter().rev())
+        .take(field)
+        .cloned()
+        .collect();
+    assert_eq!(pickers(&done), expected);
+    game.pick(&game.players[0], race, &game.drivers().await[0])
+        .await
+        .assert_problem(StatusCode::CONFLICT, "draft_complete");
 }
 
 #[tokio::test]
