@@ -539,15 +539,23 @@ pub async fn seed(db: &Db, scale: &Scale) -> Seeded {
     let written_comments = comments.finish().await;
     step("comments", started, written_comments);
 
-    // The counters the writes keep, set once from the rows.
+    // The counters the writes keep, set once from the rows: counted by one grouped scan per
+    // kind and written in one pass to the posts that have any (each rewritten once, not once
+    // per counter: on PostgreSQL every UPDATE of a row writes a new version of it).
     let started = Instant::now();
     for sql in [
-        "UPDATE posts SET like_count = (SELECT COUNT(*) FROM post_likes WHERE post_likes.post_id = posts.id)",
-        "UPDATE posts SET comment_count = (SELECT COUNT(*) FROM comments WHERE comments.post_id = posts.id)",
-        "UPDATE posts SET repost_count = \
-             (SELECT COUNT(*) FROM posts AS r WHERE r.repost_of_id = posts.id) \
-             + (SELECT COUNT(*) FROM posts AS q WHERE q.quote_of_id = posts.id) \
-         WHERE id IN (SELECT repost_of_id FROM posts UNION SELECT quote_of_id FROM posts)",
+        "UPDATE posts SET like_count = c.likes, comment_count = c.comments \
+         FROM (SELECT post_id, SUM(likes) AS likes, SUM(comments) AS comments FROM ( \
+                 SELECT post_id, 1 AS likes, 0 AS comments FROM post_likes \
+                 UNION ALL SELECT post_id, 0, 1 FROM comments) AS counted \
+               GROUP BY post_id) AS c \
+         WHERE posts.id = c.post_id",
+        "UPDATE posts SET repost_count = c.shares \
+         FROM (SELECT shared, COUNT(*) AS shares FROM ( \
+                 SELECT repost_of_id AS shared FROM posts WHERE repost_of_id IS NOT NULL \
+                 UNION ALL SELECT quote_of_id FROM posts WHERE quote_of_id IS NOT NULL) AS counted \
+               GROUP BY shared) AS c \
+         WHERE posts.id = c.shared",
     ] {
         db.writer().execute_unprepared(sql).await.expect(sql);
     }
