@@ -62,7 +62,7 @@ pub const DRAFT_CLOSED: ErrorCode = ErrorCode {
 pub const DRAFT_COMPLETE: ErrorCode = ErrorCode {
     status: StatusCode::CONFLICT,
     code: "draft_complete",
-    when: "Every constructor of the draft has its two drivers.",
+    when: "Every pick of the draft is made: two per constructor, or the season's whole field when it is smaller.",
     what_to_do: "Nothing to pick; the draft lists the picks.",
 };
 

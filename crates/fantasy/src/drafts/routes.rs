@@ -2,7 +2,7 @@
 //! a constructor's picks.
 
 use agora_core::extract::{Json, Path};
-use agora_core::{ApiError, ApiResult, Created, FieldCode, UserId, time};
+use agora_core::{ApiError, ApiResult, Created, FieldCode, time};
 use agora_platform::AppState;
 use agora_platform::idempotency::{self, Claim, Fingerprint, IdempotencyKey};
 use agora_platform::identity::{OptionalViewer, Viewer};
@@ -21,9 +21,8 @@ use super::{
 };
 use crate::constructors::{ConstructorId, queries as constructors};
 use crate::drivers::queries as drivers;
-use crate::leagues::entity::Model as League;
 use crate::leagues::routes::require_creator;
-use crate::leagues::{LeagueId, queries as leagues};
+use crate::leagues::{self, LeagueId, no_such_league};
 use crate::races::RaceId;
 use crate::races::entity::race;
 use crate::races::model::DriverRef;
@@ -36,10 +35,6 @@ use utoipa_axum::routes;
 const INITIALIZE_ROUTE: &str = "POST /fantasy/leagues/{id}/drafts/initialize";
 const PICK_ROUTE: &str = "POST /fantasy/constructors/{id}/drafts/{race_id}/picks";
 
-fn no_such_league() -> ApiError {
-    ApiError::not_found("no such league")
-}
-
 fn no_draft() -> ApiError {
     ApiError::not_found("the league has no draft of this race")
 }
@@ -50,17 +45,6 @@ fn closed() -> ApiError {
 
 fn where_is(league: Uuid, race: Uuid) -> String {
     format!("/fantasy/leagues/{league}/drafts/{race}")
-}
-
-/// The league `id` as `viewer` may see it.
-async fn visible_league(
-    conn: &impl ConnectionTrait,
-    id: LeagueId,
-    viewer: Option<UserId>,
-) -> ApiResult<League> {
-    leagues::find_visible(conn, id, viewer)
-        .await?
-        .ok_or_else(no_such_league)
 }
 
 async fn find_race(conn: &impl ConnectionTrait, id: RaceId) -> ApiResult<race::Model> {
@@ -114,7 +98,7 @@ pub async fn initialize_draft(
         Claim::Replay(response) => return Ok(response),
         Claim::Fresh(pending) => pending,
     };
-    let league = visible_league(&txn, id, Some(me)).await?;
+    let league = leagues::visible(&txn, id, Some(me)).await?;
     require_creator(&league, me)?;
     let race = races::find(&txn, body.race_id)
         .await?
@@ -168,7 +152,7 @@ pub async fn get_draft(
 ) -> ApiResult<Json<Draft>> {
     let clock = settings::of(&state)?.pick_clock;
     let conn = state.db().reader();
-    let league = visible_league(conn, id, viewer.0.map(|v| v.user_id)).await?;
+    let league = leagues::visible(conn, id, viewer.0.map(|v| v.user_id)).await?;
     let race = find_race(conn, race_id).await?;
     let draft = find_draft(conn, LeagueId(league.id), race.id).await?;
     Ok(Json(
@@ -202,7 +186,7 @@ pub async fn set_draft_order(
     let me = viewer.user_id;
     let now = time::now();
     let txn = state.db().begin().await?;
-    let league = visible_league(&txn, id, Some(me)).await?;
+    let league = leagues::visible(&txn, id, Some(me)).await?;
     require_creator(&league, me)?;
     let race = find_race(&txn, race_id).await?;
     let draft = find_draft(&txn, id, race.id).await?;
@@ -252,7 +236,7 @@ pub async fn set_draft_order(
         (status = 401),
         (status = 403, description = "Not your constructor"),
         (status = 404, description = "No such constructor (or one of a private league you are not in), no such race, or no draft of it in the league"),
-        (status = 409, description = "`not_your_turn`: another constructor's turn (or yours is not in this draft); `driver_taken`: the league picked this driver for this race; `draft_closed`: the race has started; `draft_complete`: every constructor has its two drivers"),
+        (status = 409, description = "`not_your_turn`: another constructor's turn (or yours is not in this draft); `driver_taken`: the league picked this driver for this race; `draft_closed`: the race has started; `draft_complete`: every pick is made (two per constructor, or the season's whole field when it is smaller)"),
         (status = 422, description = "Invalid fields (`driver_id` is not a driver of the race's season), or `idempotency_key_reused` with another body"),
     ))]
 pub async fn make_pick(
@@ -278,7 +262,7 @@ pub async fn make_pick(
         return Err(ApiError::forbidden("this is not your constructor"));
     }
     let league_id = LeagueId(constructor.league_id);
-    let league = leagues::find(&txn, league_id)
+    let league = leagues::queries::find(&txn, league_id)
         .await?
         .ok_or_else(no_such_league)?;
     let race = find_race(&txn, race_id).await?;
@@ -325,9 +309,7 @@ pub async fn make_pick(
 fn refusal(refused: Refused) -> ApiError {
     match refused {
         Refused::Closed => closed(),
-        Refused::Complete => {
-            DRAFT_COMPLETE.with_detail("every constructor of this draft has its two drivers")
-        }
+        Refused::Complete => DRAFT_COMPLETE.with_detail("every pick of this draft is made"),
         Refused::NotYourTurn => NOT_YOUR_TURN.with_detail(
             "it is not your constructor's turn in this draft: read the draft's `next`",
         ),

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::model::{Leaderboard, LeaderboardLine, LeaderboardParams};
 use super::queries::{self, Standings};
 use super::rules::rank;
-use crate::leagues::{LeagueId, queries as leagues};
+use crate::leagues::{self, LeagueId};
 use crate::races::{RaceId, queries as races};
 
 /// A league's leaderboard: the season's totals, or with `race_id` the points of one race.
@@ -34,9 +34,7 @@ pub async fn get_leaderboard(
     Query(params): Query<LeaderboardParams>,
 ) -> ApiResult<Json<Leaderboard>> {
     let conn = state.db().reader();
-    let league = leagues::find_visible(conn, id, viewer.0.map(|v| v.user_id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such league"))?;
+    let league = leagues::visible(conn, id, viewer.0.map(|v| v.user_id)).await?;
     if let Some(race) = params.race_id
         && races::find(conn, race).await?.is_none()
     {

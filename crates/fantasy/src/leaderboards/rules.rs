@@ -1,6 +1,6 @@
 //! The order of a leaderboard and its ranks, as plain functions.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 
 /// One line of a leaderboard before it is ranked.
 pub trait Standing {
@@ -13,18 +13,11 @@ pub trait Standing {
 /// in the "standard competition" way: equal points share a rank, and the next rank skips the
 /// shared places (25, 18, 18, 15 rank 1, 2, 2, 4).
 pub fn rank<T: Standing>(mut lines: Vec<T>) -> Vec<(u32, T)> {
-    lines.sort_by(|a, b| {
-        b.points().cmp(&a.points()).then_with(|| {
-            let (a, b) = (a.tie_key().to_lowercase(), b.tie_key().to_lowercase());
-            a.cmp(&b)
-        })
-    });
+    lines.sort_by_cached_key(|line| (Reverse(line.points()), line.tie_key().to_lowercase()));
     let mut ranked: Vec<(u32, T)> = Vec::with_capacity(lines.len());
     for (place, line) in lines.into_iter().enumerate() {
         let rank = match ranked.last() {
-            Some((rank, previous)) if previous.points().cmp(&line.points()) == Ordering::Equal => {
-                *rank
-            }
+            Some((rank, previous)) if previous.points() == line.points() => *rank,
             _ => place as u32 + 1,
         };
         ranked.push((rank, line));

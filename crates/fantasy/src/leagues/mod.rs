@@ -19,3 +19,19 @@ agora_core::id_type!(
     /// Identifies a league.
     LeagueId
 );
+
+/// The answer for a league that does not exist or that the reader may not see.
+pub fn no_such_league() -> agora_core::ApiError {
+    agora_core::ApiError::not_found("no such league")
+}
+
+/// League `id` as `viewer` may see it, or 404 (a private league to an outsider too).
+pub async fn visible(
+    conn: &impl sea_orm::ConnectionTrait,
+    id: LeagueId,
+    viewer: Option<agora_core::UserId>,
+) -> agora_core::ApiResult<entity::Model> {
+    queries::find_visible(conn, id, viewer)
+        .await?
+        .ok_or_else(no_such_league)
+}

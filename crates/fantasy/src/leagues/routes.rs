@@ -14,7 +14,7 @@ use sea_orm::ConnectionTrait;
 use super::entity::Model;
 use super::model::{CreateLeague, League, LeagueFilter, UpdateLeague};
 use super::queries::{self, NEWEST};
-use super::{LeagueId, rules};
+use super::{LeagueId, no_such_league, rules, visible};
 use crate::constructors::queries as constructors;
 use crate::moderation::LEAGUE_TARGET;
 use crate::params::check_text;
@@ -28,10 +28,6 @@ const CREATE_ROUTE: &str = "POST /fantasy/leagues";
 /// How many join codes a create draws before it gives up (31^8 codes: a clash is rare, two
 /// in a row would take a nearly full code space).
 const CODE_ATTEMPTS: usize = 5;
-
-fn no_such_league() -> ApiError {
-    ApiError::not_found("no such league")
-}
 
 /// Leagues you may see, newest first: the public ones, and the private ones you created or
 /// play in.
@@ -135,9 +131,7 @@ pub async fn get_league(
 ) -> ApiResult<Json<League>> {
     let conn = state.db().reader();
     let me = viewer.0.map(|v| v.user_id);
-    let row = queries::find_visible(conn, id, me)
-        .await?
-        .ok_or_else(no_such_league)?;
+    let row = visible(conn, id, me).await?;
     Ok(Json(view(conn, row, me).await?))
 }
 
@@ -163,9 +157,7 @@ pub async fn update_league(
     let me = viewer.user_id;
     let now = time::now();
     let txn = state.db().begin().await?;
-    let current = queries::find_visible(&txn, id, Some(me))
-        .await?
-        .ok_or_else(no_such_league)?;
+    let current = visible(&txn, id, Some(me)).await?;
     require_creator(&current, me)?;
     let content = body.apply_to(&current).map_err(ApiError::validation)?;
     if !queries::update(&txn, id, &content, now).await? {

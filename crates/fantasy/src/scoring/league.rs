@@ -41,8 +41,8 @@ pub const RACE_SCORED: &str = "fantasy.race_scored";
 pub struct Scored {
     /// Scores written (new or corrected).
     pub changed: usize,
-    /// The leagues and races whose scores changed.
-    pub leagues: BTreeSet<(Uuid, Uuid)>,
+    /// The (league, race) pairs whose scores changed.
+    pub league_races: BTreeSet<(Uuid, Uuid)>,
     pub delivered: Vec<Delivered>,
 }
 
@@ -113,7 +113,7 @@ pub async fn score_races(
 
     let mut scored = Scored {
         changed: changes.len(),
-        leagues: changes
+        league_races: changes
             .iter()
             .map(|(row, ..)| (row.league_id, row.race_id))
             .collect(),
@@ -184,7 +184,7 @@ pub async fn after_commit(state: &AppState, scored: Scored) {
         notifications::after_commit(state, Some(delivered)).await;
     }
     let events = scored
-        .leagues
+        .league_races
         .into_iter()
         .map(|(league, race)| LeagueEvent {
             league,
