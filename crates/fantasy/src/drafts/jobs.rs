@@ -11,10 +11,11 @@ use agora_platform::AppState;
 use agora_platform::jobs::{Job, JobContext, JobError, JobKind, Schedule};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::queries;
 use super::service::{self, NotOpened, Picker};
+// The clock's job is defined beside the turn that enqueues it; its runner is here.
+pub use super::turn::AutoPick;
 use super::turn::{self, Change};
 use super::view;
 use crate::drivers::{DriverId, queries as drivers};
@@ -24,36 +25,6 @@ use crate::races::model::DriverRef;
 use crate::races::queries as races;
 use crate::races::rules::EXPECTED_LENGTH;
 use crate::settings;
-
-/// When a turn's pick clock runs out: if that turn is still waiting, the best driver left by
-/// season fantasy points is picked for its constructor (`auto`), and the next turn begins.
-/// Identified by the turn (its pick number and when it began): a pick made meanwhile, or an
-/// order set again (a new turn 1), leaves it nothing to do.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AutoPick {
-    pub league_id: Uuid,
-    pub race_id: Uuid,
-    pub pick_number: i32,
-    pub turn_started_at: DateTime<Utc>,
-}
-
-impl Job for AutoPick {
-    const KIND: &'static str = "fantasy.auto_pick";
-}
-
-impl AutoPick {
-    /// One job per turn.
-    pub fn unique_key(&self) -> String {
-        format!(
-            "{}:{}:{}:{}:{}",
-            Self::KIND,
-            self.league_id,
-            self.race_id,
-            self.pick_number,
-            self.turn_started_at.timestamp_micros()
-        )
-    }
-}
 
 /// After each race: every league that drafted for it gets its draft of the season's next race,
 /// the order rotated. Races that ended within [`LOOK_BACK`] are looked at, so a run missed

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use agora_core::{ApiResult, UserId};
 use agora_platform::AppState;
-use agora_platform::jobs::{self, Enqueue};
+use agora_platform::jobs::{self, Enqueue, Job};
 use agora_platform::notifications::{self, Delivered, NewNotification};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::entity::draft;
-use super::jobs::AutoPick;
 use super::model::{DraftPick, DraftStatus};
 use super::room::{self, LeagueEvent};
 use super::view::{next_turn, order_of, status};
@@ -23,6 +24,36 @@ use crate::races::entity::race;
 
 /// The notification kind of a pick turn (the recipient's channels for it apply).
 pub const PICK_TURN: &str = "fantasy.pick_turn";
+
+/// When a turn's pick clock runs out: if that turn is still waiting, the best driver left by
+/// season fantasy points is picked for its constructor (`auto`), and the next turn begins.
+/// Identified by the turn (its pick number and when it began): a pick made meanwhile, or an
+/// order set again (a new turn 1), leaves it nothing to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AutoPick {
+    pub league_id: Uuid,
+    pub race_id: Uuid,
+    pub pick_number: i32,
+    pub turn_started_at: DateTime<Utc>,
+}
+
+impl Job for AutoPick {
+    const KIND: &'static str = "fantasy.auto_pick";
+}
+
+impl AutoPick {
+    /// One job per turn.
+    pub fn unique_key(&self) -> String {
+        format!(
+            "{}:{}:{}:{}:{}",
+            Self::KIND,
+            self.league_id,
+            self.race_id,
+            self.pick_number,
+            self.turn_started_at.timestamp_micros()
+        )
+    }
+}
 
 /// What to do once the change has committed.
 #[derive(Debug, Default)]
